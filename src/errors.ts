@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   // apply
   LB_ERR_FOREIGN_FILE: "apply would overwrite a file laggboot did not write (use --force to take it over).",
   LB_ERR_RENDER: "A generator could not produce its file for this inventory.",
+  // storage and servers
+  LB_ERR_STORE: "The lease and event database could not be opened, migrated or written.",
+  LB_ERR_STORE_VERSION: "The lease database was written by a newer laggboot (its schema version is unknown to this one).",
+  LB_ERR_DHCP_SOCKET: "A DHCP socket could not be bound (port in use, no permission, or the server address is not on this host).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
