@@ -1,0 +1,97 @@
+/**
+ * The in-memory view of leases and declined addresses that both store
+ * implementations answer reads from. The SQLite store keeps it in step with
+ * the database (loaded at open, updated at each write before the write is
+ * durable), so reads never wait for a disk and always see writes in flight.
+ */
+import type { BadAddress, Lease } from "./types.js";
+
+export class LeaseIndex {
+  private readonly byIp = new Map<string, Lease>();
+  private readonly byMac = new Map<string, Set<string>>();
+  private readonly bad = new Map<string, BadAddress>();
+
+  put(given: Lease): void {
+    const lease = normalizeLease(given);
+    this.remove(lease.ip);
+    this.byIp.set(lease.ip, lease);
+    let ips = this.byMac.get(lease.mac);
+    if (ips === undefined) {
+      ips = new Set();
+      this.byMac.set(lease.mac, ips);
+    }
+    ips.add(lease.ip);
+  }
+
+  remove(ip: string): boolean {
+    const old = this.byIp.get(ip);
+    if (old === undefined) return false;
+    this.byIp.delete(ip);
+    const ips = this.byMac.get(old.mac);
+    ips?.delete(ip);
+    if (ips !== undefined && ips.size === 0) this.byMac.delete(old.mac);
+    return true;
+  }
+
+  putBad(bad: BadAddress): void {
+    this.bad.set(bad.ip, { ip: bad.ip, mac: bad.mac, network: bad.network, sinceMs: bad.sinceMs, untilMs: bad.untilMs });
+  }
+
+  removeBad(ip: string): void {
+    this.bad.delete(ip);
+  }
+
+  get(ip: string): Lease | undefined {
+    return this.byIp.get(ip);
+  }
+
+  byMacAddress(mac: string): Lease[] {
+    const ips = this.byMac.get(mac);
+    if (ips === undefined) return [];
+    return [...ips].map((ip) => this.byIp.get(ip)!).sort(compareIp);
+  }
+
+  all(): Lease[] {
+    return [...this.byIp.values()].sort(compareIp);
+  }
+
+  isBad(ip: string, nowMs: number): boolean {
+    const b = this.bad.get(ip);
+    return b !== undefined && b.untilMs > nowMs;
+  }
+
+  badAt(nowMs: number): BadAddress[] {
+    return [...this.bad.values()].filter((b) => b.untilMs > nowMs).sort(compareIp);
+  }
+
+  /** Leases expired at `nowMs` (expiresMs <= now) and bad marks past their time. */
+  expired(nowMs: number): { leases: string[]; bad: string[] } {
+    const leases = [...this.byIp.values()].filter((l) => l.expiresMs <= nowMs).map((l) => l.ip);
+    const bad = [...this.bad.values()].filter((b) => b.untilMs <= nowMs).map((b) => b.ip);
+    return { leases, bad };
+  }
+
+  clear(): void {
+    this.byIp.clear();
+    this.byMac.clear();
+    this.bad.clear();
+  }
+}
+
+/** A fresh copy without undefined optional fields, so both stores return equal values. */
+export function normalizeLease(l: Lease): Lease {
+  return {
+    ip: l.ip, mac: l.mac, network: l.network, state: l.state, startMs: l.startMs, expiresMs: l.expiresMs,
+    ...(l.clientId === undefined ? {} : { clientId: l.clientId }),
+    ...(l.hostName === undefined ? {} : { hostName: l.hostName }),
+  };
+}
+
+/** Numeric order of dotted quads, so listings read naturally. */
+function ipNumber(ip: string): number {
+  return ip.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+function compareIp(a: { ip: string }, b: { ip: string }): number {
+  return ipNumber(a.ip) - ipNumber(b.ip);
+}

@@ -1,0 +1,39 @@
+/**
+ * The database schema as an ordered list of migrations. PRAGMA user_version
+ * holds how many have run; opening a database runs the missing ones, each in
+ * its own transaction. Never edit a published entry: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: leases, declined addresses, boot events.
+  `
+  CREATE TABLE leases (
+    ip         TEXT PRIMARY KEY,
+    mac        TEXT NOT NULL,
+    network    TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('offered', 'bound')),
+    start_ms   INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    client_id  TEXT,
+    host_name  TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX leases_by_mac ON leases (mac);
+  CREATE TABLE bad_addresses (
+    ip       TEXT PRIMARY KEY,
+    mac      TEXT NOT NULL,
+    network  TEXT NOT NULL,
+    since_ms INTEGER NOT NULL,
+    until_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE events (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms   INTEGER NOT NULL,
+    kind    TEXT NOT NULL,
+    mac     TEXT NOT NULL,
+    ip      TEXT,
+    details TEXT NOT NULL
+  );
+  CREATE INDEX events_by_mac ON events (mac, id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

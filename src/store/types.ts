@@ -1,0 +1,95 @@
+/**
+ * What the DHCP server remembers between packets and across restarts: dynamic
+ * pool leases, addresses a client DECLINEd (RFC 2131 section 4.3.3: the server
+ * must not hand them out again for a while), and a per-client log of boot
+ * events. Fixed reservations are NOT leases here: they live in the inventory.
+ *
+ * Addresses and MACs are plain canonical strings at this edge ("198.18.0.10",
+ * "02:00:00:00:00:01", lower case); the store does not interpret them.
+ */
+
+/** A dynamic lease. One row per address: an address has at most one holder. */
+export interface Lease {
+  readonly ip: string;
+  readonly mac: string;
+  /** The network (inventory name) the address belongs to. */
+  readonly network: string;
+  /** "offered" holds an address between OFFER and REQUEST; "bound" after ACK. */
+  readonly state: LeaseState;
+  readonly startMs: number;
+  readonly expiresMs: number;
+  /** Option 61 client identifier as hex, when the client sent one. */
+  readonly clientId?: string | undefined;
+  readonly hostName?: string | undefined;
+}
+
+export type LeaseState = "offered" | "bound";
+
+/** An address a client reported as in use by someone else (DHCPDECLINE). */
+export interface BadAddress {
+  readonly ip: string;
+  /** The MAC whose DECLINE marked it. */
+  readonly mac: string;
+  readonly network: string;
+  readonly sinceMs: number;
+  readonly untilMs: number;
+}
+
+/**
+ * One step of a client's boot, for logs and the status API. `kind` is open on
+ * purpose (e.g. "dhcp.offer", "dhcp.ack", "dhcp.nak", "tftp.sent"): new
+ * servers add kinds without a schema change. `details` must be JSON-safe.
+ */
+export interface BootEventInput {
+  readonly atMs: number;
+  readonly kind: string;
+  readonly mac: string;
+  readonly ip?: string | undefined;
+  readonly details?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface BootEvent extends BootEventInput {
+  /** Increasing id: a reader can ask for everything after the last id it saw. */
+  readonly id: number;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export interface EventQuery {
+  readonly mac?: string | undefined;
+  /** Only events with id greater than this. */
+  readonly afterId?: number | undefined;
+  /** Newest first, at most this many (default 100). */
+  readonly limit?: number | undefined;
+}
+
+/**
+ * The storage contract. Reads are synchronous and see every write already
+ * made through this object, durable or not (the responder must not offer an
+ * address whose commit is still in flight). Writes return a promise that
+ * settles once the write is durable: a server sends an ACK only after
+ * `commitLease` resolved (RFC 2131 section 4.3.2 asks the server to record
+ * the binding before it answers).
+ */
+export interface Store {
+  commitLease(lease: Lease): Promise<void>;
+  /** Forget a lease (RELEASE, expiry). Resolves when durable. */
+  removeLease(ip: string): Promise<void>;
+  markBadAddress(bad: BadAddress): Promise<void>;
+
+  leaseByIp(ip: string): Lease | undefined;
+  /** Every lease a MAC holds (normally one per network). */
+  leasesByMac(mac: string): readonly Lease[];
+  listLeases(): readonly Lease[];
+  /** Is the address declined at `nowMs`? */
+  isBadAddress(ip: string, nowMs: number): boolean;
+  listBadAddresses(nowMs: number): readonly BadAddress[];
+  /** Drop leases that expired before `nowMs` and bad marks past their time. Returns how many leases went. */
+  pruneExpired(nowMs: number): Promise<number>;
+
+  /** Record an event. Not awaited on the hot path; it rides the next commit. */
+  recordEvent(event: BootEventInput): void;
+  events(query?: EventQuery): readonly BootEvent[];
+
+  /** Write everything pending, then release the resources. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,43 @@
+/**
+ * Child process for the crash test: commits leases as fast as the store
+ * allows, with a bounded number in flight, and prints each address once its
+ * commit resolved (that is, once a server would have sent the ACK). Stops by
+ * itself after `maxLeases` or `maxMs`, whichever comes first.
+ * argv: dbPath maxLeases maxMs
+ */
+import { openSqliteStore } from "../../src/store/index.js";
+
+const [path, maxLeasesArg, maxMsArg] = process.argv.slice(2);
+const maxLeases = Number(maxLeasesArg);
+const maxMs = Number(maxMsArg);
+const store = openSqliteStore({ path: path! });
+const started = Date.now();
+const inFlightLimit = 64;
+let issued = 0;
+let inFlight = 0;
+
+function ip(n: number): string {
+  return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+function pump(): void {
+  while (inFlight < inFlightLimit && issued < maxLeases && Date.now() - started < maxMs) {
+    const n = issued++;
+    inFlight++;
+    const addr = ip(n);
+    store.commitLease({
+      ip: addr, mac: `02:00:00:${((n >> 16) & 255).toString(16).padStart(2, "0")}:${((n >> 8) & 255).toString(16).padStart(2, "0")}:${(n & 255).toString(16).padStart(2, "0")}`,
+      network: "lab", state: "bound", startMs: Date.now(), expiresMs: Date.now() + 3_600_000,
+    }).then(() => {
+      process.stdout.write(`${addr}\n`);
+      inFlight--;
+      pump();
+    }, (e: unknown) => {
+      process.stderr.write(`commit failed: ${String(e)}\n`);
+      process.exit(2);
+    });
+  }
+  if (inFlight === 0) void store.close().then(() => process.exit(0));
+}
+
+pump();

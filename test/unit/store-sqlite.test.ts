@@ -1,0 +1,126 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { openSqliteStore, SCHEMA_VERSION } from "../../src/store/index.js";
+import { GroupCommit } from "../../src/store/group-commit.js";
+import { LaggbootError } from "../../src/errors.js";
+import { lease } from "./store-contract.js";
+
+function tempDb(): { path: string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "lb-store-"));
+  return { path: join(dir, "leases.db"), done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test("sqlite: a restart keeps every lease, bad address and event", async () => {
+  const { path, done } = tempDb();
+  try {
+    const a = openSqliteStore({ path });
+    const leases = Array.from({ length: 50 }, (_, i) => lease(i + 1, { hostName: `h${i}` }));
+    await Promise.all(leases.map((l) => a.commitLease(l)));
+    await a.markBadAddress({ ip: "198.18.1.200", mac: "02:00:00:00:00:c8", network: "lab", sinceMs: 1, untilMs: 10 ** 15 });
+    a.recordEvent({ atMs: 5, kind: "dhcp.ack", mac: leases[0]!.mac, ip: leases[0]!.ip, details: { xid: 7 } });
+    await a.close();
+    const b = openSqliteStore({ path });
+    assert.deepEqual(b.listLeases(), a.listLeases());
+    assert.equal(b.listLeases().length, 50);
+    assert.equal(b.isBadAddress("198.18.1.200", 2), true);
+    assert.deepEqual(b.events().map((e) => [e.kind, e.details]), [["dhcp.ack", { xid: 7 }]]);
+    await b.close();
+  } finally {
+    done();
+  }
+});
+
+test("sqlite: schema is versioned and the journal is WAL", async () => {
+  const { path, done } = tempDb();
+  try {
+    await openSqliteStore({ path }).close();
+    await openSqliteStore({ path }).close(); // re-open runs no migration twice
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+    db.close();
+  } finally {
+    done();
+  }
+});
+
+test("sqlite: a database from a newer laggboot is refused with LB_ERR_STORE_VERSION", () => {
+  const { path, done } = tempDb();
+  try {
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(() => openSqliteStore({ path }), (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_STORE_VERSION");
+  } finally {
+    done();
+  }
+});
+
+test("sqlite: a file that is not a database is refused with LB_ERR_STORE", () => {
+  assert.throws(() => openSqliteStore({ path: "/proc/version" }), (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_STORE");
+});
+
+test("sqlite: commits made in one event-loop turn share one transaction", async () => {
+  const { path, done } = tempDb();
+  try {
+    const s = openSqliteStore({ path });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => s.commitLease(lease(i % 250, { ip: `198.18.2.${i}` }))));
+    assert.deepEqual(s.commitStats, { batches: 1, ops: 200 });
+    await s.commitLease(lease(1));
+    assert.equal(s.commitStats.batches, 2);
+    await s.close();
+  } finally {
+    done();
+  }
+});
+
+test("sqlite: events beyond maxEvents are pruned oldest first", async () => {
+  const { path, done } = tempDb();
+  try {
+    const s = openSqliteStore({ path, maxEvents: 10 });
+    for (let i = 0; i < 25; i++) s.recordEvent({ atMs: i, kind: "k", mac: "m", details: { i } });
+    await s.commitLease(lease(1)); // carries the events
+    for (let i = 25; i < 40; i++) s.recordEvent({ atMs: i, kind: "k", mac: "m", details: { i } });
+    const got = s.events({ limit: 100 });
+    assert.ok(got.length <= 25 && got.length >= 10, `kept ${got.length}`);
+    assert.equal(got[0]!.details["i"], 39);
+    await s.close();
+  } finally {
+    done();
+  }
+});
+
+test("group commit: a failed batch rejects each of its writers and calls onFailure", async () => {
+  let failures = 0;
+  const written: number[][] = [];
+  const gc = new GroupCommit<number>({
+    writeBatch: (ops) => {
+      if (ops.includes(13)) throw new Error("disk full");
+      written.push([...ops]);
+    },
+    onFailure: () => failures++,
+  });
+  const ok = [gc.submit(1), gc.submit(2)];
+  await Promise.all(ok);
+  const bad = [gc.submit(3), gc.submit(13)];
+  for (const p of bad) await assert.rejects(p, /disk full/);
+  assert.equal(failures, 1);
+  gc.enqueue(4);
+  await gc.submit(5);
+  assert.deepEqual(written, [[1, 2], [4, 5]]);
+});
+
+test("group commit: maxBatch writes a full batch at once", async () => {
+  const written: number[][] = [];
+  const gc = new GroupCommit<number>({ writeBatch: (ops) => void written.push([...ops]), maxBatch: 3, windowMs: 10_000 });
+  const ps = [1, 2, 3, 4].map((n) => gc.submit(n));
+  await Promise.all(ps.slice(0, 3));
+  assert.deepEqual(written, [[1, 2, 3]]);
+  gc.flush();
+  await ps[3];
+  assert.deepEqual(written, [[1, 2, 3], [4]]);
+});
