@@ -1,0 +1,272 @@
+/**
+ * Turns schema-valid server and client values into the resolved Inventory and
+ * runs every check that needs more than one value: networks, addresses,
+ * duplicates, secrets, values unsafe for a target format, files on disk.
+ */
+import { join } from "node:path";
+import { broadcast, inPrefix, ipv4ToInt, netmask, parseIpv4, parseMac, parsePrefix, prefixesOverlap, type Ipv4, type Mac } from "./addr.js";
+import type { KeyPath } from "./findings.js";
+import type { Reporter, SiteProbe } from "./load.js";
+import type { ClientParsed, NetworkParsed } from "./schema.js";
+import { serverSchema } from "./schema.js";
+import type { z } from "zod";
+import { ARCH, type BootFiles, type Client, type Inventory, type Network, type ServerConfig, type WifiConfig } from "./types.js";
+import { checkPassphrase, unsafeForConfigs } from "./values.js";
+
+type ServerParsed = z.output<typeof serverSchema>;
+const ip = (s: string): Ipv4 => parseIpv4(s)!;
+
+function resolveNetworks(s: ServerParsed, rep: Reporter): Network[] {
+  const nets: Network[] = [];
+  const names = new Map<string, number>();
+  s.networks.forEach((n: NetworkParsed, i) => {
+    const path: KeyPath = ["server", "networks", i];
+    const prefix = parsePrefix(n.prefix)!;
+    const name = n.name ?? `net${i}`;
+    if (names.has(name)) rep.add("LB_ERR_DUPLICATE", [...path, "name"], `network name "${name}" is also used by server.networks[${names.get(name)}]`);
+    names.set(name, i);
+    let serverAddress: Ipv4;
+    if (n.serverAddress !== undefined) {
+      serverAddress = ip(n.serverAddress);
+      if (!n.relayed && !inPrefix(serverAddress, prefix)) rep.add("LB_ERR_NETWORK", [...path, "serverAddress"], `${serverAddress} is not inside ${n.prefix}; a directly attached network needs the server's address on it (or set relayed: true)`);
+      if (n.relayed && inPrefix(serverAddress, prefix)) rep.add("LB_ERR_NETWORK", [...path, "serverAddress"], `a relayed network's server address must be outside it (${n.prefix})`);
+    } else if (n.relayed || inPrefix(ip(s.address), prefix)) {
+      serverAddress = ip(s.address);
+      if (n.relayed && inPrefix(serverAddress, prefix)) rep.add("LB_ERR_NETWORK", [...path, "relayed"], `server.address ${s.address} is inside ${n.prefix}, so this network is directly attached, not relayed`);
+    } else {
+      serverAddress = ip(s.address);
+      rep.add("LB_ERR_NETWORK", [...path, "prefix"], `server.address ${s.address} is not inside ${n.prefix}: give serverAddress (laggboot's address on this network) or set relayed: true`);
+    }
+    const gateway = n.gateway === undefined ? undefined : ip(n.gateway);
+    if (gateway && !inPrefix(gateway, prefix)) rep.add("LB_ERR_NETWORK", [...path, "gateway"], `gateway ${gateway} is not inside ${n.prefix}`);
+    const bcast = broadcast(prefix);
+    for (const [key, a] of [["gateway", gateway], ["serverAddress", n.relayed ? undefined : serverAddress]] as const) {
+      if (a && prefix.length < 31 && (a === prefix.network || a === bcast)) rep.add("LB_ERR_ADDRESS_RESERVED", [...path, key], `${a} is the network or broadcast address of ${n.prefix}`);
+    }
+    let pool: Network["pool"];
+    if (n.pool) {
+      const first = ip(n.pool.first), last = ip(n.pool.last);
+      pool = { first, last };
+      for (const [key, a] of [["first", first], ["last", last]] as const) {
+        if (!inPrefix(a, prefix) || a === prefix.network || a === bcast) rep.add("LB_ERR_NETWORK", [...path, "pool", key], `${a} is not a usable host address of ${n.prefix}`);
+      }
+      if (ipv4ToInt(first) > ipv4ToInt(last)) rep.add("LB_ERR_NETWORK", [...path, "pool"], `pool first ${first} comes after last ${last}`);
+      for (const [what, a] of [["gateway", gateway], ["server address", serverAddress]] as const) {
+        if (a && inPool(a, pool)) rep.add("LB_ERR_NETWORK", [...path, "pool"], `the pool contains the ${what} ${a}`);
+      }
+    }
+    nets.forEach((other, j) => {
+      if (prefixesOverlap(other.prefix, prefix)) rep.add("LB_ERR_NETWORK", [...path, "prefix"], `${n.prefix} overlaps server.networks[${j}] (${other.prefix.network}/${other.prefix.length})`);
+    });
+    nets.push({
+      name, prefix, netmask: netmask(prefix), broadcast: bcast, relayed: n.relayed, serverAddress, gateway,
+      dns: n.dns.map(ip), domain: n.domain, pool, poolLeaseSeconds: n.leaseSeconds ?? s.dhcp.poolLeaseSeconds,
+    });
+  });
+  return nets;
+}
+
+const inPool = (a: Ipv4, pool: { first: Ipv4; last: Ipv4 }): boolean =>
+  ipv4ToInt(a) >= ipv4ToInt(pool.first) && ipv4ToInt(a) <= ipv4ToInt(pool.last);
+
+function resolveBootFiles(b: ServerParsed["tftp"]["bootFiles"]): BootFiles {
+  const byArch = new Map<number, string>();
+  for (const [k, v] of Object.entries(b.byArch)) byArch.set(Number(k), v);
+  byArch.set(ARCH.bios, b.bios);
+  byArch.set(ARCH.x64Uefi, b.x64Uefi);
+  byArch.set(ARCH.ebcX64Uefi, b.x64Uefi);
+  if (b.ia32Uefi) byArch.set(ARCH.ia32Uefi, b.ia32Uefi);
+  if (b.arm64Uefi) byArch.set(ARCH.arm64Uefi, b.arm64Uefi);
+  return { bios: b.bios, ia32Uefi: b.ia32Uefi, x64Uefi: b.x64Uefi, arm64Uefi: b.arm64Uefi, byArch };
+}
+
+function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): ServerConfig {
+  const networks = resolveNetworks(s, rep);
+  const bootFiles = resolveBootFiles(s.tftp.bootFiles);
+  const tftpPath: KeyPath = ["server", "tftp"];
+  const tftpRootKind = probe.kindOf(s.tftp.root);
+  if (tftpRootKind === "missing") {
+    rep.add("LB_WARN_BOOT_FILE_MISSING", [...tftpPath, "root"], `TFTP root ${s.tftp.root} does not exist on this machine; boot files were not checked`);
+  } else if (tftpRootKind !== "dir") {
+    rep.add("LB_ERR_SCHEMA", [...tftpPath, "root"], `TFTP root ${s.tftp.root} is not a directory`);
+  } else {
+    const named: [KeyPath, string][] = [
+      [[...tftpPath, "bootFiles", "bios"], bootFiles.bios],
+      [[...tftpPath, "bootFiles", "x64Uefi"], bootFiles.x64Uefi],
+      [[...tftpPath, "ipxeScript"], s.tftp.ipxeScript],
+    ];
+    if (bootFiles.ia32Uefi) named.push([[...tftpPath, "bootFiles", "ia32Uefi"], bootFiles.ia32Uefi]);
+    if (bootFiles.arm64Uefi) named.push([[...tftpPath, "bootFiles", "arm64Uefi"], bootFiles.arm64Uefi]);
+    for (const [k, v] of Object.entries(s.tftp.bootFiles.byArch)) named.push([[...tftpPath, "bootFiles", "byArch", k], v]);
+    for (const [path, f] of named) {
+      if (probe.kindOf(join(s.tftp.root, f)) !== "file") rep.add("LB_WARN_BOOT_FILE_MISSING", path, `${f} is not a file in the TFTP root ${s.tftp.root}`);
+    }
+  }
+  for (const [path, f] of [
+    [[...tftpPath, "bootFiles", "bios"], bootFiles.bios], [[...tftpPath, "bootFiles", "x64Uefi"], bootFiles.x64Uefi],
+    [[...tftpPath, "ipxeScript"], s.tftp.ipxeScript], [[...tftpPath, "root"], s.tftp.root], [["server", "nfs", "rootsDir"], s.nfs.rootsDir],
+  ] as [KeyPath, string][]) {
+    const why = unsafeForConfigs(f);
+    if (why) rep.add("LB_ERR_UNSAFE_VALUE", path, why);
+  }
+  return {
+    address: ip(s.address),
+    networks,
+    dhcp: s.dhcp,
+    tftp: {
+      root: s.tftp.root, address: s.tftp.address ? ip(s.tftp.address) : ip(s.address), port: s.tftp.port, bootFiles,
+      ipxeScript: s.tftp.ipxeScript, writableDir: s.tftp.writableDir, singlePort: s.tftp.singlePort,
+      maxTransfers: s.tftp.maxTransfers, maxTransfersPerClient: s.tftp.maxTransfersPerClient,
+    },
+    nfs: { server: s.nfs.server ? ip(s.nfs.server) : ip(s.address), rootsDir: s.nfs.rootsDir },
+    http: { address: ip(s.http.address), port: s.http.port },
+    storage: s.storage,
+    runAs: s.runAs ? { user: s.runAs.user, group: s.runAs.group } : undefined,
+  };
+}
+
+/** Addresses no client may take: every server address, gateway, network and broadcast address. */
+function reservedAddresses(server: ServerConfig): Map<string, string> {
+  const m = new Map<string, string>([[server.address, "server.address"], [server.nfs.server, "the NFS server"]]);
+  for (const n of server.networks) {
+    m.set(n.serverAddress, `the server address of network ${n.name}`);
+    if (n.gateway) m.set(n.gateway, `the gateway of network ${n.name}`);
+    if (n.prefix.length < 31) {
+      m.set(n.prefix.network, `the network address of ${n.name}`);
+      m.set(n.broadcast, `the broadcast address of ${n.name}`);
+    }
+  }
+  return m;
+}
+
+function resolveClient(c: ClientParsed, index: number, server: ServerConfig, rep: Reporter, probe: SiteProbe): Client | undefined {
+  const path: KeyPath = ["clients", index];
+  const addr = ip(c.ip);
+  const network = server.networks.find((n) => inPrefix(addr, n.prefix));
+  if (!network) {
+    rep.add("LB_ERR_ADDRESS_OUTSIDE_NETWORK", [...path, "ip"], `${addr} is not inside any network in server.networks`);
+  } else {
+    const taken = reservedAddresses(server).get(addr);
+    if (taken) rep.add("LB_ERR_ADDRESS_RESERVED", [...path, "ip"], `${addr} is ${taken}`);
+    if (network.pool && inPool(addr, network.pool)) rep.add("LB_ERR_ADDRESS_RESERVED", [...path, "ip"], `${addr} is inside the dynamic pool of network ${network.name}; a reserved address must be outside it`);
+  }
+  const domain = network?.domain;
+  let fqdn = c.fqdn;
+  if (fqdn === undefined) {
+    fqdn = domain ? `${c.name}.${domain}` : c.name;
+  } else if (fqdn.split(".")[0]!.toLowerCase() !== c.name.toLowerCase()) {
+    rep.add("LB_ERR_SCHEMA", [...path, "fqdn"], `fqdn "${fqdn}" does not start with the client name "${c.name}"`);
+  }
+  const macs = c.macs.map((m) => parseMac(m)!) as Mac[];
+  if (!network) return undefined;
+  const common = { name: c.name, fqdn, ip: addr, macs, network };
+  if (c.kind === "pxe") {
+    for (const key of ["bootFile", "ipxeScript", "rootPath"] as const) {
+      const v = c[key];
+      const why = v === undefined ? undefined : unsafeForConfigs(v);
+      if (why) rep.add("LB_ERR_UNSAFE_VALUE", [...path, key], why);
+    }
+    return { kind: "pxe", ...common, bootFile: c.bootFile, ipxeScript: c.ipxeScript, rootPath: c.rootPath };
+  }
+  // freebsd-lagg
+  const layout = c.root.layout;
+  let rootPath = c.root.path;
+  if (rootPath === undefined) {
+    if (layout === "shared") rep.add("LB_ERR_SCHEMA", [...path, "root", "path"], "a shared root needs root.path (the one root the clients share)");
+    rootPath = `${server.nfs.rootsDir}/${c.name}`;
+  }
+  const why = unsafeForConfigs(rootPath);
+  if (why) rep.add("LB_ERR_UNSAFE_VALUE", [...path, "root", "path"], why);
+  if (c.freebsdRelease < 11) {
+    rep.add("LB_WARN_OLD_FREEBSD", [...path, "freebsdRelease"], `FreeBSD ${c.freebsdRelease}: rc.conf gets the old ifconfig_<parent>="ether ..." form, and the flip script is untested before 11`);
+  }
+  let wifi: WifiConfig | undefined;
+  if (c.wifi) {
+    const w = c.wifi;
+    const wpath: KeyPath = [...path, "wifi"];
+    let passphrase = "";
+    if (w.passphrase !== undefined && w.passphraseFile !== undefined) {
+      rep.add("LB_ERR_SCHEMA", [...wpath, "passphraseFile"], "give passphrase or passphraseFile, not both");
+    } else if (w.passphrase !== undefined) {
+      passphrase = w.passphrase;
+      const bad = checkPassphrase(passphrase);
+      if (bad) rep.add("LB_ERR_WPA_PASSPHRASE", [...wpath, "passphrase"], bad);
+    } else if (w.passphraseFile !== undefined) {
+      const r = probe.readSecret(w.passphraseFile);
+      if (!r.ok) rep.add("LB_ERR_REFERENCE", [...wpath, "passphraseFile"], `cannot read ${w.passphraseFile}: ${r.error}`);
+      else {
+        passphrase = r.value;
+        const bad = checkPassphrase(passphrase);
+        if (bad) rep.add("LB_ERR_WPA_PASSPHRASE", [...wpath, "passphraseFile"], `${w.passphraseFile}: ${bad}`);
+      }
+    } else {
+      rep.add("LB_ERR_SCHEMA", wpath, "wifi needs passphrase or passphraseFile (WPA-PSK)");
+    }
+    if (/[\0\n\r]/.test(w.ssid)) rep.add("LB_ERR_UNSAFE_VALUE", [...wpath, "ssid"], "an SSID with NUL or line breaks cannot be configured safely");
+    if (Buffer.byteLength(w.ssid, "utf8") > 32) rep.add("LB_ERR_SCHEMA", [...wpath, "ssid"], "an SSID is at most 32 bytes");
+    if (!/^wlan\d+$/.test(w.wlan)) rep.add("LB_ERR_SCHEMA", [...wpath, "wlan"], `"${w.wlan}" must be a wlan interface name like wlan0`);
+    if (/^(wlan|lagg)\d+$/.test(w.parent)) rep.add("LB_ERR_SCHEMA", [...wpath, "parent"], `"${w.parent}" is not a Wi-Fi device driver name (ath0, iwn0, iwm0...)`);
+    wifi = { parent: w.parent, wlan: w.wlan, ssid: w.ssid, passphrase, country: w.country };
+  }
+  if (!/^lagg\d+$/.test(c.lagg.interface)) rep.add("LB_ERR_SCHEMA", [...path, "lagg", "interface"], `"${c.lagg.interface}" must be a lagg interface name like lagg0`);
+  if (/^(wlan|lagg)\d+$/.test(c.wired)) rep.add("LB_ERR_SCHEMA", [...path, "wired"], `"${c.wired}" is not a wired NIC driver name (re0, em0, igb0...)`);
+  const nfsServer = server.nfs.server;
+  return {
+    kind: "freebsd-lagg", ...common, wired: c.wired, wifi,
+    root: { layout, path: rootPath, readOnly: c.root.readOnly ?? layout === "shared", etcMdSize: c.root.etcMdSize },
+    nfsServer, rootPath: `${nfsServer}:${rootPath}`, freebsdRelease: c.freebsdRelease, lagg: c.lagg,
+  };
+}
+
+function checkUnique(clients: readonly { c: Client; index: number }[], rep: Reporter): void {
+  const seen = new Map<string, string>();
+  const claim = (key: string, what: string, path: KeyPath, owner: string): void => {
+    const prev = seen.get(key);
+    if (prev !== undefined && prev !== owner) rep.add("LB_ERR_DUPLICATE", path, `${what} is also used by ${prev}`);
+    else if (prev === owner) rep.add("LB_ERR_DUPLICATE", path, `${what} is listed twice for this client`);
+    else seen.set(key, owner);
+  };
+  for (const { c, index } of clients) {
+    const owner = `clients[${index}] (${c.name})`;
+    const p: KeyPath = ["clients", index];
+    claim(`name:${c.name.toLowerCase()}`, `name "${c.name}"`, [...p, "name"], owner);
+    claim(`fqdn:${c.fqdn.toLowerCase()}`, `FQDN "${c.fqdn}"`, [...p, "fqdn"], owner);
+    claim(`ip:${c.ip}`, `address ${c.ip}`, [...p, "ip"], owner);
+    c.macs.forEach((m, i) => claim(`mac:${m}`, `MAC ${m}`, [...p, "macs", i], owner));
+    if (c.kind === "freebsd-lagg" && c.root.layout === "own") claim(`root:${c.root.path}`, `own root ${c.root.path}`, [...p, "root", "path"], owner);
+  }
+  // Shared roots: several clients writing one root corrupt each other's files.
+  const byRoot = new Map<string, { c: Client; index: number }[]>();
+  for (const e of clients) if (e.c.kind === "freebsd-lagg" && e.c.root.layout === "shared") byRoot.set(e.c.root.path, [...(byRoot.get(e.c.root.path) ?? []), e]);
+  for (const [rootDir, users] of byRoot) {
+    const rw = users.filter((u) => u.c.kind === "freebsd-lagg" && !u.c.root.readOnly);
+    if (users.length > 1 && rw.length > 0) {
+      rep.add("LB_WARN_SHARED_ROOT_RW", ["clients", rw[0]!.index, "root", "readOnly"], `shared root ${rootDir} is exported read-write to ${users.length} clients (${users.map((u) => u.c.name).join(", ")})`);
+    }
+    const ownRoot = clients.find((e) => e.c.kind === "freebsd-lagg" && e.c.root.layout === "own" && e.c.root.path === rootDir);
+    if (ownRoot) rep.add("LB_ERR_DUPLICATE", ["clients", ownRoot.index, "root", "path"], `${rootDir} is both an own root and a shared root`);
+  }
+}
+
+function checkSharedRoots(clients: readonly { c: Client; index: number }[], rep: Reporter, probe: SiteProbe): void {
+  const done = new Set<string>();
+  for (const { c, index } of clients) {
+    if (c.kind !== "freebsd-lagg" || c.root.layout !== "shared" || done.has(c.root.path)) continue;
+    done.add(c.root.path);
+    if (probe.kindOf(c.root.path) === "dir" && probe.kindOf(join(c.root.path, "conf/base/etc")) !== "dir") {
+      rep.add("LB_WARN_SHARED_ROOT_NO_CONF_BASE", ["clients", index, "root", "path"], `${c.root.path} has no conf/base/etc: run "laggboot apply" to create it, or /etc on the clients would hold only the per-client files`);
+    }
+  }
+}
+
+export function resolveInventory(s: ServerParsed, parsed: readonly { parsed: ClientParsed; index: number }[], rep: Reporter, probe: SiteProbe): Inventory {
+  const server = resolveServer(s, rep, probe);
+  const resolved: { c: Client; index: number }[] = [];
+  for (const { parsed: c, index } of parsed) {
+    const r = resolveClient(c, index, server, rep, probe);
+    if (r) resolved.push({ c: r, index });
+  }
+  checkUnique(resolved, rep);
+  checkSharedRoots(resolved, rep, probe);
+  return { server, clients: resolved.map((e) => e.c) };
+}

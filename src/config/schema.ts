@@ -1,0 +1,227 @@
+/**
+ * The inventory schema: the one source for the validator and for the JSON
+ * Schema in docs/laggboot.schema.json (scripts/gen-schema.ts). Values here are
+ * the YAML as written; src/config/resolve.ts turns them into typed, derived
+ * values. Descriptions double as the editor tooltips and the README reference.
+ */
+import { z } from "zod";
+import { parseIpv4, parseMac, parsePrefix } from "./addr.js";
+
+const lb = (code: string) => ({ params: { lbCode: code } });
+
+export const ipv4 = z
+  .string()
+  .refine((s) => parseIpv4(s) !== undefined, { error: "not a dotted-quad IPv4 address", ...lb("LB_ERR_BAD_IPV4") })
+  .meta({ format: "ipv4" });
+export const prefix = z
+  .string()
+  .refine((s) => parsePrefix(s) !== undefined, {
+    error: "not an IPv4 prefix like 198.18.0.0/24 (host bits must be zero)",
+    ...lb("LB_ERR_BAD_IPV4"),
+  })
+  .meta({ description: "IPv4 network in CIDR form, e.g. 198.18.0.0/24" });
+export const mac = z
+  .string()
+  .refine((s) => parseMac(s) !== undefined, {
+    error: "not a MAC address like 00:1e:68:aa:bb:cc",
+    ...lb("LB_ERR_BAD_MAC"),
+  })
+  .meta({ description: "Ethernet MAC address, e.g. 00:1e:68:aa:bb:cc" });
+
+const hostLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+export const clientName = z
+  .string()
+  .regex(hostLabel, "a client name is one DNS label: letters, digits and '-', at most 63 characters")
+  .meta({ description: "Short host name; also the name of the client's files and reservation." });
+export const fqdn = z
+  .string()
+  .max(253)
+  .refine((s) => s.split(".").every((l) => hostLabel.test(l)), { error: "not a valid DNS name" })
+  .meta({ description: "Fully qualified domain name (sent as host-name, option 12)." });
+const ifName = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*[0-9]+$/, `${what} must be a FreeBSD interface name like re0`)
+    .max(15);
+const absPath = z
+  .string()
+  .min(1)
+  .refine((s) => s.startsWith("/"), { error: "must be an absolute path" })
+  .refine((s) => !s.split("/").includes(".."), { error: "must not contain '..'" });
+const relFile = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((s) => !s.split("/").includes(".."), { error: "must not contain '..'" })
+  .meta({ description: "A file name relative to the TFTP root." });
+const seconds = z.number().int().min(60).max(100_000_000);
+const port = z.number().int().min(1).max(65535);
+
+export const poolSchema = z
+  .strictObject({
+    first: ipv4.meta({ description: "First address of the dynamic pool." }),
+    last: ipv4.meta({ description: "Last address of the dynamic pool." }),
+  })
+  .meta({ description: "Dynamic address pool for clients without a reservation. Off unless given." });
+
+export const networkSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "letters, digits, '-' and '_', at most 32").optional()
+      .meta({ description: "A short name for logs and generated configs (default: net0, net1, ...)." }),
+    prefix,
+    relayed: z.boolean().default(false)
+      .meta({ description: "true when this network reaches the server through a DHCP relay (giaddr)." }),
+    serverAddress: ipv4.optional().meta({
+      description:
+        "laggboot's address on this network (directly attached networks). For relayed networks: the address the relay forwards to (default: server.address).",
+    }),
+    gateway: ipv4.optional().meta({ description: "Default router for clients (option 3)." }),
+    dns: z.array(ipv4).max(8).default([]).meta({ description: "DNS servers (option 6)." }),
+    domain: fqdn.optional().meta({ description: "DNS domain (option 15); also completes client FQDNs." }),
+    pool: poolSchema.optional(),
+    leaseSeconds: seconds.optional().meta({ description: "Lease time for pool addresses on this network." }),
+  })
+  .meta({ description: "A client network served directly or through a relay." });
+
+export const bootFilesSchema = z
+  .strictObject({
+    bios: relFile.default("pxeboot").meta({ description: "Option 93 = 0 (x86 BIOS)." }),
+    ia32Uefi: relFile.optional().meta({ description: "Option 93 = 6 (IA32 UEFI)." }),
+    x64Uefi: relFile.default("loader.efi").meta({ description: "Option 93 = 7 and 9 (x64 UEFI)." }),
+    arm64Uefi: relFile.optional().meta({ description: "Option 93 = 11 (arm64 UEFI)." }),
+    byArch: z.record(z.string().regex(/^\d{1,5}$/, "an option 93 architecture number"), relFile).default({})
+      .meta({ description: "Boot files for other architecture numbers (RFC 4578 / IANA), keyed by number." }),
+  })
+  .meta({ description: "Boot program per client architecture (DHCP option 93)." });
+
+export const serverSchema = z.strictObject({
+  address: ipv4.meta({ description: "The server's primary address: next-server for TFTP and the default NFS server." }),
+  networks: z.array(networkSchema).min(1).meta({ description: "Client networks." }),
+  dhcp: z
+    .strictObject({
+      mode: z.enum(["full", "proxy"]).default("full").meta({
+        description: "full: laggboot assigns addresses; proxy: another DHCP server does, laggboot sends boot files only (ProxyDHCP).",
+      }),
+      reservationLeaseSeconds: seconds.default(86400).meta({ description: "Lease time for fixed reservations." }),
+      poolLeaseSeconds: seconds.default(3600).meta({ description: "Default lease time for pool addresses." }),
+      unknownClientLogSeconds: z.number().int().min(1).max(86400).default(600)
+        .meta({ description: "Log an unknown MAC at most once per this many seconds." }),
+    })
+    .prefault({}),
+  tftp: z
+    .strictObject({
+      root: absPath.default("/srv/tftp").meta({ description: "Directory served over TFTP." }),
+      address: ipv4.optional().meta({ description: "Address the TFTP server binds (default: server.address)." }),
+      port: port.default(69),
+      bootFiles: bootFilesSchema.prefault({}),
+      ipxeScript: relFile.default("boot.ipxe")
+        .meta({ description: "Script handed to clients already running iPXE (user class iPXE or option 175)." }),
+      writableDir: relFile.optional()
+        .meta({ description: "Sub-directory of the root that accepts uploads (WRQ). Absent: read-only." }),
+      singlePort: z.boolean().default(false)
+        .meta({ description: "Answer every transfer from port 69 (for NAT and firewalls) instead of a port per transfer." }),
+      maxTransfers: z.number().int().min(1).max(100000).default(1000),
+      maxTransfersPerClient: z.number().int().min(1).max(1000).default(8),
+    })
+    .prefault({}),
+  nfs: z
+    .strictObject({
+      server: ipv4.optional().meta({ description: "NFS server address, if not server.address." }),
+      rootsDir: absPath.default("/srv/diskless").meta({ description: "Directory holding client roots (own roots default to rootsDir/NAME)." }),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      address: ipv4.default("127.0.0.1").meta({ description: "Status API, metrics and dashboard address." }),
+      port: port.default(8067),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      path: absPath.default("/var/db/laggboot/laggboot.sqlite").meta({ description: "SQLite database of leases and events." }),
+    })
+    .prefault({}),
+  runAs: z
+    .strictObject({ user: z.string().min(1), group: z.string().min(1).optional() })
+    .optional()
+    .meta({ description: "Drop root privileges to this user after binding the ports." }),
+});
+
+const wifiSchema = z.strictObject({
+  parent: ifName("the Wi-Fi parent").meta({ description: "Wi-Fi device (ath0, iwn0, iwm0, ...)." }),
+  wlan: ifName("the wlan name").default("wlan0").meta({ description: "wlan(4) interface to create." }),
+  ssid: z.string().min(1).max(32).meta({ description: "Network name (1-32 bytes)." }),
+  passphrase: z.string().optional().meta({ description: "WPA passphrase, 8-63 printable characters, or 64 hex digits." }),
+  passphraseFile: absPath.optional().meta({ description: "File whose first line is the WPA passphrase (keeps secrets out of the inventory)." }),
+  country: z.string().regex(/^[A-Z]{2}$/, "an ISO 3166 country code like DE").optional()
+    .meta({ description: "Regulatory domain country for the wlan (optional)." }),
+});
+
+const rootSchema = z.strictObject({
+  layout: z.enum(["own", "shared"]).default("own").meta({
+    description: "own: one read-write root per client, files written into its etc/. shared: one root for many clients, per-client files under conf/<ip>/ (rc.initdiskless).",
+  }),
+  path: absPath.optional().meta({ description: "Root directory on the NFS server (default for own roots: nfs.rootsDir/NAME; required for shared roots)." }),
+  readOnly: z.boolean().optional().meta({ description: "Export read-only (default: false for own roots, true for shared roots)." }),
+  etcMdSize: z.number().int().min(10240).max(4194304).default(65536)
+    .meta({ description: "Shared roots: size of the RAM /etc in 512-byte sectors (conf/base/etc/md_size; rc.initdiskless default 10240 = 5 MB)." }),
+});
+
+const laggSchema = z.strictObject({
+  interface: ifName("the lagg interface").default("lagg0").meta({ description: "rc.conf lagg_interface." }),
+  bootif: z.union([z.literal(""), ifName("lagg.bootif")]).default("")
+    .meta({ description: "rc.conf lagg_bootif: the boot NIC; empty means detect it at boot." }),
+  wiredPrimary: z.boolean().default(true)
+    .meta({ description: "rc.conf lagg_wired_primary: make the wired NIC the failover master." }),
+});
+
+const commonClient = {
+  name: clientName,
+  fqdn: fqdn.optional().meta({ description: "FQDN (default: name.domain of the client's network)." }),
+  ip: ipv4.meta({ description: "Fixed IPv4 address (reservation)." }),
+  macs: z.array(mac).min(1).meta({ description: "MACs that get this reservation: the wired NIC's first; more allowed." }),
+};
+
+export const freebsdLaggClientSchema = z.strictObject({
+  kind: z.literal("freebsd-lagg"),
+  ...commonClient,
+  wired: ifName("the wired NIC").meta({ description: "Wired NIC driver name, e.g. re0, em0, igb0." }),
+  wifi: wifiSchema.optional().meta({ description: "Wi-Fi port of the failover lagg. Absent: the lagg has the cable only." }),
+  root: rootSchema.prefault({}),
+  freebsdRelease: z.number().int().min(8).max(99).default(14).meta({ description: "FreeBSD major release on the client." }),
+  lagg: laggSchema.prefault({}),
+});
+
+export const pxeClientSchema = z.strictObject({
+  kind: z.literal("pxe"),
+  ...commonClient,
+  bootFile: relFile.optional().meta({ description: "Boot file for this client (default: by architecture)." }),
+  ipxeScript: relFile.optional().meta({ description: "iPXE script for this client once it runs iPXE." }),
+  rootPath: z.string().min(1).max(255).optional().meta({ description: "Option 17 value, if the client needs one." }),
+});
+
+export const clientSchema = z.discriminatedUnion("kind", [freebsdLaggClientSchema, pxeClientSchema]);
+
+export const inventorySchema = z
+  .strictObject({
+    version: z.literal(1).default(1).meta({ description: "Inventory format version." }),
+    server: serverSchema,
+    defaults: z
+      .strictObject({
+        "freebsd-lagg": z.record(z.string(), z.unknown()).optional()
+          .meta({ description: "Keys merged into every freebsd-lagg client that does not set them." }),
+        pxe: z.record(z.string(), z.unknown()).optional()
+          .meta({ description: "Keys merged into every pxe client that does not set them." }),
+      })
+      .optional()
+      .meta({ description: "Shared client settings, by kind. Nested objects (wifi, root, lagg) merge key by key." }),
+    clients: z.array(clientSchema).default([]),
+  })
+  .meta({ title: "laggboot inventory", description: "Boot server and diskless clients for laggboot." });
+
+export type InventoryInput = z.input<typeof inventorySchema>;
+export type InventoryParsed = z.output<typeof inventorySchema>;
+export type ClientParsed = z.output<typeof clientSchema>;
+export type FreebsdLaggParsed = z.output<typeof freebsdLaggClientSchema>;
+export type PxeParsed = z.output<typeof pxeClientSchema>;
+export type NetworkParsed = z.output<typeof networkSchema>;

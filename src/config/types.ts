@@ -1,0 +1,113 @@
+/**
+ * The resolved inventory: what every other layer consumes. Readonly, with
+ * branded addresses, defaults applied and derived values (network, FQDN, NFS
+ * root path) filled in, so no consumer repeats a rule.
+ */
+import type { Ipv4, Ipv4Prefix, Mac } from "./addr.js";
+
+export interface Network {
+  readonly name: string;
+  readonly prefix: Ipv4Prefix;
+  readonly netmask: Ipv4;
+  readonly broadcast: Ipv4;
+  readonly relayed: boolean;
+  /** laggboot's address on a direct network; for a relayed one the address the relay forwards to. */
+  readonly serverAddress: Ipv4;
+  readonly gateway: Ipv4 | undefined;
+  readonly dns: readonly Ipv4[];
+  readonly domain: string | undefined;
+  readonly pool: { readonly first: Ipv4; readonly last: Ipv4 } | undefined;
+  readonly poolLeaseSeconds: number;
+}
+
+export interface BootFiles {
+  readonly bios: string;
+  readonly ia32Uefi: string | undefined;
+  readonly x64Uefi: string;
+  readonly arm64Uefi: string | undefined;
+  /** Explicit entries by option 93 number; bios/ia32Uefi/x64Uefi/arm64Uefi are folded in (0, 6, 7, 9, 11). */
+  readonly byArch: ReadonlyMap<number, string>;
+}
+
+export interface ServerConfig {
+  readonly address: Ipv4;
+  readonly networks: readonly Network[];
+  readonly dhcp: {
+    readonly mode: "full" | "proxy";
+    readonly reservationLeaseSeconds: number;
+    readonly poolLeaseSeconds: number;
+    readonly unknownClientLogSeconds: number;
+  };
+  readonly tftp: {
+    readonly root: string;
+    readonly address: Ipv4;
+    readonly port: number;
+    readonly bootFiles: BootFiles;
+    readonly ipxeScript: string;
+    readonly writableDir: string | undefined;
+    readonly singlePort: boolean;
+    readonly maxTransfers: number;
+    readonly maxTransfersPerClient: number;
+  };
+  readonly nfs: { readonly server: Ipv4; readonly rootsDir: string };
+  readonly http: { readonly address: Ipv4; readonly port: number };
+  readonly storage: { readonly path: string };
+  readonly runAs: { readonly user: string; readonly group: string | undefined } | undefined;
+}
+
+interface ClientCommon {
+  readonly name: string;
+  readonly fqdn: string;
+  readonly ip: Ipv4;
+  /** The first MAC is the wired NIC's (the PXE boot NIC). */
+  readonly macs: readonly Mac[];
+  readonly network: Network;
+}
+
+export interface WifiConfig {
+  readonly parent: string;
+  readonly wlan: string;
+  readonly ssid: string;
+  /** The passphrase text (read from passphraseFile when given). */
+  readonly passphrase: string;
+  readonly country: string | undefined;
+}
+
+export interface FreebsdLaggClient extends ClientCommon {
+  readonly kind: "freebsd-lagg";
+  readonly wired: string;
+  readonly wifi: WifiConfig | undefined;
+  readonly root: {
+    readonly layout: "own" | "shared";
+    readonly path: string;
+    readonly readOnly: boolean;
+    readonly etcMdSize: number;
+  };
+  readonly nfsServer: Ipv4;
+  /** Option 17 value, "server:/path" (the FreeBSD loader's NFS form). */
+  readonly rootPath: string;
+  readonly freebsdRelease: number;
+  readonly lagg: { readonly interface: string; readonly bootif: string; readonly wiredPrimary: boolean };
+}
+
+export interface PxeClient extends ClientCommon {
+  readonly kind: "pxe";
+  readonly bootFile: string | undefined;
+  readonly ipxeScript: string | undefined;
+  readonly rootPath: string | undefined;
+}
+
+export type Client = FreebsdLaggClient | PxeClient;
+
+export interface Inventory {
+  readonly server: ServerConfig;
+  readonly clients: readonly Client[];
+}
+
+/** Option 93 client architecture numbers this inventory names (RFC 4578 section 2.1, IANA registry). */
+export const ARCH = { bios: 0, ia32Uefi: 6, x64Uefi: 7, ebcX64Uefi: 9, arm64Uefi: 11 } as const;
+
+/** The boot file for a client architecture, or undefined when none is configured. */
+export function bootFileForArch(files: BootFiles, arch: number): string | undefined {
+  return files.byArch.get(arch);
+}
