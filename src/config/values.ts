@@ -17,10 +17,19 @@ export function checkPassphrase(p: string): string | undefined {
  * end at a quote, so only a conservative character set is accepted.
  */
 export function unsafeForConfigs(v: string): string | undefined {
-  if (/[\0-\x1f\x7f]/.test(v)) return "contains a control character (newline, NUL, ...) that no generated file can carry";
+  if (hasControlChar(v)) return "contains a control character (newline, NUL, ...) that no generated file can carry";
   if (!/^[A-Za-z0-9._/+@%=:~-]+$/.test(v)) {
     const bad = [...new Set(v.replace(/[A-Za-z0-9._/+@%=:~-]/g, ""))].map((ch) => JSON.stringify(ch)).join(" ");
     return `contains ${bad}, which exports(5), dhcpd.conf or dnsmasq.conf cannot carry safely (allowed: letters, digits and . _ / + @ % = : ~ -)`;
   }
   return undefined;
+}
+
+/** C0 controls (NUL, newline, tab...) and DEL. */
+export function hasControlChar(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
