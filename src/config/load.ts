@@ -83,11 +83,9 @@ function mergeDefaults(client: Obj, defaults: Obj | undefined, clientPath: KeyPa
       out[k] = dv;
       origins.set(JSON.stringify([...clientPath, k]), [...defaultsPath, k]);
     } else if (NESTED.has(k) && isObj(cv) && isObj(dv)) {
-      const inherited = { ...dv };
       // Keys that exclude each other: a client's own choice replaces the default's.
-      for (const group of EXCLUSIVE) {
-        if (group.some((g) => cv[g] !== undefined)) for (const g of group) delete inherited[g];
-      }
+      const dropped = new Set(EXCLUSIVE.filter((group) => group.some((g) => cv[g] !== undefined)).flat());
+      const inherited = Object.fromEntries(Object.entries(dv).filter(([nk]) => !dropped.has(nk)));
       out[k] = { ...inherited, ...cv };
       for (const nk of Object.keys(inherited)) {
         if (cv[nk] === undefined) origins.set(JSON.stringify([...clientPath, k, nk]), [...defaultsPath, k, nk]);
