@@ -1,0 +1,201 @@
+/**
+ * The DHCP socket adapter: receives, rate-limits, asks the engine, makes the
+ * lease writes durable, then sends. It holds no protocol rules. Every
+ * decision becomes one `DhcpServerEvent` (for logs and the status API) and a
+ * counter; per-client decisions are also recorded as boot events in the store.
+ * One bad packet, engine bug or failed write never stops the server.
+ */
+import type { RemoteInfo } from "node:dgram";
+import type { Store } from "../../store/index.js";
+import { OncePerInterval, RateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from "./rate-limit.js";
+import { SocketSet, type BoundSocket } from "./sockets.js";
+import {
+  bump, newCounters, type Arrival, type DhcpCounters, type DhcpServerEvent, type Engine, type LeaseWrite, type ReplyVerdict,
+} from "./types.js";
+
+export interface DhcpServerOptions<Packet, Policy> {
+  readonly engine: Engine<Packet, Policy>;
+  readonly store: Store;
+  /** Networks, reservations, mode: a value; `setPolicy` swaps it on reload. */
+  readonly policy: Policy;
+  /** Server address of each directly attached network (one bound socket each). */
+  readonly serverAddresses: readonly string[];
+  /** Also listen on the PXE boot-server port (ProxyDHCP mode). */
+  readonly proxy: boolean;
+  readonly ports?: { readonly server: number; readonly proxy: number };
+  /** Normally "0.0.0.0". */
+  readonly wildcardAddress?: string;
+  readonly clock?: () => number;
+  readonly onEvent?: (event: DhcpServerEvent) => void;
+  readonly rateLimit?: RateLimitOptions;
+  /** Unknown MACs are reported once per this interval. */
+  readonly unknownClientLogMs?: number;
+  /** How long stop() waits for replies whose lease writes are in flight. */
+  readonly stopGraceMs?: number;
+}
+
+export const DEFAULT_PORTS = { server: 67, proxy: 4011 } as const;
+
+export class DhcpServer<Packet, Policy> {
+  readonly counters: DhcpCounters = newCounters();
+  private policy: Policy;
+  private sockets: SocketSet | undefined;
+  private accepting = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly limiter: RateLimiter;
+  private readonly unknownLog: OncePerInterval;
+  private readonly clock: () => number;
+  private readonly emit: (event: DhcpServerEvent) => void;
+
+  constructor(private readonly options: DhcpServerOptions<Packet, Policy>) {
+    this.policy = options.policy;
+    this.clock = options.clock ?? Date.now;
+    this.emit = options.onEvent ?? (() => undefined);
+    this.limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+    this.unknownLog = new OncePerInterval(options.unknownClientLogMs ?? 600_000);
+  }
+
+  async start(): Promise<void> {
+    if (this.sockets !== undefined) return;
+    const ports = this.options.ports ?? DEFAULT_PORTS;
+    this.sockets = await SocketSet.open({
+      wildcardAddress: this.options.wildcardAddress ?? "0.0.0.0",
+      serverPort: ports.server,
+      proxyPort: this.options.proxy ? ports.proxy : undefined,
+      serverAddresses: this.options.serverAddresses,
+    }, (msg, rinfo, on) => this.receive(msg, rinfo, on));
+    this.accepting = true;
+  }
+
+  /** Swap networks and reservations; packets already being handled finish with the old value. */
+  setPolicy(policy: Policy): void {
+    this.policy = policy;
+  }
+
+  /** Local addresses and ports bound, for logs and tests. */
+  get bound(): readonly { address: string; port: number }[] {
+    return (this.sockets?.all ?? []).map((b) => b.socket.address());
+  }
+
+  /** Stop receiving, let replies whose writes are in flight go out (bounded wait), close the sockets. */
+  async stop(): Promise<void> {
+    this.accepting = false;
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, this.options.stopGraceMs ?? 2000).unref());
+    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+    await this.sockets?.close();
+    this.sockets = undefined;
+  }
+
+  private receive(msg: Buffer, rinfo: RemoteInfo, on: BoundSocket): void {
+    if (!this.accepting) return;
+    this.counters.received++;
+    const nowMs = this.clock();
+    const from = `${rinfo.address}:${rinfo.port}`;
+    let packet: Packet;
+    let mac: string;
+    try {
+      packet = this.options.engine.decode(msg);
+      mac = this.options.engine.clientMac(packet);
+    } catch (e) {
+      this.counters.malformed++;
+      this.emit({ type: "malformed", atMs: nowMs, from, error: errorText(e) });
+      return;
+    }
+    if (!this.limiter.allow(mac, nowMs)) {
+      this.counters.rateLimited++;
+      this.emit({ type: "rate-limited", atMs: nowMs, mac, from });
+      return;
+    }
+    const arrival: Arrival = {
+      localPort: on.port, localAddress: on.address, sourceAddress: rinfo.address, sourcePort: rinfo.port,
+    };
+    let verdict;
+    try {
+      verdict = this.options.engine.decide(packet, { arrival, policy: this.policy, store: this.options.store, nowMs });
+    } catch (e) {
+      this.counters.engineErrors++;
+      this.emit({ type: "engine-error", atMs: nowMs, mac, error: errorText(e) });
+      return;
+    }
+    if (verdict.kind === "ignore") {
+      bump(this.counters.ignored, verdict.reason);
+      if (verdict.unknownClient && verdict.mac !== undefined) {
+        if (this.unknownLog.shouldReport(verdict.mac, nowMs)) {
+          this.counters.unknownClientsLogged++;
+          this.emit({ type: "unknown-client", atMs: nowMs, mac: verdict.mac, details: verdict.details });
+          this.record(nowMs, "dhcp.unknown-client", verdict.mac, undefined, verdict.details);
+        }
+      } else {
+        this.emit({ type: "ignored", atMs: nowMs, mac: verdict.mac, reason: verdict.reason, details: verdict.details });
+        if (verdict.mac !== undefined) this.record(nowMs, "dhcp.ignored", verdict.mac, undefined, { reason: verdict.reason, ...verdict.details });
+      }
+      if (verdict.writes.length > 0) this.track(this.persist(verdict.writes, verdict.mac, nowMs).then(() => undefined));
+      return;
+    }
+    this.track(this.reply(verdict, nowMs));
+  }
+
+  private async reply(verdict: ReplyVerdict, nowMs: number): Promise<void> {
+    // RFC 2131 4.3.1/4.3.2: the binding is recorded before the client hears of it.
+    if (!(await this.persist(verdict.writes, verdict.mac, nowMs))) return;
+    const sockets = this.sockets;
+    if (sockets === undefined) return;
+    const out = sockets.pick(verdict.fromAddress, verdict.fromProxyPort);
+    const to = `${verdict.toAddress}:${verdict.toPort}`;
+    await new Promise<void>((resolve) => {
+      out.socket.send(verdict.bytes, verdict.toPort, verdict.toAddress, (err) => {
+        if (err) {
+          this.counters.sendErrors++;
+          this.emit({ type: "send-error", atMs: this.clock(), mac: verdict.mac, to, error: err.message });
+        } else {
+          bump(this.counters.sent, verdict.messageType);
+          this.emit({ type: "reply", atMs: nowMs, mac: verdict.mac, messageType: verdict.messageType, to, details: verdict.details });
+          this.record(nowMs, `dhcp.${verdict.messageType.toLowerCase()}`, verdict.mac, undefined, { to, ...verdict.details });
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** Durably apply the writes; false (and counted) when the store failed. */
+  private async persist(writes: readonly LeaseWrite[], mac: string | undefined, nowMs: number): Promise<boolean> {
+    if (writes.length === 0) return true;
+    const store = this.options.store;
+    try {
+      await Promise.all(writes.map((w) => {
+        switch (w.kind) {
+          case "commit": return store.commitLease(w.lease);
+          case "remove": return store.removeLease(w.ip);
+          case "bad": return store.markBadAddress(w.bad);
+        }
+      }));
+      return true;
+    } catch (e) {
+      this.counters.storeErrors++;
+      this.emit({ type: "store-error", atMs: nowMs, mac, error: errorText(e) });
+      return false;
+    }
+  }
+
+  private record(atMs: number, kind: string, mac: string, ip: string | undefined, details: Readonly<Record<string, unknown>>): void {
+    try {
+      this.options.store.recordEvent({ atMs, kind, mac, ip, details });
+    } catch (e) {
+      this.counters.storeErrors++;
+      this.emit({ type: "store-error", atMs, mac, error: errorText(e) });
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    const guarded = p.catch((e: unknown) => {
+      this.counters.engineErrors++;
+      this.emit({ type: "engine-error", atMs: this.clock(), mac: "", error: errorText(e) });
+    });
+    this.inFlight.add(guarded);
+    void guarded.finally(() => this.inFlight.delete(guarded));
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,115 @@
+/**
+ * The DHCP socket layout (docs/dhcp-server.md):
+ * - one socket on 0.0.0.0:67: the only kind of socket that receives the
+ *   clients' broadcasts (Linux delivers 255.255.255.255 only to sockets bound
+ *   to the wildcard or to that address);
+ * - one socket per server address, bound to ADDRESS:67: sending
+ *   255.255.255.255 from it leaves by that address's interface (from the
+ *   wildcard socket it would follow the default route, or fail with
+ *   ENETUNREACH), and unicasts to that address arrive here, which tells us the
+ *   address the client used;
+ * - in ProxyDHCP mode one socket on 0.0.0.0:4011 (PXE boot server port).
+ * All use SO_REUSEADDR so the wildcard and the address-bound sockets can share
+ * port 67, and SO_BROADCAST so replies may go to 255.255.255.255.
+ */
+import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { LaggbootError } from "../../errors.js";
+
+export interface SocketLayout {
+  /** Address of the receive-everything socket; "0.0.0.0" except in odd tests. */
+  readonly wildcardAddress: string;
+  readonly serverPort: number;
+  /** Port for ProxyDHCP boot-server requests, or undefined when not in proxy mode. */
+  readonly proxyPort: number | undefined;
+  /** One bound socket per address (each directly attached network's server address). */
+  readonly serverAddresses: readonly string[];
+}
+
+export interface BoundSocket {
+  readonly socket: Socket;
+  /** undefined for the wildcard sockets. */
+  readonly address: string | undefined;
+  readonly port: number;
+}
+
+export type PacketHandler = (msg: Buffer, rinfo: RemoteInfo, on: BoundSocket) => void;
+
+export class SocketSet {
+  private readonly sockets: BoundSocket[] = [];
+
+  private constructor(private readonly layout: SocketLayout) {}
+
+  /** Bind every socket of the layout; on any failure close those already bound and throw LB_ERR_DHCP_SOCKET. */
+  static async open(layout: SocketLayout, onPacket: PacketHandler): Promise<SocketSet> {
+    const set = new SocketSet(layout);
+    const plan: { address: string | undefined; bindAddress: string; port: number }[] = [
+      { address: undefined, bindAddress: layout.wildcardAddress, port: layout.serverPort },
+      ...[...new Set(layout.serverAddresses)].map((a) => ({ address: a, bindAddress: a, port: layout.serverPort })),
+    ];
+    if (layout.proxyPort !== undefined) {
+      plan.push({ address: undefined, bindAddress: layout.wildcardAddress, port: layout.proxyPort });
+    }
+    try {
+      for (const p of plan) set.sockets.push(await bindOne(p.address, p.bindAddress, p.port, onPacket));
+    } catch (e) {
+      await set.close();
+      throw e;
+    }
+    return set;
+  }
+
+  /** The socket to send from: proxy port, the one bound to `fromAddress`, else the wildcard 67 socket. */
+  pick(fromAddress: string | undefined, proxyPort: boolean): BoundSocket {
+    if (proxyPort && this.layout.proxyPort !== undefined) {
+      const s = this.sockets.find((b) => b.port === this.layout.proxyPort && b.address === undefined);
+      if (s !== undefined) return s;
+    }
+    if (fromAddress !== undefined) {
+      const s = this.sockets.find((b) => b.address === fromAddress && b.port === this.layout.serverPort);
+      if (s !== undefined) return s;
+    }
+    return this.sockets[0]!;
+  }
+
+  /** The actual port the wildcard 67 socket is bound to (tests bind port 0). */
+  get serverPort(): number {
+    return this.sockets[0]!.socket.address().port;
+  }
+
+  get all(): readonly BoundSocket[] {
+    return this.sockets;
+  }
+
+  async close(): Promise<void> {
+    const closing = this.sockets.map((b) => new Promise<void>((resolve) => {
+      try {
+        b.socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    }));
+    this.sockets.length = 0;
+    await Promise.all(closing);
+  }
+}
+
+function bindOne(address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler): Promise<BoundSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: "udp4", reuseAddr: true });
+    const bound: BoundSocket = { socket, address, port };
+    const fail = (cause: Error): void => {
+      socket.close();
+      reject(new LaggbootError("LB_ERR_DHCP_SOCKET", `cannot bind DHCP socket ${bindAddress}:${port}: ${cause.message}`, { cause }));
+    };
+    socket.once("error", fail);
+    socket.bind({ address: bindAddress, port, exclusive: true }, () => {
+      socket.off("error", fail);
+      socket.setBroadcast(true);
+      // A send error is reported per send through its callback; an 'error'
+      // event without a listener would crash the process.
+      socket.on("error", () => undefined);
+      socket.on("message", (msg, rinfo) => onPacket(msg, rinfo, bound));
+      resolve(bound);
+    });
+  });
+}
