@@ -1,0 +1,2 @@
+export { createTftpServer } from "./server.js";
+export type * from "./types.js";

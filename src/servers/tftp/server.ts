@@ -1,0 +1,404 @@
+/**
+ * The TFTP server: sockets, timers and bookkeeping around the pure codec
+ * (src/wire/tftp) and state machines (src/protocol/tftp).
+ *
+ * Each transfer gets its own socket on a fresh port (RFC 1350 section 4, the
+ * transfer ID), connected to the client so the kernel drops packets from
+ * other peers. With `singlePort`, everything is answered from the listening
+ * socket instead and packets are routed by the client's address and port.
+ */
+import dgram from "node:dgram";
+import { promises as fsp } from "node:fs";
+import { performance } from "node:perf_hooks";
+import {
+  decode,
+  DecodeError,
+  encode,
+  ERROR_CODE,
+  OPCODE,
+  type RequestPacket,
+  type TftpPacket,
+} from "../../wire/tftp/index.js";
+import { checkMode, checkPath, negotiate, Receiver, Sender } from "../../protocol/tftp/index.js";
+import { LaggbootError } from "../../errors.js";
+import { ReadTransfer, type TransferIo, type TransferResult } from "./read-transfer.js";
+import { WriteTransfer } from "./write-transfer.js";
+import { openReadSource } from "./request-source.js";
+import { openWriteTarget } from "./write-target.js";
+import type { ClientRef, TftpServer, TftpServerDeps, TftpServerOptions, TftpStats, TransferEvent } from "./types.js";
+
+export type { TftpServer, TftpServerDeps, TftpServerOptions, TftpStats, TransferEvent } from "./types.js";
+
+const DEFAULTS = {
+  port: 69,
+  maxBlockSize: 65464,
+  maxWindowSize: 64,
+  maxTransfers: 256,
+  maxTransfersPerClient: 16,
+  maxPathBytes: 255,
+  initialRtoMs: 500,
+  minRtoMs: 50,
+  maxRtoMs: 3000,
+  maxRetries: 6,
+  readAheadBlocks: 16,
+  maxWriteBytes: 64 * 1024 * 1024,
+  maxNetasciiBytes: 4 * 1024 * 1024,
+} as const;
+
+/** A repeated RRQ twice while waiting for ACK 0 means the client ignores OACKs. */
+const OACK_FALLBACK_AFTER_REPEATS = 2;
+
+interface Slot {
+  readonly client: ClientRef;
+  transfer: ReadTransfer | WriteTransfer | undefined;
+  socket: dgram.Socket | undefined;
+}
+
+type Cfg = Required<Omit<TftpServerOptions, "writableDir" | "singlePort">> &
+  Pick<TftpServerOptions, "writableDir"> & { singlePort: boolean };
+
+export function createTftpServer(options: TftpServerOptions, deps: TftpServerDeps = {}): TftpServer {
+  const cfg: Cfg = { ...DEFAULTS, singlePort: false, ...stripUndefined(options), root: options.root, address: options.address };
+  const now = deps.now ?? (() => performance.now());
+  const listeners = new Set<(ev: TransferEvent) => void>();
+  const slots = new Map<string, Slot>();
+  const perClient = new Map<string, number>();
+  const counters = { started: 0, completed: 0, failed: 0, refused: 0, bytesSent: 0, bytesReceived: 0, malformedPackets: 0 };
+  let main: dgram.Socket | undefined;
+  let realRoot = "";
+  let realWritable: string | undefined;
+  let stopping = false;
+
+  const emit = (ev: TransferEvent): void => {
+    for (const l of listeners) {
+      try {
+        l(ev);
+      } catch {
+        // A listener's failure must not break the server.
+      }
+    }
+  };
+
+  const sendFromMain = (msg: Buffer, client: ClientRef): void => {
+    main?.send(msg, client.port, client.address, () => undefined);
+  };
+
+  function refuse(req: RequestPacket, client: ClientRef, code: number, message: string, reason: string, path?: string): void {
+    counters.refused++;
+    sendFromMain(encode({ type: "ERROR", code, message }), client);
+    emit({
+      clientAddress: client.address,
+      clientPort: client.port,
+      direction: req.type === "RRQ" ? "read" : "write",
+      requested: req.filename,
+      path,
+      virtual: false,
+      outcome: "refused",
+      bytes: 0,
+      sizeBytes: undefined,
+      durationMs: 0,
+      blockSize: 0,
+      windowSize: 0,
+      blocksResent: 0,
+      clientErrorCode: undefined,
+      reason,
+    });
+  }
+
+  function release(key: string, slot: Slot): void {
+    if (slots.get(key) !== slot) return;
+    slots.delete(key);
+    const n = (perClient.get(slot.client.address) ?? 1) - 1;
+    if (n <= 0) perClient.delete(slot.client.address);
+    else perClient.set(slot.client.address, n);
+    slot.socket?.close();
+    slot.socket = undefined;
+  }
+
+  async function transferSocket(slot: Slot, localAddress: string): Promise<dgram.Socket> {
+    const s = dgram.createSocket({ type: "udp4" });
+    s.on("message", (msg) => {
+      const p = tryDecode(msg);
+      if (p) slot.transfer?.onPacket(p);
+    });
+    s.on("error", (e: NodeJS.ErrnoException) => {
+      // ICMP port unreachable on a connected socket: the client has gone.
+      if (e.code === "ECONNREFUSED") slot.transfer?.onClientGone();
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.bind({ address: localAddress, port: 0, exclusive: true }, () => {
+        s.connect(slot.client.port, slot.client.address, () => {
+          s.off("error", reject);
+          resolve();
+        });
+      });
+    });
+    return s;
+  }
+
+  function tryDecode(msg: Buffer): TftpPacket | undefined {
+    try {
+      return decode(msg);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      counters.malformedPackets++;
+      return undefined;
+    }
+  }
+
+  async function openIo(slot: Slot): Promise<TransferIo> {
+    if (cfg.singlePort) return { send: (m) => main?.send(m, slot.client.port, slot.client.address), now };
+    const s = await transferSocket(slot, cfg.address);
+    slot.socket = s;
+    return {
+      send: (m) => {
+        if (slot.socket) s.send(m);
+      },
+      now,
+    };
+  }
+
+  async function startRequest(req: RequestPacket, client: ClientRef, key: string, slot: Slot): Promise<void> {
+    const t0 = now();
+    const mode = checkMode(req);
+    if (!mode.ok) return refuseSlot(mode.code, mode.message, mode.reason);
+    const path = checkPath(req.filename, cfg.maxPathBytes);
+    if (!path.ok) return refuseSlot(path.code, path.message, path.reason);
+    const base = { client, req, key, slot, t0, path: path.path };
+    if (req.type === "RRQ") {
+      const src = await openReadSource(realRoot, path.path, mode.mode, client, deps.virtualFiles, cfg.maxNetasciiBytes);
+      if (!src.ok) return refuseSlot(src.code, src.message, src.reason, path.path);
+      if (stopping) {
+        await src.source.close();
+        return refuseSlot(ERROR_CODE.NOT_DEFINED, "server shutting down", "stopping", path.path);
+      }
+      const n = negotiate("read", req.options, cfg, src.source.sizeBytes);
+      const sender = new Sender({
+        sizeBytes: src.source.sizeBytes,
+        blockSize: n.blockSize,
+        windowSize: n.windowSize,
+        sendOack: n.oack.length > 0,
+        maxRetries: cfg.maxRetries,
+        oackFallbackAfterRepeats: OACK_FALLBACK_AFTER_REPEATS,
+        ...rtoBounds(n.timeoutSeconds),
+      });
+      let io: TransferIo;
+      try {
+        io = await openIo(slot);
+      } catch (e) {
+        await src.source.close();
+        return refuseSlot(ERROR_CODE.NOT_DEFINED, "server error", `socket: ${String(e)}`, path.path);
+      }
+      const t = new ReadTransfer(sender, src.source, n.oack, io, cfg.readAheadBlocks, (r) =>
+        finish({ ...base, direction: "read", virtual: src.virtual, sizeBytes: src.source.sizeBytes }, r, sender.blockSize, sender.windowSize),
+      );
+      slot.transfer = t;
+      counters.started++;
+      t.start();
+      return;
+    }
+    if (realWritable === undefined) {
+      return refuseSlot(ERROR_CODE.ACCESS_VIOLATION, "server is read-only", "write refused: read-only", path.path);
+    }
+    // Windowed writes are not offered: the receiver is lockstep.
+    const n = negotiate("write", req.options, { maxBlockSize: cfg.maxBlockSize, maxWindowSize: 1 }, undefined);
+    if (n.tsizeBytes !== undefined && n.tsizeBytes > cfg.maxWriteBytes) {
+      return refuseSlot(ERROR_CODE.DISK_FULL, "file too large", "tsize over limit", path.path);
+    }
+    const target = await openWriteTarget(realWritable, path.path);
+    if (!target.ok) return refuseSlot(target.code, target.message, target.reason, path.path);
+    const receiver = new Receiver({
+      blockSize: n.blockSize,
+      sendOack: n.oack.length > 0,
+      maxRetries: cfg.maxRetries,
+      maxBytes: cfg.maxWriteBytes,
+      ...rtoBounds(n.timeoutSeconds),
+    });
+    let io: TransferIo;
+    try {
+      io = await openIo(slot);
+    } catch (e) {
+      await target.file.close();
+      await fsp.unlink(target.tmpPath).catch(() => undefined);
+      return refuseSlot(ERROR_CODE.NOT_DEFINED, "server error", `socket: ${String(e)}`, path.path);
+    }
+    const w = new WriteTransfer(receiver, target.file, target.tmpPath, target.finalPath, mode.mode === "netascii", n.oack, io, (r) =>
+      finish({ ...base, direction: "write", virtual: false, sizeBytes: undefined }, r, n.blockSize, 1),
+    );
+    slot.transfer = w;
+    counters.started++;
+    w.start();
+
+    function refuseSlot(code: number, message: string, reason: string, p?: string): void {
+      release(key, slot);
+      refuse(req, client, code, message, reason, p);
+    }
+  }
+
+  function rtoBounds(timeoutSeconds: number | undefined): { initialRtoMs: number; minRtoMs: number; maxRtoMs: number } {
+    // RFC 2349: the client's timeout caps how long we wait before resending.
+    const maxRtoMs = timeoutSeconds === undefined ? cfg.maxRtoMs : Math.min(cfg.maxRtoMs, timeoutSeconds * 1000);
+    const minRtoMs = Math.min(cfg.minRtoMs, maxRtoMs);
+    return { initialRtoMs: Math.min(cfg.initialRtoMs, maxRtoMs), minRtoMs, maxRtoMs };
+  }
+
+  interface FinishInfo {
+    client: ClientRef;
+    req: RequestPacket;
+    key: string;
+    slot: Slot;
+    t0: number;
+    path: string;
+    direction: "read" | "write";
+    virtual: boolean;
+    sizeBytes: number | undefined;
+  }
+
+  function finish(i: FinishInfo, r: TransferResult, blockSize: number, windowSize: number): void {
+    release(i.key, i.slot);
+    if (r.outcome === "ok" || r.outcome === "probe") counters.completed++;
+    else counters.failed++;
+    if (i.direction === "read") counters.bytesSent += r.bytes;
+    else counters.bytesReceived += r.bytes;
+    emit({
+      clientAddress: i.client.address,
+      clientPort: i.client.port,
+      direction: i.direction,
+      requested: i.req.filename,
+      path: i.path,
+      virtual: i.virtual,
+      outcome: r.outcome,
+      bytes: r.bytes,
+      sizeBytes: i.sizeBytes,
+      durationMs: now() - i.t0,
+      blockSize,
+      windowSize,
+      blocksResent: r.blocksResent,
+      clientErrorCode: r.clientErrorCode,
+      reason: r.reason,
+    });
+  }
+
+  function onMainMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const client: ClientRef = { address: rinfo.address, port: rinfo.port };
+    const key = `${rinfo.address}:${rinfo.port}`;
+    let p: TftpPacket;
+    try {
+      p = decode(msg);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      counters.malformedPackets++;
+      const op = msg.length >= 2 ? msg.readUInt16BE(0) : -1;
+      // A broken request deserves an answer (RFC 1350 ERROR 4); other junk is dropped.
+      if (op === OPCODE.RRQ || op === OPCODE.WRQ) {
+        sendFromMain(encode({ type: "ERROR", code: ERROR_CODE.ILLEGAL_OPERATION, message: "malformed request" }), client);
+      }
+      return;
+    }
+    const existing = slots.get(key);
+    if (existing) {
+      if (p.type === "RRQ" || p.type === "WRQ") existing.transfer?.onRepeatedRequest();
+      else if (cfg.singlePort) existing.transfer?.onPacket(p);
+      return;
+    }
+    if (p.type !== "RRQ" && p.type !== "WRQ") {
+      // RFC 1350 section 4: a packet for no known transfer gets ERROR 5 (single-port mode only;
+      // on the listening port of the per-transfer mode such packets are simply stray).
+      if (cfg.singlePort && p.type !== "ERROR") {
+        sendFromMain(encode({ type: "ERROR", code: ERROR_CODE.UNKNOWN_TID, message: "unknown transfer ID" }), client);
+      }
+      return;
+    }
+    if (stopping) return;
+    if (slots.size >= cfg.maxTransfers) {
+      refuse(p, client, ERROR_CODE.NOT_DEFINED, "server busy, try again", "total transfer limit");
+      return;
+    }
+    const n = perClient.get(rinfo.address) ?? 0;
+    if (n >= cfg.maxTransfersPerClient) {
+      refuse(p, client, ERROR_CODE.NOT_DEFINED, "too many transfers from this client", "per-client transfer limit");
+      return;
+    }
+    perClient.set(rinfo.address, n + 1);
+    const slot: Slot = { client, transfer: undefined, socket: undefined };
+    slots.set(key, slot);
+    const req = p;
+    startRequest(req, client, key, slot).catch((e: unknown) => {
+      release(key, slot);
+      refuse(req, client, ERROR_CODE.NOT_DEFINED, "server error", `internal: ${String(e)}`);
+    });
+  }
+
+  return {
+    async start() {
+      if (main) throw new LaggbootError("LB_ERR_INTERNAL", "tftp server already started");
+      try {
+        realRoot = await fsp.realpath(cfg.root);
+        realWritable = cfg.writableDir === undefined ? undefined : await fsp.realpath(cfg.writableDir);
+      } catch (e) {
+        throw new LaggbootError("LB_ERR_IO", `tftp: cannot open root ${cfg.root}`, { cause: e });
+      }
+      const s = dgram.createSocket({ type: "udp4" });
+      s.on("message", onMainMessage);
+      s.on("error", () => undefined);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          s.once("error", reject);
+          s.bind({ address: cfg.address, port: cfg.port, exclusive: true }, () => {
+            s.off("error", reject);
+            resolve();
+          });
+        });
+      } catch (e) {
+        s.close();
+        throw new LaggbootError("LB_ERR_IO", `tftp: cannot bind ${cfg.address}:${cfg.port}`, { cause: e });
+      }
+      main = s;
+      const a = s.address();
+      return { address: a.address, port: a.port };
+    },
+
+    async stop(graceMs: number) {
+      stopping = true;
+      // Per-transfer sockets carry the running transfers, so the listener can close now.
+      if (!cfg.singlePort) closeMain();
+      const deadline = now() + graceMs;
+      while (slots.size > 0 && now() < deadline) await sleep(Math.min(50, Math.max(1, deadline - now())));
+      for (const slot of [...slots.values()]) slot.transfer?.abort("server shutting down");
+      // Aborted write transfers finish after their file is closed.
+      const hardDeadline = now() + 2000;
+      while (slots.size > 0 && now() < hardDeadline) await sleep(5);
+      for (const [key, slot] of [...slots]) release(key, slot);
+      closeMain();
+    },
+
+    get stats(): TftpStats {
+      return { active: slots.size, ...counters };
+    },
+
+    onTransfer(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+
+  function closeMain(): void {
+    const s = main;
+    if (!s) return;
+    main = undefined;
+    try {
+      s.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
