@@ -1,0 +1,183 @@
+/**
+ * The lab's network: a server namespace and a client namespace joined by a
+ * veth pair; in the client namespace a bridge holds the veth end and a tap for
+ * QEMU. Every name starts with `lbq` plus a random run id, so parallel runs do
+ * not collide and cleanup deletes exactly what this run created. Addresses
+ * come from 198.18.0.0/15 (RFC 2544 benchmarking space), never the host's.
+ *
+ *   [server ns lbqXXXXXs]                 [client ns lbqXXXXXc]
+ *    lbqXXXXXa 198.18.N.1/24 ==veth== lbqXXXXXb -- br0 -- tap0 -- QEMU
+ *    (fd00:198:18:N::1/64 for router advertisements)
+ *
+ * `ip netns exec` bind-mounts /etc/netns/NAME/resolv.conf over
+ * /etc/resolv.conf when it exists: we create it so nothing run inside can
+ * touch the host's resolver.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { run, start, type ExecResult, type ManagedProcess, type StartOptions } from "./proc.js";
+
+export const LAB_PREFIX = "lbq";
+
+export interface LabAddresses {
+  /** The server's address on the lab link, e.g. 198.18.42.1. */
+  readonly serverIp: string;
+  /** The address the client's reservation gives it, e.g. 198.18.42.10. */
+  readonly clientIp: string;
+  readonly prefixLength: number;
+  readonly netmask: string;
+  /** The subnet in CIDR form, e.g. 198.18.42.0/24. */
+  readonly subnet: string;
+  /** A small dynamic pool, for servers that want one. */
+  readonly poolStart: string;
+  readonly poolEnd: string;
+  /** Unique-local IPv6 address on the server's link (for an RA sender). */
+  readonly serverIp6: string;
+}
+
+export interface LabNamespace {
+  readonly name: string;
+  /** Run a command inside and wait for it. */
+  exec(argv: readonly string[], timeoutMs?: number): Promise<ExecResult>;
+  /** Start a long-running command inside; the lab stops it on close(). */
+  spawn(argv: readonly string[], options?: StartOptions): ManagedProcess;
+}
+
+export interface LabNet {
+  readonly id: string;
+  readonly server: LabNamespace;
+  readonly client: LabNamespace;
+  /** The server's end of the veth (in the server namespace). */
+  readonly serverIf: string;
+  /** The client's end of the veth (in the client namespace, on the bridge). */
+  readonly clientIf: string;
+  readonly bridge: string;
+  readonly tap: string;
+  /** A MAC address for the QEMU NIC, unique to this run (locally administered QEMU range). */
+  readonly clientMac: string;
+  readonly addresses: LabAddresses;
+  /** Stop every process we started, delete both namespaces. Never throws. */
+  close(): Promise<void>;
+}
+
+class Ns implements LabNamespace {
+  readonly processes: ManagedProcess[] = [];
+  constructor(readonly name: string) {}
+
+  exec(argv: readonly string[], timeoutMs?: number): Promise<ExecResult> {
+    return run(["ip", "netns", "exec", this.name, ...argv], timeoutMs);
+  }
+
+  spawn(argv: readonly string[], options: StartOptions = {}): ManagedProcess {
+    const p = start(["ip", "netns", "exec", this.name, ...argv], options);
+    this.processes.push(p);
+    return p;
+  }
+
+  async create(): Promise<void> {
+    await run(["ip", "netns", "add", this.name]);
+    mkdirSync(`/etc/netns/${this.name}`, { recursive: true });
+    writeFileSync(`/etc/netns/${this.name}/resolv.conf`, "# laggboot lab namespace: no resolver\n");
+    await run(["ip", "-n", this.name, "link", "set", "lo", "up"]);
+  }
+
+  /**
+   * Stop our processes by PID (SIGTERM, then SIGKILL), then anything still
+   * inside the namespace: all of it was started by this run, in a namespace
+   * this run created.
+   */
+  async destroy(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.stop(2000)));
+    const left = await this.pids();
+    for (const pid of left) kill(pid, "SIGKILL");
+    await run(["ip", "netns", "del", this.name]).catch(() => undefined);
+    rmSync(`/etc/netns/${this.name}`, { recursive: true, force: true });
+  }
+
+  private async pids(): Promise<number[]> {
+    const r = await run(["ip", "netns", "pids", this.name]).catch(() => ({ stdout: "" }));
+    return r.stdout.split("\n").filter((s) => s.trim() !== "").map(Number);
+  }
+}
+
+function kill(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Build the two namespaces and their link. On any failure, removes what it made. */
+export async function createLabNet(): Promise<LabNet> {
+  const rand = randomBytes(3);
+  const id = rand.toString("hex").slice(0, 5);
+  // The third octet only keeps runs apart in logs: namespaces already isolate them.
+  const n = rand[0]!;
+  const server = new Ns(`${LAB_PREFIX}${id}s`);
+  const client = new Ns(`${LAB_PREFIX}${id}c`);
+  const serverIf = `${LAB_PREFIX}${id}a`;
+  const clientIf = `${LAB_PREFIX}${id}b`;
+  const bridge = "br0";
+  const tap = "tap0";
+  const addresses: LabAddresses = {
+    serverIp: `198.18.${n}.1`,
+    clientIp: `198.18.${n}.10`,
+    prefixLength: 24,
+    netmask: "255.255.255.0",
+    subnet: `198.18.${n}.0/24`,
+    poolStart: `198.18.${n}.100`,
+    poolEnd: `198.18.${n}.199`,
+    serverIp6: `fd00:198:18:${n.toString(16)}::1`,
+  };
+  const clientMac = `52:54:00:${rand.toString("hex").match(/../g)!.join(":")}`;
+  const made: Ns[] = [];
+  const close = async (): Promise<void> => {
+    for (const ns of made.reverse()) await ns.destroy().catch(() => undefined);
+    made.length = 0;
+  };
+  try {
+    for (const ns of [server, client]) {
+      made.push(ns);
+      await ns.create();
+    }
+    // Created directly inside the namespaces: no name ever exists on the host.
+    await run(["ip", "-n", server.name, "link", "add", serverIf, "type", "veth", "peer", "name", clientIf, "netns", client.name]);
+    await run(["ip", "-n", server.name, "addr", "add", `${addresses.serverIp}/${addresses.prefixLength}`, "dev", serverIf]);
+    await run(["ip", "-n", server.name, "addr", "add", `${addresses.serverIp6}/64`, "dev", serverIf, "nodad"]);
+    await run(["ip", "-n", server.name, "link", "set", serverIf, "up"]);
+    await run(["ip", "-n", client.name, "link", "add", bridge, "type", "bridge"]);
+    // No STP and no forwarding delay: the bridge forwards from the first frame,
+    // so the firmware's first DHCPDISCOVER is not lost.
+    await run(["ip", "-n", client.name, "link", "set", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0"]);
+    await run(["ip", "-n", client.name, "tuntap", "add", "dev", tap, "mode", "tap"]);
+    await run(["ip", "-n", client.name, "link", "set", clientIf, "master", bridge]);
+    await run(["ip", "-n", client.name, "link", "set", tap, "master", bridge]);
+    for (const dev of [bridge, clientIf, tap]) await run(["ip", "-n", client.name, "link", "set", dev, "up"]);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { id, server, client, serverIf, clientIf, bridge, tap, clientMac, addresses, close };
+}
+
+/** True when a UDP socket is bound to `port` inside the namespace (`ss`, iproute2). */
+export async function udpPortBound(ns: LabNamespace, port: number): Promise<boolean> {
+  const r = await ns.exec(["ss", "-H", "-u", "-l", "-n", `sport = :${port}`]);
+  return r.stdout.trim() !== "";
+}
+
+/** True when a TCP socket listens on `port` inside the namespace. */
+export async function tcpPortListening(ns: LabNamespace, port: number): Promise<boolean> {
+  const r = await ns.exec(["ss", "-H", "-t", "-l", "-n", `sport = :${port}`]);
+  return r.stdout.trim() !== "";
+}
+
+/**
+ * GET a URL from inside a namespace (the server's HTTP API listens there, out
+ * of the test process's reach). Uses curl, which CI installs.
+ */
+export async function httpGetInNs(ns: LabNamespace, url: string, timeoutMs = 5000): Promise<string> {
+  const r = await ns.exec(["curl", "-fsS", "--max-time", String(Math.ceil(timeoutMs / 1000)), url], timeoutMs + 2000);
+  return r.stdout;
+}
