@@ -229,8 +229,10 @@ function checkUnique(clients: readonly { c: Client; index: number }[], rep: Repo
   for (const { c, index } of clients) {
     const owner = `clients[${index}] (${c.name})`;
     const p: KeyPath = ["clients", index];
+    const nameTaken = seen.has(`name:${c.name.toLowerCase()}`);
     claim(`name:${c.name.toLowerCase()}`, `name "${c.name}"`, [...p, "name"], owner);
-    claim(`fqdn:${c.fqdn.toLowerCase()}`, `FQDN "${c.fqdn}"`, [...p, "fqdn"], owner);
+    // A clashing FQDN derived from a clashing name is the same problem: report it once.
+    if (!nameTaken) claim(`fqdn:${c.fqdn.toLowerCase()}`, `FQDN "${c.fqdn}"`, [...p, "fqdn"], owner);
     claim(`ip:${c.ip}`, `address ${c.ip}`, [...p, "ip"], owner);
     c.macs.forEach((m, i) => claim(`mac:${m}`, `MAC ${m}`, [...p, "macs", i], owner));
     if (c.kind === "freebsd-lagg" && c.root.layout === "own") claim(`root:${c.root.path}`, `own root ${c.root.path}`, [...p, "root", "path"], owner);
