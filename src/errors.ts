@@ -29,6 +29,9 @@ export const ERROR_CODES = {
   // apply
   LB_ERR_FOREIGN_FILE: "apply would overwrite a file laggboot did not write (use --force to take it over).",
   LB_ERR_RENDER: "A generator could not produce its file for this inventory.",
+  // DHCP wire
+  LB_ERR_DHCP_DECODE: "A DHCP packet is malformed (the error names the byte offset and field); it is dropped and counted.",
+  LB_ERR_DHCP_ENCODE: "A DHCP reply does not fit the BOOTP fields or the client's maximum message size (option 57).",
   // storage and servers
   LB_ERR_STORE: "The lease and event database could not be opened, migrated or written.",
   LB_ERR_STORE_VERSION: "The lease database was written by a newer laggboot (its schema version is unknown to this one).",

@@ -1,0 +1,67 @@
+/** Small byte helpers shared by the codec. Every read is bounds-checked by the caller. */
+
+export function ipv4FromBytes(b: Uint8Array, at: number): string {
+  return `${b[at]!}.${b[at + 1]!}.${b[at + 2]!}.${b[at + 3]!}`;
+}
+
+const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** Parses a dotted quad; undefined when malformed. */
+export function parseIpv4Bytes(s: string): Uint8Array | undefined {
+  const m = IPV4_RE.exec(s);
+  if (!m) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const n = Number(m[i + 1]);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+export function ipv4ToInt(s: string): number | undefined {
+  const b = parseIpv4Bytes(s);
+  return b === undefined ? undefined : ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
+export function intToIpv4(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** latin1: every byte maps to one code unit and back, so no byte sequence can fail. */
+export function latin1(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) s += String.fromCharCode(x);
+  return s;
+}
+
+export function latin1Bytes(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255) return undefined;
+    out[i] = c;
+  }
+  return out;
+}
+
+export function hex(b: Uint8Array, sep = ""): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(sep);
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Lower-case colon form of a hardware address, e.g. "02:00:00:00:00:01". */
+export function macString(b: Uint8Array): string {
+  return hex(b, ":");
+}

@@ -1,0 +1,310 @@
+/**
+ * DHCPv4 packets: `decode`, `encode`, `encodingLength` (RFC 2131, RFC 2132,
+ * RFC 3396). Options are framed here; their values are read and written by
+ * option-values.ts.
+ */
+import { BootOp, DhcpOption, MAGIC_COOKIE, Overload, optionName } from "./codes.js";
+import { DecodeError, EncodeError } from "./decode-error.js";
+import { concatBytes, ipv4FromBytes, latin1, latin1Bytes, parseIpv4Bytes } from "./bytes.js";
+import {
+  BOOTP_MIN_BYTES,
+  CHADDR_BYTES,
+  DEFAULT_MAX_BYTES,
+  FILE_BYTES,
+  FieldOffset,
+  HEADER_BYTES,
+  OPTIONS_OFFSET,
+  SNAME_BYTES,
+  type DhcpPacket,
+} from "./types.js";
+
+/**
+ * Options whose length the responder relies on; a wrong length makes the
+ * whole packet malformed (RFC 2132 gives each a fixed size).
+ */
+const FIXED_LENGTH: ReadonlyMap<number, number> = new Map([
+  [DhcpOption.DhcpMessageType, 1],
+  [DhcpOption.OptionOverload, 1],
+  [DhcpOption.RequestedIpAddress, 4],
+  [DhcpOption.ServerIdentifier, 4],
+  [DhcpOption.IpAddressLeaseTime, 4],
+  [DhcpOption.MaximumMessageSize, 2],
+]);
+
+interface RawOptions {
+  readonly parts: Map<number, Uint8Array[]>;
+  readonly firstOffset: Map<number, number>;
+}
+
+/** Reads one options area (RFC 2132 section 2): TLVs, PAD skipped, stops at END. */
+function readArea(b: Uint8Array, start: number, end: number, area: string, into: RawOptions): void {
+  let i = start;
+  while (i < end) {
+    const code = b[i]!;
+    if (code === DhcpOption.Pad) {
+      i++;
+      continue;
+    }
+    if (code === DhcpOption.End) return;
+    if (i + 1 >= end) throw new DecodeError(`${area} ${optionName(code)} length`, i + 1, "option has no length byte");
+    const len = b[i + 1]!;
+    if (i + 2 + len > end) {
+      throw new DecodeError(`${area} ${optionName(code)}`, i, `option length ${len} runs past the end of the ${area} field`);
+    }
+    let list = into.parts.get(code);
+    if (list === undefined) {
+      list = [];
+      into.parts.set(code, list);
+      into.firstOffset.set(code, i);
+    }
+    list.push(b.slice(i + 2, i + 2 + len));
+    i += 2 + len;
+  }
+  // No END before the field ends: tolerated (several firmwares omit it when the field is full).
+}
+
+function cString(b: Uint8Array, start: number, size: number): string {
+  let end = start;
+  while (end < start + size && b[end] !== 0) end++;
+  return latin1(b.subarray(start, end));
+}
+
+/** Decodes a DHCP packet. Throws only DecodeError. */
+export function decode(bytes: Uint8Array): DhcpPacket {
+  const b = bytes;
+  if (b.length < HEADER_BYTES) throw new DecodeError("header", b.length, `packet has ${b.length} bytes, BOOTP needs ${HEADER_BYTES}`);
+  if (b.length < OPTIONS_OFFSET) throw new DecodeError("cookie", b.length, "packet ends before the magic cookie");
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (view.getUint32(FieldOffset.cookie) !== MAGIC_COOKIE) {
+    throw new DecodeError("cookie", FieldOffset.cookie, "not the DHCP magic cookie 99.130.83.99");
+  }
+  const hlen = b[FieldOffset.hlen]!;
+  if (hlen > CHADDR_BYTES) throw new DecodeError("hlen", FieldOffset.hlen, `hlen ${hlen} exceeds the 16-byte chaddr field`);
+
+  const raw: RawOptions = { parts: new Map(), firstOffset: new Map() };
+  readArea(b, OPTIONS_OFFSET, b.length, "options", raw);
+  let overload = 0;
+  const ov = raw.parts.get(DhcpOption.OptionOverload);
+  if (ov !== undefined) {
+    const at = raw.firstOffset.get(DhcpOption.OptionOverload)!;
+    const v = ov.length === 1 && ov[0]!.length === 1 ? ov[0]![0]! : -1;
+    if (v < Overload.File || v > Overload.Both) throw new DecodeError("options OptionOverload", at, "option 52 must be one byte, 1..3");
+    overload = v;
+    raw.parts.delete(DhcpOption.OptionOverload);
+    raw.firstOffset.delete(DhcpOption.OptionOverload);
+  }
+  // RFC 3396 section 7: options, then file, then sname, concatenated in that order.
+  if (overload & Overload.File) readArea(b, FieldOffset.file, FieldOffset.file + FILE_BYTES, "file", raw);
+  if (overload & Overload.Sname) readArea(b, FieldOffset.sname, FieldOffset.sname + SNAME_BYTES, "sname", raw);
+  // An overload option inside an overloaded field has no meaning (RFC 2132 9.3); drop it.
+  raw.parts.delete(DhcpOption.OptionOverload);
+
+  const options = new Map<number, Uint8Array>();
+  for (const [code, parts] of raw.parts) {
+    const value = parts.length === 1 ? parts[0]! : concatBytes(parts);
+    const want = FIXED_LENGTH.get(code);
+    if (want !== undefined && value.length !== want) {
+      throw new DecodeError(`options ${optionName(code)}`, raw.firstOffset.get(code) ?? OPTIONS_OFFSET, `length ${value.length}, want ${want}`);
+    }
+    options.set(code, value);
+  }
+  return {
+    op: b[FieldOffset.op]!,
+    htype: b[FieldOffset.htype]!,
+    hlen,
+    hops: b[FieldOffset.hops]!,
+    xid: view.getUint32(FieldOffset.xid),
+    secs: view.getUint16(FieldOffset.secs),
+    flags: view.getUint16(FieldOffset.flags),
+    ciaddr: ipv4FromBytes(b, FieldOffset.ciaddr),
+    yiaddr: ipv4FromBytes(b, FieldOffset.yiaddr),
+    siaddr: ipv4FromBytes(b, FieldOffset.siaddr),
+    giaddr: ipv4FromBytes(b, FieldOffset.giaddr),
+    chaddr: b.slice(FieldOffset.chaddr, FieldOffset.chaddr + CHADDR_BYTES),
+    sname: overload & Overload.Sname ? "" : cString(b, FieldOffset.sname, SNAME_BYTES),
+    file: overload & Overload.File ? "" : cString(b, FieldOffset.file, FILE_BYTES),
+    options,
+  };
+}
+
+export interface EncodeOptions {
+  /**
+   * Largest DHCP message (UDP payload) allowed, default 548 (RFC 2131 section
+   * 2). For a reply, pass the client's option 57 value minus 28.
+   */
+  readonly maxBytes?: number;
+  /** Zero-fill after END up to this size; default 300 (RFC 1542 section 2.1). */
+  readonly minBytes?: number;
+}
+
+/** One option piece placed in one area. */
+interface Piece {
+  readonly code: number;
+  readonly data: Uint8Array;
+}
+
+interface Layout {
+  readonly main: Piece[];
+  readonly file: Piece[] | undefined;
+  readonly sname: Piece[] | undefined;
+  readonly overload: number;
+  readonly mainBytes: number;
+}
+
+const MAX_OPTION_DATA = 255;
+
+function piecesBytes(pieces: readonly Piece[]): number {
+  let n = 0;
+  for (const p of pieces) n += 2 + p.data.length;
+  return n;
+}
+
+/**
+ * Places the options into the options field and, only when they do not fit
+ * and the field is empty, into `file` and then `sname` (RFC 2132 9.3, RFC
+ * 3396 section 7). Options longer than 255 bytes are split into consecutive
+ * pieces (RFC 3396 section 6); shorter ones are never split, because clients
+ * without RFC 3396 support would misread them. PAD is never emitted between
+ * options: the FreeBSD loader's parser does not skip it.
+ */
+function layout(p: DhcpPacket, maxBytes: number): Layout {
+  const entries: [number, Uint8Array][] = [];
+  for (const [code, data] of p.options) {
+    if (code === DhcpOption.Pad || code === DhcpOption.End || code === DhcpOption.OptionOverload) continue;
+    if (!Number.isInteger(code) || code < 0 || code > 255) throw new EncodeError(`option ${code}`, "option code must be 1..254");
+    entries.push([code, data]);
+  }
+  const mainCap = maxBytes - OPTIONS_OFFSET; // includes END
+  if (mainCap < 1) throw new EncodeError("maxBytes", `maxBytes ${maxBytes} leaves no room for options`);
+  const simple: Piece[] = [];
+  for (const [code, data] of entries) {
+    if (data.length === 0) simple.push({ code, data });
+    for (let at = 0; at < data.length; at += MAX_OPTION_DATA) simple.push({ code, data: data.subarray(at, at + MAX_OPTION_DATA) });
+  }
+  const simpleBytes = piecesBytes(simple);
+  if (simpleBytes + 1 <= mainCap) return { main: simple, file: undefined, sname: undefined, overload: 0, mainBytes: simpleBytes + 1 };
+
+  // Overload: the option 52 itself (3 bytes) must stay in the options field.
+  const areas: { pieces: Piece[]; cap: number; name: "main" | "file" | "sname" }[] = [{ pieces: [], cap: mainCap - 1 - 3, name: "main" }];
+  if (p.file === "") areas.push({ pieces: [], cap: FILE_BYTES - 1, name: "file" });
+  if (p.sname === "") areas.push({ pieces: [], cap: SNAME_BYTES - 1, name: "sname" });
+  let a = 0;
+  for (const [code, data] of entries) {
+    const long = data.length > MAX_OPTION_DATA;
+    let at = 0;
+    do {
+      const area = areas[a];
+      if (area === undefined) {
+        throw new EncodeError("options", `options need more than ${maxBytes} bytes even with file/sname overloaded`);
+      }
+      const left = data.length - at;
+      const room = area.cap - 2;
+      const want = Math.min(left, MAX_OPTION_DATA);
+      if (room >= want) {
+        area.pieces.push({ code, data: data.subarray(at, at + want) });
+        area.cap -= 2 + want;
+        at += want;
+      } else if (long && room >= 1) {
+        area.pieces.push({ code, data: data.subarray(at, at + room) });
+        area.cap -= 2 + room;
+        at += room;
+      } else {
+        a++;
+      }
+    } while (at < data.length);
+  }
+  const used = (name: "file" | "sname") => areas.find((x) => x.name === name && x.pieces.length > 0)?.pieces;
+  const file = used("file");
+  const sname = used("sname");
+  const overload = (file ? Overload.File : 0) | (sname ? Overload.Sname : 0);
+  const main = areas[0]!.pieces;
+  return { main, file, sname, overload, mainBytes: piecesBytes(main) + 3 + 1 };
+}
+
+function checkHeader(p: DhcpPacket): void {
+  for (const [name, value, max] of [
+    ["op", p.op, 255], ["htype", p.htype, 255], ["hlen", p.hlen, CHADDR_BYTES], ["hops", p.hops, 255],
+    ["xid", p.xid, 0xffffffff], ["secs", p.secs, 0xffff], ["flags", p.flags, 0xffff],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > max) throw new EncodeError(name, `${value} is not an integer 0..${max}`);
+  }
+  if (p.chaddr.length > CHADDR_BYTES) throw new EncodeError("chaddr", "longer than 16 bytes");
+  if (p.sname.length > SNAME_BYTES) throw new EncodeError("sname", "longer than 64 bytes");
+  if (p.file.length > FILE_BYTES) throw new EncodeError("file", "longer than 128 bytes");
+}
+
+/** The encoded size of `p` under `opts`. Throws EncodeError when it cannot be encoded. */
+export function encodingLength(p: DhcpPacket, opts: EncodeOptions = {}): number {
+  checkHeader(p);
+  const l = layout(p, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  return Math.max(OPTIONS_OFFSET + l.mainBytes, opts.minBytes ?? BOOTP_MIN_BYTES);
+}
+
+function writeAddress(out: Uint8Array, at: number, s: string, field: string): void {
+  const b = parseIpv4Bytes(s);
+  if (b === undefined) throw new EncodeError(field, `"${s}" is not a dotted-quad IPv4 address`);
+  out.set(b, at);
+}
+
+function writeString(out: Uint8Array, at: number, s: string, field: string): void {
+  const b = latin1Bytes(s);
+  if (b === undefined) throw new EncodeError(field, "characters outside latin1");
+  out.set(b, at);
+}
+
+function writePieces(out: Uint8Array, at: number, pieces: readonly Piece[]): number {
+  for (const piece of pieces) {
+    out[at] = piece.code;
+    out[at + 1] = piece.data.length;
+    out.set(piece.data, at + 2);
+    at += 2 + piece.data.length;
+  }
+  return at;
+}
+
+/**
+ * Encodes a packet: options in map order, END, then zeros up to `minBytes`.
+ * Throws EncodeError when a field is out of range or the options do not fit.
+ */
+export function encode(p: DhcpPacket, opts: EncodeOptions = {}): Uint8Array {
+  checkHeader(p);
+  const l = layout(p, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  const size = Math.max(OPTIONS_OFFSET + l.mainBytes, opts.minBytes ?? BOOTP_MIN_BYTES);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[FieldOffset.op] = p.op;
+  out[FieldOffset.htype] = p.htype;
+  out[FieldOffset.hlen] = p.hlen;
+  out[FieldOffset.hops] = p.hops;
+  view.setUint32(FieldOffset.xid, p.xid);
+  view.setUint16(FieldOffset.secs, p.secs);
+  view.setUint16(FieldOffset.flags, p.flags);
+  writeAddress(out, FieldOffset.ciaddr, p.ciaddr, "ciaddr");
+  writeAddress(out, FieldOffset.yiaddr, p.yiaddr, "yiaddr");
+  writeAddress(out, FieldOffset.siaddr, p.siaddr, "siaddr");
+  writeAddress(out, FieldOffset.giaddr, p.giaddr, "giaddr");
+  out.set(p.chaddr, FieldOffset.chaddr);
+  if (l.sname) out[writePieces(out, FieldOffset.sname, l.sname)] = DhcpOption.End;
+  else writeString(out, FieldOffset.sname, p.sname, "sname");
+  if (l.file) out[writePieces(out, FieldOffset.file, l.file)] = DhcpOption.End;
+  else writeString(out, FieldOffset.file, p.file, "file");
+  view.setUint32(FieldOffset.cookie, MAGIC_COOKIE);
+  let at = writePieces(out, OPTIONS_OFFSET, l.main);
+  if (l.overload !== 0) {
+    out[at] = DhcpOption.OptionOverload;
+    out[at + 1] = 1;
+    out[at + 2] = l.overload;
+    at += 3;
+  }
+  out[at] = DhcpOption.End;
+  return out;
+}
+
+/** An empty BOOTREQUEST/BOOTREPLY skeleton, for builders. */
+export function emptyPacket(op: BootOp = BootOp.BootRequest): DhcpPacket {
+  return {
+    op, htype: 1, hlen: 6, hops: 0, xid: 0, secs: 0, flags: 0,
+    ciaddr: "0.0.0.0", yiaddr: "0.0.0.0", siaddr: "0.0.0.0", giaddr: "0.0.0.0",
+    chaddr: new Uint8Array(CHADDR_BYTES), sname: "", file: "", options: new Map(),
+  };
+}
