@@ -1,0 +1,21 @@
+/** Files shipped with laggboot (assets/), read from the installed package. */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { LaggbootError } from "./errors.js";
+
+/** dist/src/assets.js -> package root. */
+const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export function assetPath(rel: string): string {
+  return `${PACKAGE_ROOT}assets/${rel}`;
+}
+
+/** The client-side flip script, installed as /etc/rc.d/lagg (docs/client-flip.md). */
+export function readFlipScript(): string {
+  const path = assetPath("freebsd/rc.d/lagg");
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new LaggbootError("LB_ERR_IO", `cannot read the flip script ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}

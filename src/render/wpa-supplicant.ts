@@ -1,0 +1,19 @@
+/** wpa_supplicant.conf for a client's Wi-Fi port (mode 0600: it holds the key). */
+import type { FreebsdLaggClient } from "../config/types.js";
+import { generatedHeader } from "./header.js";
+import { wpaPsk, wpaSsid } from "./quote-wpa.js";
+
+export function renderWpaSupplicantConf(c: FreebsdLaggClient): string | undefined {
+  if (!c.wifi) return undefined;
+  return [
+    generatedHeader(`wpa_supplicant.conf for ${c.name}`),
+    "ctrl_interface=/var/run/wpa_supplicant",
+    "ctrl_interface_group=wheel",
+    "network={",
+    `\tssid=${wpaSsid(c.wifi.ssid)}`,
+    "\tkey_mgmt=WPA-PSK",
+    `\tpsk=${wpaPsk(c.wifi.passphrase)}`,
+    "}",
+    "",
+  ].join("\n");
+}
