@@ -10,6 +10,8 @@ export class LeaseIndex {
   private readonly byIp = new Map<string, Lease>();
   private readonly byMac = new Map<string, Set<string>>();
   private readonly bad = new Map<string, BadAddress>();
+  /** Per pool range, where the next free-address search starts. */
+  private readonly cursors = new Map<string, number>();
 
   put(given: Lease): void {
     const lease = normalizeLease(given);
@@ -55,6 +57,24 @@ export class LeaseIndex {
     return [...this.byIp.values()].sort(compareIp);
   }
 
+  freeAddress(first: string, last: string, usable: (ip: string) => boolean): string | undefined {
+    const lo = ipNumber(first);
+    const hi = ipNumber(last);
+    if (!(lo <= hi)) return undefined;
+    const key = `${first}-${last}`;
+    const size = hi - lo + 1;
+    const start = Math.min(Math.max(this.cursors.get(key) ?? lo, lo), hi);
+    for (let i = 0; i < size; i++) {
+      const n = lo + ((start - lo + i) % size);
+      const ip = numberIp(n);
+      if (usable(ip)) {
+        this.cursors.set(key, n === hi ? lo : n + 1);
+        return ip;
+      }
+    }
+    return undefined;
+  }
+
   isBad(ip: string, nowMs: number): boolean {
     const b = this.bad.get(ip);
     return b !== undefined && b.untilMs > nowMs;
@@ -90,6 +110,10 @@ export function normalizeLease(l: Lease): Lease {
 /** Numeric order of dotted quads, so listings read naturally. */
 function ipNumber(ip: string): number {
   return ip.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+function numberIp(n: number): string {
+  return `${Math.floor(n / 16777216) % 256}.${Math.floor(n / 65536) % 256}.${Math.floor(n / 256) % 256}.${n % 256}`;
 }
 
 function compareIp(a: { ip: string }, b: { ip: string }): number {

@@ -49,6 +49,10 @@ export class MemoryStore implements Store {
     return this.index.all();
   }
 
+  freeAddress(first: string, last: string, _nowMs: number, usable: (ip: string) => boolean): string | undefined {
+    return this.index.freeAddress(first, last, usable);
+  }
+
   isBadAddress(ip: string, nowMs: number): boolean {
     return this.index.isBad(ip, nowMs);
   }

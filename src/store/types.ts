@@ -80,6 +80,13 @@ export interface Store {
   /** Every lease a MAC holds (normally one per network). */
   leasesByMac(mac: string): readonly Lease[];
   listLeases(): readonly Lease[];
+  /**
+   * A pool address in [first, last] for which `usable` says yes (the caller
+   * checks holders, bad marks and reserved addresses). Scans from where the
+   * previous search in that range stopped, so filling a pool costs O(1) per
+   * allocation instead of a scan from the start.
+   */
+  freeAddress(first: string, last: string, nowMs: number, usable: (ip: string) => boolean): string | undefined;
   /** Is the address declined at `nowMs`? */
   isBadAddress(ip: string, nowMs: number): boolean;
   listBadAddresses(nowMs: number): readonly BadAddress[];

@@ -69,7 +69,8 @@ export const fakeEngine: Engine<FakePacket, string> = {
       lease: { ip: i.commitIp, mac: p.mac, network: input.policy, state: "bound" as const, startMs: input.nowMs, expiresMs: input.nowMs + 60_000 },
     }];
     if (i.reply === undefined) {
-      return { kind: "ignore", mac: p.mac, reason: i.ignore ?? "scripted", unknownClient: i.unknown === true, writes, details: {} };
+      if (writes.length > 0) return { kind: "handled", mac: p.mac, writes, eventKind: "dhcp.release", ip: i.commitIp, details: {} };
+      return { kind: "ignore", mac: p.mac, reason: i.ignore ?? "scripted", unknownClient: i.unknown === true, details: {} };
     }
     const out = Uint8Array.from(p.bytes);
     out[0] = 2;
@@ -78,6 +79,7 @@ export const fakeEngine: Engine<FakePacket, string> = {
     return {
       kind: "reply", mac: p.mac, bytes: out, toAddress: i.reply.to, toPort: i.reply.port,
       fromAddress: i.reply.from, fromProxyPort: i.reply.proxy === true, messageType: "OFFER", writes,
+      eventKind: "dhcp.offer", ip: i.commitIp,
       details: { policy: input.policy },
     };
   },

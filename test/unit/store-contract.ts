@@ -112,3 +112,17 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await cleanup();
   });
 }
+
+export function freeAddressContract(name: string, factory: StoreFactory): void {
+  test(`${name}: freeAddress walks the range from where it stopped and wraps`, () => withStore(factory, async (s) => {
+    const taken = new Set(["198.18.3.1", "198.18.3.3"]);
+    const usable = (ip: string): boolean => !taken.has(ip);
+    assert.equal(s.freeAddress("198.18.3.1", "198.18.3.4", T0, usable), "198.18.3.2");
+    assert.equal(s.freeAddress("198.18.3.1", "198.18.3.4", T0, usable), "198.18.3.4");
+    assert.equal(s.freeAddress("198.18.3.1", "198.18.3.4", T0, usable), "198.18.3.2");
+    taken.add("198.18.3.2").add("198.18.3.4");
+    assert.equal(s.freeAddress("198.18.3.1", "198.18.3.4", T0, usable), undefined);
+    assert.equal(s.freeAddress("198.18.3.9", "198.18.3.4", T0, usable), undefined);
+    assert.equal(s.freeAddress("198.18.255.255", "198.19.0.0", T0, () => true), "198.18.255.255");
+  }));
+}

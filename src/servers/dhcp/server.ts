@@ -10,7 +10,8 @@ import type { Store } from "../../store/index.js";
 import { OncePerInterval, RateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from "./rate-limit.js";
 import { SocketSet, type BoundSocket } from "./sockets.js";
 import {
-  bump, newCounters, type Arrival, type DhcpCounters, type DhcpServerEvent, type Engine, type LeaseWrite, type ReplyVerdict,
+  bump, newCounters, type Arrival, type DhcpCounters, type DhcpServerEvent, type Engine, type HandledVerdict, type IgnoreVerdict,
+  type LeaseWrite, type ReplyVerdict,
 } from "./types.js";
 
 export interface DhcpServerOptions<Packet, Policy> {
@@ -118,21 +119,34 @@ export class DhcpServer<Packet, Policy> {
       return;
     }
     if (verdict.kind === "ignore") {
-      bump(this.counters.ignored, verdict.reason);
-      if (verdict.unknownClient && verdict.mac !== undefined) {
-        if (this.unknownLog.shouldReport(verdict.mac, nowMs)) {
-          this.counters.unknownClientsLogged++;
-          this.emit({ type: "unknown-client", atMs: nowMs, mac: verdict.mac, details: verdict.details });
-          this.record(nowMs, "dhcp.unknown-client", verdict.mac, undefined, verdict.details);
-        }
-      } else {
-        this.emit({ type: "ignored", atMs: nowMs, mac: verdict.mac, reason: verdict.reason, details: verdict.details });
-        if (verdict.mac !== undefined) this.record(nowMs, "dhcp.ignored", verdict.mac, undefined, { reason: verdict.reason, ...verdict.details });
-      }
-      if (verdict.writes.length > 0) this.track(this.persist(verdict.writes, verdict.mac, nowMs).then(() => undefined));
+      this.ignored(verdict, nowMs);
+      return;
+    }
+    if (verdict.kind === "handled") {
+      this.track(this.handled(verdict, nowMs));
       return;
     }
     this.track(this.reply(verdict, nowMs));
+  }
+
+  private ignored(verdict: IgnoreVerdict, nowMs: number): void {
+    bump(this.counters.ignored, verdict.reason);
+    if (verdict.unknownClient && verdict.mac !== undefined) {
+      if (!this.unknownLog.shouldReport(verdict.mac, nowMs)) return;
+      this.counters.unknownClientsLogged++;
+      this.emit({ type: "unknown-client", atMs: nowMs, mac: verdict.mac, details: verdict.details });
+      this.record(nowMs, "dhcp.unknown-client", verdict.mac, undefined, verdict.details);
+      return;
+    }
+    this.emit({ type: "ignored", atMs: nowMs, mac: verdict.mac, reason: verdict.reason, details: verdict.details });
+    if (verdict.mac !== undefined) this.record(nowMs, "dhcp.ignored", verdict.mac, undefined, { reason: verdict.reason, ...verdict.details });
+  }
+
+  private async handled(verdict: HandledVerdict, nowMs: number): Promise<void> {
+    if (!(await this.persist(verdict.writes, verdict.mac, nowMs))) return;
+    bump(this.counters.handled, verdict.eventKind);
+    this.emit({ type: "handled", atMs: nowMs, mac: verdict.mac, eventKind: verdict.eventKind, details: verdict.details });
+    this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, verdict.details);
   }
 
   private async reply(verdict: ReplyVerdict, nowMs: number): Promise<void> {
@@ -150,31 +164,45 @@ export class DhcpServer<Packet, Policy> {
         } else {
           bump(this.counters.sent, verdict.messageType);
           this.emit({ type: "reply", atMs: nowMs, mac: verdict.mac, messageType: verdict.messageType, to, details: verdict.details });
-          this.record(nowMs, `dhcp.${verdict.messageType.toLowerCase()}`, verdict.mac, undefined, { to, ...verdict.details });
+          this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, { to, ...verdict.details });
         }
         resolve();
       });
     });
   }
 
-  /** Durably apply the writes; false (and counted) when the store failed. */
+  /**
+   * Durably apply the writes; false (and counted) when the store failed.
+   * An OFFER's hold on a pool address is not waited for: it is in the
+   * store's view at once, and after a crash the client simply DISCOVERs
+   * again. Bound leases, removals and bad marks are waited for.
+   */
   private async persist(writes: readonly LeaseWrite[], mac: string | undefined, nowMs: number): Promise<boolean> {
     if (writes.length === 0) return true;
     const store = this.options.store;
     try {
       await Promise.all(writes.map((w) => {
         switch (w.kind) {
-          case "commit": return store.commitLease(w.lease);
+          case "commit":
+            if (w.lease.state === "offered") {
+              store.commitLease(w.lease).catch((e: unknown) => this.storeFailed(mac, e));
+              return undefined;
+            }
+            return store.commitLease(w.lease);
           case "remove": return store.removeLease(w.ip);
           case "bad": return store.markBadAddress(w.bad);
         }
       }));
       return true;
     } catch (e) {
-      this.counters.storeErrors++;
-      this.emit({ type: "store-error", atMs: nowMs, mac, error: errorText(e) });
+      this.storeFailed(mac, e, nowMs);
       return false;
     }
+  }
+
+  private storeFailed(mac: string | undefined, e: unknown, atMs = this.clock()): void {
+    this.counters.storeErrors++;
+    this.emit({ type: "store-error", atMs, mac, error: errorText(e) });
   }
 
   private record(atMs: number, kind: string, mac: string, ip: string | undefined, details: Readonly<Record<string, unknown>>): void {

@@ -44,7 +44,21 @@ export interface ReplyVerdict {
   /** Message type name for counters and logs, e.g. "OFFER". */
   readonly messageType: string;
   readonly writes: readonly LeaseWrite[];
-  /** Extra facts for the event log (yiaddr, boot file, xid...). */
+  /** The boot event to record once sent, e.g. "dhcp.offer". */
+  readonly eventKind: string;
+  /** The address the event is about (yiaddr). */
+  readonly ip: string | undefined;
+  /** Extra facts for the event log (client, boot file, lease time...). */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/** A message handled without a reply (DECLINE, RELEASE): writes and an event. */
+export interface HandledVerdict {
+  readonly kind: "handled";
+  readonly mac: string;
+  readonly writes: readonly LeaseWrite[];
+  readonly eventKind: string;
+  readonly ip: string | undefined;
   readonly details: Readonly<Record<string, unknown>>;
 }
 
@@ -56,18 +70,16 @@ export interface IgnoreVerdict {
   readonly reason: string;
   /** The client is unknown to the inventory: logged once per MAC per interval. */
   readonly unknownClient: boolean;
-  /** Writes to make even without a reply (RELEASE, DECLINE). */
-  readonly writes: readonly LeaseWrite[];
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-export type Verdict = ReplyVerdict | IgnoreVerdict;
+export type Verdict = ReplyVerdict | HandledVerdict | IgnoreVerdict;
 
 /** What the engine may read when it decides. */
 export interface DecideInput<Policy> {
   readonly arrival: Arrival;
   readonly policy: Policy;
-  readonly store: Pick<Store, "leaseByIp" | "leasesByMac" | "isBadAddress" | "listLeases">;
+  readonly store: Pick<Store, "leaseByIp" | "leasesByMac" | "isBadAddress" | "freeAddress">;
   readonly nowMs: number;
 }
 
@@ -86,6 +98,7 @@ export type DhcpServerEvent =
   | { readonly type: "ignored"; readonly atMs: number; readonly mac: string | undefined; readonly reason: string; readonly details: Readonly<Record<string, unknown>> }
   | { readonly type: "unknown-client"; readonly atMs: number; readonly mac: string; readonly details: Readonly<Record<string, unknown>> }
   | { readonly type: "reply"; readonly atMs: number; readonly mac: string; readonly messageType: string; readonly to: string; readonly details: Readonly<Record<string, unknown>> }
+  | { readonly type: "handled"; readonly atMs: number; readonly mac: string; readonly eventKind: string; readonly details: Readonly<Record<string, unknown>> }
   | { readonly type: "send-error"; readonly atMs: number; readonly mac: string; readonly to: string; readonly error: string }
   | { readonly type: "store-error"; readonly atMs: number; readonly mac: string | undefined; readonly error: string }
   | { readonly type: "engine-error"; readonly atMs: number; readonly mac: string; readonly error: string };
@@ -97,6 +110,8 @@ export interface DhcpCounters {
   rateLimited: number;
   ignored: Map<string, number>;
   sent: Map<string, number>;
+  /** Messages handled without a reply, by event kind (dhcp.release, dhcp.decline). */
+  handled: Map<string, number>;
   sendErrors: number;
   storeErrors: number;
   engineErrors: number;
@@ -105,7 +120,7 @@ export interface DhcpCounters {
 
 export function newCounters(): DhcpCounters {
   return {
-    received: 0, malformed: 0, rateLimited: 0, ignored: new Map(), sent: new Map(),
+    received: 0, malformed: 0, rateLimited: 0, ignored: new Map(), sent: new Map(), handled: new Map(),
     sendErrors: 0, storeErrors: 0, engineErrors: 0, unknownClientsLogged: 0,
   };
 }
