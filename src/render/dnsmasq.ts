@@ -1,0 +1,127 @@
+/**
+ * dnsmasq.conf lines for DHCP (`laggboot render dnsmasq`), checked by
+ * `dnsmasq --test -C FILE` in the test suite. DNS settings are left to the
+ * site; add `port=0` when dnsmasq should serve DHCP only.
+ *
+ * Every boot line carries tags that exclude each other (iPXE or not, own file
+ * or not, which architecture), so which dhcp-boot line dnsmasq tries first
+ * never matters.
+ */
+import type { Client, Inventory } from "../config/types.js";
+import { generatedHeader } from "./header.js";
+import { dnsmasqString, dnsmasqTag, dnsmasqToken } from "./quote-dnsmasq.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, pxeFileGroups, tftpServerFor } from "./site-common.js";
+
+/** Option 175: only iPXE sends it (iPXE's encapsulated options). */
+const OPT_IPXE_ENCAP = 175;
+/** Option 12, host name (RFC 2132 section 3.14). */
+const OPT_HOST_NAME = 12;
+
+const TAG = {
+  ipxe: "lb-ipxe",
+  hasArch: "lb-arch",
+  ownIpxe: "lb-own-ipxe",
+  ownBoot: "lb-own-boot",
+  arch: (n: number) => dnsmasqTag(`lb-arch-${n}`),
+  net: (name: string) => dnsmasqTag(`lb-net-${name}`),
+  client: (name: string) => dnsmasqTag(`lb-host-${name}`),
+} as const;
+
+const FULL_NOTE = `# Mode full: dnsmasq assigns the addresses and names the boot files.
+# root-path and host-name go out with dhcp-option-force to FreeBSD clients:
+# the loader's own DHCP exchange needs them in the first OFFER whether or not
+# its parameter request list names them.`;
+
+const PROXY_NOTE = `# Mode proxy: this file is for the SITE's dnsmasq, which keeps assigning
+# addresses while laggboot answers as a ProxyDHCP server with the boot file
+# and TFTP server. So no dhcp-boot lines here (a PXE ROM would take the boot
+# file from this server), but fixed addresses, root-path and host-name,
+# which the FreeBSD loader's own DHCP exchange needs (laggboot never answers
+# the loader's bare "PXEClient" request).`;
+
+function networkLines(inv: Inventory): string[] {
+  const out: string[] = [];
+  for (const { net } of clientsByNetwork(inv)) {
+    const tag = TAG.net(net.name);
+    out.push(`# Network ${net.name}${net.relayed ? " (reached through a DHCP relay; dnsmasq matches it by giaddr)" : ""}`);
+    if (net.pool) {
+      out.push(`dhcp-range=set:${tag},${net.pool.first},${net.pool.last},${net.netmask},${net.poolLeaseSeconds}`);
+    } else {
+      out.push(`dhcp-range=set:${tag},${net.prefix.network},static,${net.netmask},${inv.server.dhcp.reservationLeaseSeconds}`);
+    }
+    if (net.gateway) out.push(`dhcp-option=tag:${tag},option:router,${net.gateway}`);
+    if (net.dns.length > 0) out.push(`dhcp-option=tag:${tag},option:dns-server,${net.dns.join(",")}`);
+    if (net.domain) out.push(`dhcp-option=tag:${tag},option:domain-name,${dnsmasqString(`network ${net.name} domain`, net.domain)}`);
+    out.push("");
+  }
+  return out;
+}
+
+function bootLines(inv: Inventory): string[] {
+  const groups = pxeFileGroups(inv);
+  const ownIpxe = groups.some((g) => g.ipxeScript !== undefined);
+  const ownBoot = groups.some((g) => g.bootFile !== undefined);
+  // dhcp-boot=FILE,SERVERNAME,SERVERADDRESS; the address goes into siaddr (next-server). When
+  // the networks' clients use different TFTP addresses, each boot line is repeated per network.
+  const servers = clientsByNetwork(inv).map(({ net }) => ({ tag: TAG.net(net.name), addr: tftpServerFor(inv, net) }));
+  const scopes = new Set(servers.map((x) => x.addr)).size <= 1 ? [{ tag: undefined, addr: servers[0]!.addr }] : servers;
+  const boot = (tags: string[], file: string, what: string): string[] =>
+    scopes.map(({ tag, addr }) => `dhcp-boot=${[...(tag ? [tag] : []), ...tags].map((t) => `tag:${t}`).join(",")},${dnsmasqToken(what, file)},,${addr}`);
+  const out = [
+    "# Clients already running iPXE (user class \"iPXE\" or option 175) get the",
+    "# iPXE script, or they would load iPXE again and loop.",
+    `dhcp-userclass=set:${TAG.ipxe},iPXE`,
+    `dhcp-match=set:${TAG.ipxe},${OPT_IPXE_ENCAP}`,
+    "# Boot program by client architecture (option 93, RFC 4578 section 2.1);",
+    "# clients that send no option 93 are treated as BIOS.",
+    `dhcp-match=set:${TAG.hasArch},option:client-arch`,
+  ];
+  const archs = archBootFiles(inv);
+  for (const { arch } of archs) out.push(`dhcp-match=set:${TAG.arch(arch)},option:client-arch,${arch}`);
+  out.push(...boot(ownIpxe ? [TAG.ipxe, `!${TAG.ownIpxe}`] : [TAG.ipxe], inv.server.tftp.ipxeScript, "server.tftp.ipxeScript"));
+  const notIpxe = ownBoot ? [`!${TAG.ipxe}`, `!${TAG.ownBoot}`] : [`!${TAG.ipxe}`];
+  for (const { arch, file } of archs) {
+    out.push(`# ${archLabel(arch)}`);
+    out.push(...boot([...notIpxe, TAG.arch(arch)], file, `the boot file for architecture ${arch}`));
+    if (arch === BIOS_ARCH) out.push(...boot([...notIpxe, `!${TAG.hasArch}`], file, `the boot file for architecture ${arch}`));
+  }
+  if (groups.length > 0) out.push("# PXE clients with their own boot file or iPXE script.");
+  for (const g of groups) {
+    for (const c of g.clients) {
+      const host = TAG.client(c.name);
+      if (g.ipxeScript !== undefined) out.push(...boot([host, TAG.ipxe], g.ipxeScript, `client ${c.name} ipxeScript`));
+      if (g.bootFile !== undefined) out.push(...boot([host, `!${TAG.ipxe}`], g.bootFile, `client ${c.name} bootFile`));
+    }
+  }
+  out.push("");
+  return out;
+}
+
+function hostLines(inv: Inventory, c: Client, proxy: boolean): string[] {
+  const tag = TAG.client(c.name);
+  const sets = [`set:${tag}`];
+  if (!proxy && c.kind === "pxe" && c.ipxeScript !== undefined) sets.push(`set:${TAG.ownIpxe}`);
+  if (!proxy && c.kind === "pxe" && c.bootFile !== undefined) sets.push(`set:${TAG.ownBoot}`);
+  // dnsmasq wants the short name here; the FQDN goes out as option 12 below.
+  const out = [`dhcp-host=${c.macs.join(",")},${sets.join(",")},${c.ip},${dnsmasqToken(`client ${c.name} name`, c.name)},${inv.server.dhcp.reservationLeaseSeconds}`];
+  // FreeBSD loaders may not ask for 17 and 12 but need them: force. Other PXE clients ask for what they use.
+  const opt = c.kind === "freebsd-lagg" ? "dhcp-option-force" : "dhcp-option";
+  // dnsmasq has no name for option 12 (it normally sends the dhcp-host name); by number it sends this value.
+  out.push(`${opt}=tag:${tag},${OPT_HOST_NAME},${dnsmasqString(`client ${c.name} fqdn`, c.fqdn)}`);
+  if (c.rootPath !== undefined) out.push(`${opt}=tag:${tag},option:root-path,${dnsmasqString(`client ${c.name} root path`, c.rootPath)}`);
+  return out;
+}
+
+export function renderDnsmasq(inv: Inventory): string {
+  const proxy = inv.server.dhcp.mode === "proxy";
+  const out = [generatedHeader("dnsmasq DHCP configuration (laggboot render dnsmasq)"), proxy ? PROXY_NOTE : FULL_NOTE, ""];
+  out.push(...networkLines(inv));
+  if (!proxy) out.push(...bootLines(inv));
+  out.push("# Reservations (one address per client; all its MACs share it).");
+  for (const { net, clients } of clientsByNetwork(inv)) {
+    if (clients.length === 0) continue;
+    out.push(`# Network ${net.name}`);
+    for (const c of clients) out.push(...hostLines(inv, c, proxy));
+  }
+  return `${out.join("\n")}\n`;
+}

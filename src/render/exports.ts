@@ -1,0 +1,64 @@
+/**
+ * NFS exports for the clients' roots: FreeBSD exports(5) (`laggboot render
+ * exports`) and Linux exports(5) (`laggboot render exports-linux`).
+ *
+ * Each root goes only to the clients that boot from it, by address, with root
+ * mapped to root (diskless(8): the client's root user must own its files).
+ * A shared root is exported together with its `etc`: the root's
+ * conf/base/etc/diskless_remount names /etc, so rc.initdiskless mounts
+ * SERVER:ROOT/etc to seed the RAM /etc (design notes, section 1 item 7).
+ * Long host lists are wrapped with a trailing backslash, which both mountd(8)
+ * and exportfs(8) read as a continued line.
+ */
+import type { Inventory } from "../config/types.js";
+import { generatedHeader } from "./header.js";
+import { exportsPath } from "./quote-exports.js";
+import { rootExports, SHARED_ROOT_REMOUNTED, type RootExport } from "./site-common.js";
+
+/** Hosts per physical line before wrapping. */
+const HOSTS_PER_LINE = 8;
+
+function dirsOf(format: "exports" | "exports-linux", e: RootExport): string[] {
+  const root = exportsPath(format, `root path of ${e.clients.map((c) => c.name).join(", ")}`, e.path);
+  const base = root === "/" ? "" : root;
+  return e.layout === "shared" ? [root, ...SHARED_ROOT_REMOUNTED.map((d) => `${base}/${d}`)] : [root];
+}
+
+/** head and items on one line, or, past HOSTS_PER_LINE items, continued lines (leading blanks keep the fields apart). */
+function wrap(head: string, items: readonly string[]): string {
+  if (items.length <= HOSTS_PER_LINE) return [head, ...items].join(" ");
+  const lines: string[] = [];
+  for (let i = 0; i < items.length; i += HOSTS_PER_LINE) lines.push(items.slice(i, i + HOSTS_PER_LINE).join(" "));
+  return [head, ...lines].join(" \\\n    ");
+}
+
+function comment(e: RootExport): string {
+  const who = e.clients.length === 1 ? `client ${e.clients[0]!.name}` : `${e.clients.length} clients`;
+  return `# ${e.layout === "shared" ? "Shared" : "Own"} root of ${who}${e.readOnly ? ", read-only" : ""}`;
+}
+
+/**
+ * FreeBSD: every directory of one file system on one line, then options, then
+ * hosts. mountd allows a host only once per file system, so a shared root and
+ * its etc share one line rather than two.
+ */
+export function renderExportsFreebsd(inv: Inventory): string {
+  const out = [generatedHeader("FreeBSD exports(5) for the diskless roots (laggboot render exports)"), ""];
+  for (const e of rootExports(inv)) {
+    const opts = [...(e.readOnly ? ["-ro"] : []), "-maproot=root"];
+    out.push(comment(e), wrap([...dirsOf("exports", e), ...opts].join(" "), e.clients.map((c) => c.ip)));
+  }
+  return `${out.join("\n")}\n`;
+}
+
+/** Linux: one line per directory, the options in parentheses after each host. */
+export function renderExportsLinux(inv: Inventory): string {
+  const out = [generatedHeader("Linux exports(5) for the diskless roots (laggboot render exports-linux)"), ""];
+  for (const e of rootExports(inv)) {
+    // sync: the client's root must not lose acknowledged writes; no_subtree_check: the root is a whole tree.
+    const opts = `(${e.readOnly ? "ro" : "rw"},sync,no_root_squash,no_subtree_check)`;
+    out.push(comment(e));
+    for (const dir of dirsOf("exports-linux", e)) out.push(wrap(dir, e.clients.map((c) => `${c.ip}${opts}`)));
+  }
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,108 @@
+/**
+ * Decisions the site generators (isc-dhcpd, kea, dnsmasq, exports) share, so
+ * the four dialects cannot drift apart: which TFTP server a network's clients
+ * are sent to, which boot file an architecture gets, which PXE clients carry
+ * their own files, and which clients use which NFS root.
+ */
+import { ipv4ToInt, type Ipv4, type Mac } from "../config/addr.js";
+import type { Client, FreebsdLaggClient, Inventory, Network, PxeClient } from "../config/types.js";
+import { ARCH } from "../config/types.js";
+
+/** The TFTP server a network's clients are sent to (next-server, siaddr). */
+export function tftpServerFor(inv: Inventory, net: Network): Ipv4 {
+  // A TFTP server bound to 0.0.0.0 answers on every address; clients then use the one on their network.
+  return inv.server.tftp.address === "0.0.0.0" ? net.serverAddress : inv.server.tftp.address;
+}
+
+/** Boot files by option 93 architecture, in numeric order (RFC 4578 section 2.1). */
+export function archBootFiles(inv: Inventory): readonly { arch: number; file: string }[] {
+  return [...inv.server.tftp.bootFiles.byArch.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([arch, file]) => ({ arch, file }));
+}
+
+/** Option 93 = 0 is x86 BIOS; clients that send no option 93 at all are treated as BIOS too. */
+export const BIOS_ARCH = ARCH.bios;
+
+/** PXE clients that name their own boot file or iPXE script, grouped by that pair. */
+export interface PxeFileGroup {
+  /** 1-based, in order of first appearance: stable for a given inventory. */
+  readonly index: number;
+  readonly bootFile: string | undefined;
+  readonly ipxeScript: string | undefined;
+  readonly clients: readonly PxeClient[];
+}
+
+export function pxeFileGroups(inv: Inventory): readonly PxeFileGroup[] {
+  const groups = new Map<string, { bootFile: string | undefined; ipxeScript: string | undefined; clients: PxeClient[] }>();
+  for (const c of inv.clients) {
+    if (c.kind !== "pxe" || (c.bootFile === undefined && c.ipxeScript === undefined)) continue;
+    const key = JSON.stringify([c.bootFile ?? null, c.ipxeScript ?? null]);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { bootFile: c.bootFile, ipxeScript: c.ipxeScript, clients: [] }));
+    g.clients.push(c);
+  }
+  return [...groups.values()].map((g, i) => ({ index: i + 1, ...g }));
+}
+
+/** Option 17 for a client, if it has one. */
+export function rootPathOf(c: Client): string | undefined {
+  return c.rootPath;
+}
+
+/** One entry per MAC: a client with several NICs gets several reservations for one address. */
+export function macEntries(c: Client): readonly { mac: Mac; ordinal: number }[] {
+  return c.macs.map((mac, i) => ({ mac, ordinal: i + 1 }));
+}
+
+export function byIp(a: { ip: Ipv4 }, b: { ip: Ipv4 }): number {
+  return ipv4ToInt(a.ip) - ipv4ToInt(b.ip);
+}
+
+/** Clients of each network, in the inventory's network order. */
+export function clientsByNetwork(inv: Inventory): readonly { net: Network; clients: readonly Client[] }[] {
+  const m = new Map<Network, Client[]>(inv.server.networks.map((n) => [n, []]));
+  for (const c of inv.clients) m.get(c.network)?.push(c);
+  return [...m.entries()].map(([net, clients]) => ({ net, clients }));
+}
+
+/** An NFS export: one root directory (plus the subdirectories mounted from it) and who mounts it. */
+export interface RootExport {
+  readonly path: string;
+  readonly layout: "own" | "shared";
+  readonly readOnly: boolean;
+  readonly clients: readonly FreebsdLaggClient[];
+}
+
+/**
+ * Every root, once per (path, read-only) pair, clients in address order.
+ * Sorted by path so the file does not change when clients are reordered.
+ */
+export function rootExports(inv: Inventory): readonly RootExport[] {
+  const m = new Map<string, { path: string; layout: "own" | "shared"; readOnly: boolean; clients: FreebsdLaggClient[] }>();
+  for (const c of inv.clients) {
+    if (c.kind !== "freebsd-lagg") continue;
+    const key = `${c.root.path}\0${c.root.readOnly ? "ro" : "rw"}`;
+    let e = m.get(key);
+    if (!e) m.set(key, (e = { path: c.root.path, layout: c.root.layout, readOnly: c.root.readOnly, clients: [] }));
+    e.clients.push(c);
+  }
+  return [...m.values()]
+    .map((e) => ({ ...e, clients: [...e.clients].sort(byIp) }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : Number(a.readOnly) - Number(b.readOnly)));
+}
+
+/** The directory a shared root's /conf/base/etc/diskless_remount names ("/etc", relative to the root). */
+export const SHARED_ROOT_REMOUNTED = ["etc"] as const;
+
+/** The option 93 numbers inventory files name, for comments. */
+export function archLabel(arch: number): string {
+  switch (arch) {
+    case ARCH.bios: return "x86 BIOS";
+    case ARCH.ia32Uefi: return "IA32 UEFI";
+    case ARCH.x64Uefi: return "x64 UEFI (registered as EFI BC)";
+    case ARCH.ebcX64Uefi: return "x64 UEFI";
+    case ARCH.arm64Uefi: return "arm64 UEFI";
+    default: return `architecture ${arch}`;
+  }
+}
