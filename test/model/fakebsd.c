@@ -263,7 +263,7 @@ static int should_fail(const char *op, const char *ifname)
 		struct fail *x = &S.fails[i];
 		if (strcmp(x->op, op) && strcmp(x->op, full)) continue;
 		if (x->count == 0) continue;
-		if (x->count > 0) x->count--;
+		if (x->count > 0) { x->count--; state_save(); }
 		event("injected-failure %s", full);
 		return 1;
 	}
