@@ -132,6 +132,18 @@ export class Lab {
     await b.exec(["ip", "link", "set", bIf, "up"]);
   }
 
+  /** A bridge inside `ns` (a switch joining several namespaces on one link). */
+  async bridge(ns: Namespace, name: string): Promise<void> {
+    await ns.exec(["ip", "link", "add", name, "type", "bridge"]);
+    await ns.exec(["ip", "link", "set", name, "up"]);
+  }
+
+  /** Plug `other` into the bridge in `sw` by a veth: `otherIf` on its side, `swIf` enslaved on the switch side. */
+  async plug(sw: Namespace, bridge: string, swIf: string, other: Namespace, otherIf: string): Promise<void> {
+    await this.veth(sw, swIf, other, otherIf);
+    await sw.exec(["ip", "link", "set", swIf, "master", bridge]);
+  }
+
   /** Stop every process inside, delete the namespaces and their /etc/netns dirs. Never throws. */
   async cleanup(): Promise<void> {
     for (const ns of this.namespaces.reverse()) {

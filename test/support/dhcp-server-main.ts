@@ -1,0 +1,74 @@
+/**
+ * A laggboot DHCP server for interop tests and benchmarks, run inside a test
+ * namespace: `node dist/test/support/dhcp-server-main.js CONFIG.json`.
+ * CONFIG: { policy: DhcpPolicy in JSON form (Maps as [key, value] arrays),
+ *           dbPath?: string (SQLite; in-memory store when absent),
+ *           maxRunMs?: number (exits by itself; default 120 s),
+ *           quiet?: boolean (no per-packet event lines) }.
+ * stdout: "READY", then one JSON line per server event (unless quiet);
+ * stdin: "counters" prints the counters as one JSON line; "stop" stops
+ * gracefully, prints the counters and exits 0. SIGTERM does the same.
+ */
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { createDhcpService, type DhcpCounters } from "../../src/servers/dhcp/index.js";
+import type { DhcpPolicy, DhcpReservation } from "../../src/protocol/dhcp/index.js";
+import { MemoryStore, openSqliteStore, type Store } from "../../src/store/index.js";
+
+type Entries = readonly (readonly [number, string])[];
+type JsonReservation = Omit<DhcpReservation, "bootFiles"> & { bootFiles?: Entries };
+export type JsonPolicy = Omit<DhcpPolicy, "bootFiles" | "reservations"> & {
+  bootFiles: { byArch: Entries; default?: string };
+  reservations: readonly JsonReservation[];
+};
+
+export interface ServerMainConfig {
+  policy: JsonPolicy;
+  dbPath?: string;
+  maxRunMs?: number;
+  quiet?: boolean;
+}
+
+export function policyFromJson(p: JsonPolicy): DhcpPolicy {
+  return {
+    ...p,
+    bootFiles: { ...p.bootFiles, byArch: new Map(p.bootFiles.byArch) },
+    reservations: p.reservations.map((r) => ({ ...r, bootFiles: r.bootFiles === undefined ? undefined : new Map(r.bootFiles) })),
+  };
+}
+
+function countersJson(c: DhcpCounters, store: Store): string {
+  return JSON.stringify({
+    ...c, ignored: Object.fromEntries(c.ignored), sent: Object.fromEntries(c.sent), handled: Object.fromEntries(c.handled),
+    leases: store.listLeases().length, cpuUs: process.cpuUsage(),
+  });
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as ServerMainConfig;
+  const store: Store = config.dbPath === undefined ? new MemoryStore() : openSqliteStore({ path: config.dbPath });
+  const service = createDhcpService({
+    policy: policyFromJson(config.policy),
+    store,
+    onEvent: config.quiet === true ? undefined : (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
+  });
+  await service.start();
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await service.stop();
+    process.stdout.write(`${countersJson(service.server.counters, store)}\n`);
+    await store.close();
+    process.exit(0);
+  };
+  setTimeout(() => void stop(), config.maxRunMs ?? 120_000).unref();
+  process.on("SIGTERM", () => void stop());
+  createInterface({ input: process.stdin }).on("line", (line) => {
+    if (line === "counters") process.stdout.write(`${countersJson(service.server.counters, store)}\n`);
+    if (line === "stop") void stop();
+  });
+  process.stdout.write("READY\n");
+}
+
+await main();
