@@ -12,6 +12,12 @@ export interface RequestContext {
   readonly localPort: number;
   /** The datagram's source (a relay, a client with an address, or 0.0.0.0:68). */
   readonly source: { readonly address: string; readonly port: number };
+  /**
+   * The server address the datagram was unicast to, when the I/O side knows
+   * it (it arrived on a socket bound to that address); undefined for
+   * broadcasts. Used only to tell the client's network.
+   */
+  readonly localAddress?: string | undefined;
 }
 
 /** One request being answered. */

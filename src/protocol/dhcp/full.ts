@@ -4,6 +4,7 @@
  */
 import { DhcpOption, MessageType } from "../../wire/dhcp4/codes.js";
 import { ZERO_ADDRESS } from "../../wire/dhcp4/types.js";
+import { getOption } from "../../wire/dhcp4/option-values.js";
 import { configOptions, event, ignore, nak, reply } from "./answer.js";
 import { chooseBoot } from "./boot.js";
 import { networkContaining, type CompiledNetwork } from "./compile.js";
@@ -21,8 +22,9 @@ interface Client {
 /**
  * The client's network. Node cannot tell which interface a broadcast came in
  * on, so: the relay's giaddr; else the client's own ciaddr; else its
- * reservation; else the only directly attached network (or the only one with
- * a pool). Anything else is ambiguous and ignored.
+ * reservation; else the server address it unicast to; else the only directly
+ * attached network (or the only one with a pool). Anything else is ambiguous
+ * and ignored.
  */
 function locate(x: Exchange): Client | DhcpDecision {
   const r = x.c.byMac.get(x.f.mac);
@@ -30,6 +32,7 @@ function locate(x: Exchange): Client | DhcpDecision {
   if (x.f.relayed) net = networkContaining(x.c, x.req.giaddr);
   else if (x.req.ciaddr !== ZERO_ADDRESS) net = networkContaining(x.c, x.req.ciaddr);
   else if (r !== undefined) net = networkContaining(x.c, r.ip);
+  else if (x.ctx.localAddress !== undefined) net = networkContaining(x.c, x.ctx.localAddress);
   else {
     const direct = x.c.networks.filter((n) => !n.policy.relayed);
     const withPool = direct.filter((n) => n.poolFirst !== undefined);
@@ -80,13 +83,15 @@ function grant(x: Exchange, cl: Client, type: MessageType, ip: string, writes: r
 function poolLease(x: Exchange, cl: Client, ip: string, state: DhcpLease["state"], ms: number): DhcpLease {
   return {
     ip, mac: x.f.mac, network: cl.net.policy.name, state, startMs: x.ctx.nowMs, expiresMs: x.ctx.nowMs + ms,
-    clientId: x.f.clientId, hostName: x.req.options.has(DhcpOption.HostName) ? clientHostName(x) : undefined,
+    clientId: x.f.clientId, hostName: getOption(x.req.options, DhcpOption.HostName),
   };
 }
 
-function clientHostName(x: Exchange): string | undefined {
-  const b = x.req.options.get(DhcpOption.HostName);
-  return b === undefined ? undefined : Array.from(b, (c) => String.fromCharCode(c)).join("");
+/** Removes the client's other leases on this network, so it never holds two. */
+function dropOthers(x: Exchange, cl: Client, ip: string): LeaseWrite[] {
+  return x.ctx.leases.leasesByMac(x.f.mac)
+    .filter((l) => l.network === cl.net.policy.name && l.ip !== ip)
+    .map((l) => ({ kind: "removeLease", ip: l.ip }));
 }
 
 function discover(x: Exchange): DhcpDecision {
@@ -99,7 +104,7 @@ function discover(x: Exchange): DhcpDecision {
   // A client that already holds a bound lease keeps it; otherwise hold the address while the client decides.
   const writes: LeaseWrite[] = isLive(held, x.ctx.nowMs) && held.state === "bound" && held.mac === x.f.mac
     ? []
-    : [{ kind: "commitLease", lease: poolLease(x, cl, ip, "offered", x.c.offerHoldMs) }];
+    : [...dropOthers(x, cl, ip), { kind: "commitLease", lease: poolLease(x, cl, ip, "offered", x.c.offerHoldMs) }];
   return grant(x, cl, MessageType.Offer, ip, writes);
 }
 
@@ -118,7 +123,7 @@ function entitled(x: Exchange, cl: Client): string | undefined {
 function ack(x: Exchange, cl: Client, ip: string): DhcpDecision {
   const writes: LeaseWrite[] = cl.r !== undefined
     ? []
-    : [{ kind: "commitLease", lease: poolLease(x, cl, ip, "bound", cl.net.policy.poolLeaseSeconds * 1000) }];
+    : [...dropOthers(x, cl, ip), { kind: "commitLease", lease: poolLease(x, cl, ip, "bound", cl.net.policy.poolLeaseSeconds * 1000) }];
   return grant(x, cl, MessageType.Ack, ip, writes);
 }
 

@@ -21,6 +21,10 @@ const PXE_CLIENT = "PXEClient";
 
 function proxyNetwork(x: Exchange): CompiledNetwork | undefined {
   if (x.f.relayed) return networkContaining(x.c, x.req.giaddr);
+  if (x.ctx.localAddress !== undefined) {
+    const local = networkContaining(x.c, x.ctx.localAddress);
+    if (local !== undefined) return local;
+  }
   const known = x.c.byMac.get(x.f.mac);
   // On 4011 the client already has its address and unicasts to us.
   const own = x.req.ciaddr !== ZERO_ADDRESS ? x.req.ciaddr : x.ctx.source.address !== ZERO_ADDRESS ? x.ctx.source.address : known?.ip;

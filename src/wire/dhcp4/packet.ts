@@ -161,10 +161,10 @@ function piecesBytes(pieces: readonly Piece[]): number {
 
 /**
  * Places the options into the options field and, only when they do not fit
- * and the field is empty, into `file` and then `sname` (RFC 2132 9.3, RFC
- * 3396 section 7). Options longer than 255 bytes are split into consecutive
- * pieces (RFC 3396 section 6); shorter ones are never split, because clients
- * without RFC 3396 support would misread them. PAD is never emitted between
+ * and the field is empty, into `file` and `sname` as well (RFC 2132 9.3,
+ * RFC 3396 section 7). Options longer than 255 bytes are split into
+ * consecutive pieces (RFC 3396 section 6); shorter ones are never split,
+ * because clients without RFC 3396 support would misread them. PAD is never emitted between
  * options: the FreeBSD loader's parser does not skip it.
  */
 function layout(p: DhcpPacket, maxBytes: number): Layout {
@@ -185,34 +185,45 @@ function layout(p: DhcpPacket, maxBytes: number): Layout {
   if (simpleBytes + 1 <= mainCap) return { main: simple, file: undefined, sname: undefined, overload: 0, mainBytes: simpleBytes + 1 };
 
   // Overload: the option 52 itself (3 bytes) must stay in the options field.
-  const areas: { pieces: Piece[]; cap: number; name: "main" | "file" | "sname" }[] = [{ pieces: [], cap: mainCap - 1 - 3, name: "main" }];
+  const areas: { pieces: (Piece & { order: number })[]; cap: number; name: "main" | "file" | "sname" }[] = [
+    { pieces: [], cap: mainCap - 1 - 3, name: "main" },
+  ];
   if (p.file === "") areas.push({ pieces: [], cap: FILE_BYTES - 1, name: "file" });
   if (p.sname === "") areas.push({ pieces: [], cap: SNAME_BYTES - 1, name: "sname" });
-  let a = 0;
-  for (const [code, data] of entries) {
-    const long = data.length > MAX_OPTION_DATA;
+  const tooBig = (): EncodeError => new EncodeError("options", `options need more than ${maxBytes} bytes even with file/sname overloaded`);
+  // First fit, largest first, so a big root path is not stranded behind small
+  // options; the message type and server identifier stay in the options
+  // field, where every client looks first. Each area keeps wire order.
+  const indexed = entries.map(([code, data], order) => ({ code, data, order }));
+  const pinned = indexed.filter((e) => e.code === DhcpOption.DhcpMessageType || e.code === DhcpOption.ServerIdentifier);
+  const rest = indexed.filter((e) => !pinned.includes(e)).sort((a, b) => b.data.length - a.data.length);
+  for (const e of [...pinned, ...rest]) {
+    if (e.data.length <= MAX_OPTION_DATA) {
+      const candidates = pinned.includes(e) ? areas.slice(0, 1) : areas;
+      const area = candidates.find((x) => x.cap >= 2 + e.data.length);
+      if (area === undefined) throw tooBig();
+      area.pieces.push(e);
+      area.cap -= 2 + e.data.length;
+      continue;
+    }
+    // RFC 3396 section 6: a long option is cut into pieces that continue area after area.
     let at = 0;
-    do {
+    let a = areas.findIndex((x) => x.cap >= 3);
+    if (a < 0) throw tooBig();
+    while (at < e.data.length) {
       const area = areas[a];
-      if (area === undefined) {
-        throw new EncodeError("options", `options need more than ${maxBytes} bytes even with file/sname overloaded`);
-      }
-      const left = data.length - at;
-      const room = area.cap - 2;
-      const want = Math.min(left, MAX_OPTION_DATA);
-      if (room >= want) {
-        area.pieces.push({ code, data: data.subarray(at, at + want) });
-        area.cap -= 2 + want;
-        at += want;
-      } else if (long && room >= 1) {
-        area.pieces.push({ code, data: data.subarray(at, at + room) });
-        area.cap -= 2 + room;
-        at += room;
-      } else {
+      if (area === undefined) throw tooBig();
+      const n = Math.min(area.cap - 2, MAX_OPTION_DATA, e.data.length - at);
+      if (n < 1) {
         a++;
+        continue;
       }
-    } while (at < data.length);
+      area.pieces.push({ code: e.code, data: e.data.subarray(at, at + n), order: e.order });
+      area.cap -= 2 + n;
+      at += n;
+    }
   }
+  for (const area of areas) area.pieces.sort((x, y) => x.order - y.order);
   const used = (name: "file" | "sname") => areas.find((x) => x.name === name && x.pieces.length > 0)?.pieces;
   const file = used("file");
   const sname = used("sname");
