@@ -36,6 +36,7 @@ export function compileFakebsd(): string {
   const out = join(dir, "fakebsd");
   execFileSync("gcc", ["-static", "-O1", "-Wall", "-Wno-format-truncation", "-o", out, join(MODEL_SRC, "fakebsd.c")], { stdio: "pipe" });
   compiled = out;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return out;
 }
 
@@ -113,7 +114,7 @@ const LAUNCH = 'set -e; mount -t proc proc "$0/proc"; mount --bind /dev/null "$0
 /** Run argv inside the fake root (fresh namespaces each time), bounded in time. */
 export function runInRoot(root: FakeRoot, argv: readonly string[], timeoutMs = 30_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("unshare", ["--mount", "--pid", "--fork", "--propagation", "private", "/bin/sh", "-c", LAUNCH, root.dir, ...argv], {
+    const child = spawn("unshare", ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "/bin/sh", "-c", LAUNCH, root.dir, ...argv], {
       env: { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", HOME: "/", TERM: "dumb" },
       stdio: ["ignore", "pipe", "pipe"],
     });

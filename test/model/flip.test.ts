@@ -116,3 +116,18 @@ test("lagg_wired_primary=NO: the boot NIC joins behind wlan0, which stays master
     assertFlipped(run, { ...flipped, ports: ["re0", "wlan0"], master: "wlan0" });
   }, { rcConf: ['lagg_wired_primary="NO"'] });
 });
+
+test("boot NIC found from the route to the NFS server when kenv names nothing", async () => {
+  await withModel(worlds.bootifByRouteOnly(), ["start"], (run) => {
+    assert.equal(run.runs[0]!.code, 0, explain(run));
+    assertFlipped(run, { ...flipped, ports: ["re0", "wlan0"], master: "re0" });
+  });
+});
+
+test("no boot.netif.* values: address and mask from ifconfig, gateway from the routing table", async () => {
+  await withModel(worlds.noNetifKenv(), ["start"], (run) => {
+    assert.equal(run.runs[0]!.code, 0, explain(run));
+    assert.ok(run.events.some((e) => e === "inet-add lagg0 198.18.0.10/24"), explain(run));
+    assertFlipped(run, { ...flipped, ports: ["re0", "wlan0"], master: "re0" });
+  });
+});

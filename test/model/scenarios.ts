@@ -90,4 +90,12 @@ export const worlds = {
     routes: baseRoutes("ue0", GATEWAY_IP),
     kenv: kenv({ "boot.netif.name": undefined, "boot.netif.hwaddr": WIRED_MAC.toUpperCase() }),
   }),
+  /** Neither boot.netif.name nor .hwaddr: the route to the server names the NIC. */
+  bootifByRouteOnly: (): ModelWorld => baseline({
+    kenv: kenv({ "boot.netif.name": undefined, "boot.netif.hwaddr": undefined }),
+  }),
+  /** No boot.netif.ip/netmask/gateway: address from ifconfig, gateway from the routing table. */
+  noNetifKenv: (): ModelWorld => baseline({
+    kenv: kenv({ "boot.netif.ip": undefined, "boot.netif.netmask": undefined, "boot.netif.gateway": undefined }),
+  }),
 } as const;
