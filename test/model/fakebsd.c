@@ -838,6 +838,7 @@ static void log_start(int argc, char **argv)
 	append_file(MODEL "/log", line);
 }
 
+#ifndef FAKEBSD_SHIM
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
@@ -859,6 +860,8 @@ int main(int argc, char **argv)
 	/* Not a fake: release the lock and become the real tool. */
 	close(lockfd);
 	if (!strcmp(base, "sh") || !strcmp(base, "-sh")) {
+		/* the shell's own file accesses are watched by the shim below */
+		if (access(MODEL "/impl/fileshim.so", R_OK) == 0) setenv("LD_PRELOAD", MODEL "/impl/fileshim.so", 1);
 		execv(MODEL "/impl/dash", argv);
 	} else {
 		argv[0] = (char *)base;
@@ -867,3 +870,106 @@ int main(int argc, char **argv)
 	fprintf(stderr, "%s: model implementation missing: %s\n", base, strerror(errno));
 	return 127;
 }
+#else /* FAKEBSD_SHIM */
+
+/*
+ * Built with -DFAKEBSD_SHIM -shared, this file is an LD_PRELOAD shim for the
+ * model's dash: it notes the shell's own path lookups (open, stat, access,
+ * chdir, opendir, execve, including failed PATH searches), which are not
+ * program starts but would reach the NFS root just the same. Only accesses
+ * made while the server is unreachable are logged; an absolute path counts
+ * as NFS unless it is on a memory file system, since its lookup starts at
+ * the NFS root's "/".
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+
+static __thread int busy;
+
+static void shim_note(const char *op, const char *path)
+{
+	char abs[1024], cwd[800], line[1400];
+	const char *why;
+	if (busy || !path || !*path) return;
+	busy = 1;
+	if (path[0] == '/') snprintf(abs, sizeof abs, "%s", path);
+	else snprintf(abs, sizeof abs, "%s/%s", getcwd(cwd, sizeof cwd) ? cwd : "?", path);
+	if (strncmp(abs, MODEL "/", strlen(MODEL) + 1) && strncmp(abs, "/proc/", 6) && access(MODEL "/state", R_OK) == 0) {
+		state_load();
+		if (!nfs_reachable(&why)) {
+			snprintf(line, sizeof line, "file %s %s fs=%s nfs=down pid=%d\n", op, abs, on_memfs(abs) ? "mem" : "nfs", (int)getpid());
+			append_file(MODEL "/log", line);
+		}
+	}
+	busy = 0;
+}
+
+typedef int (*open_fn)(const char *, int, ...);
+typedef int (*stat_fn)(const char *, struct stat64 *);
+typedef int (*faccessat_fn)(int, const char *, int, int);
+typedef int (*chdir_fn)(const char *);
+typedef DIR *(*opendir_fn)(const char *);
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+
+#define REAL(name, type) static type real_##name; if (!real_##name) real_##name = (type)dlsym(RTLD_NEXT, #name)
+
+int open(const char *p, int flags, ...)
+{
+	mode_t m = 0;
+	if (flags & O_CREAT) { va_list ap; va_start(ap, flags); m = (mode_t)va_arg(ap, int); va_end(ap); }
+	REAL(open, open_fn);
+	shim_note("open", p);
+	return real_open(p, flags, m);
+}
+
+int open64(const char *p, int flags, ...)
+{
+	mode_t m = 0;
+	if (flags & O_CREAT) { va_list ap; va_start(ap, flags); m = (mode_t)va_arg(ap, int); va_end(ap); }
+	REAL(open64, open_fn);
+	shim_note("open", p);
+	return real_open64(p, flags, m);
+}
+
+int stat64(const char *p, struct stat64 *st)
+{
+	REAL(stat64, stat_fn);
+	shim_note("stat", p);
+	return real_stat64(p, st);
+}
+
+int lstat64(const char *p, struct stat64 *st)
+{
+	REAL(lstat64, stat_fn);
+	shim_note("stat", p);
+	return real_lstat64(p, st);
+}
+
+int faccessat(int dirfd, const char *p, int mode, int flags)
+{
+	REAL(faccessat, faccessat_fn);
+	shim_note("access", p);
+	return real_faccessat(dirfd, p, mode, flags);
+}
+
+int chdir(const char *p)
+{
+	REAL(chdir, chdir_fn);
+	shim_note("chdir", p);
+	return real_chdir(p);
+}
+
+DIR *opendir(const char *p)
+{
+	REAL(opendir, opendir_fn);
+	shim_note("opendir", p);
+	return real_opendir(p);
+}
+
+int execve(const char *p, char *const argv[], char *const envp[])
+{
+	REAL(execve, execve_fn);
+	shim_note("exec", p);
+	return real_execve(p, argv, envp);
+}
+#endif /* FAKEBSD_SHIM */

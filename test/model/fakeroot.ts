@@ -3,7 +3,8 @@
 // and /dev/null are mounted only there and vanish with the last process.
 // Every executable in the root is a hard link or copy of fakebsd (compiled
 // here from test/model/fakebsd.c), which logs its own start and then either
-// fakes a FreeBSD tool or becomes dash / busybox-static from /.model/impl.
+// fakes a FreeBSD tool or becomes dash / busybox-static from /.model/impl;
+// dash runs with an LD_PRELOAD shim that notes its own file lookups.
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,17 +28,23 @@ const TOOLS = [
 /** Names crunched into the fake /rescue (a subset of FreeBSD's). */
 const RESCUE = ["ifconfig", "route", "sleep", "kenv", "sysctl", "mount", "umount", "mdmfs", "mdconfig", "ln", "cp", "cat", "mkdir", "rm"];
 
-let compiled: string | undefined;
+let compiled: { readonly fakebsd: string; readonly shim: string } | undefined;
 
-/** Compile fakebsd.c statically, once per test process. */
-export function compileFakebsd(): string {
-  if (compiled && existsSync(compiled)) return compiled;
+/**
+ * Compile fakebsd.c, once per test process: statically as the fake tools,
+ * and as the LD_PRELOAD shim that watches the model's dash.
+ */
+export function compileFakebsd(): { readonly fakebsd: string; readonly shim: string } {
+  if (compiled && existsSync(compiled.fakebsd)) return compiled;
   const dir = mkdtempSync(join(tmpdir(), "lagg-model-bin-"));
-  const out = join(dir, "fakebsd");
-  execFileSync("gcc", ["-static", "-O1", "-Wall", "-Wno-format-truncation", "-o", out, join(MODEL_SRC, "fakebsd.c")], { stdio: "pipe" });
-  compiled = out;
+  const src = join(MODEL_SRC, "fakebsd.c");
+  const fakebsd = join(dir, "fakebsd");
+  const shim = join(dir, "fileshim.so");
+  execFileSync("gcc", ["-static", "-O1", "-Wall", "-Wno-format-truncation", "-o", fakebsd, src], { stdio: "pipe" });
+  execFileSync("gcc", ["-shared", "-fPIC", "-O1", "-DFAKEBSD_SHIM", "-o", shim, src], { stdio: "pipe" });
+  compiled = { fakebsd, shim };
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-  return out;
+  return compiled;
 }
 
 function sharedLibs(binary: string): string[] {
@@ -62,7 +69,7 @@ export interface BuildOptions {
 }
 
 export function buildRoot(world: ModelWorld, opts: BuildOptions = {}): FakeRoot {
-  const fake = compileFakebsd();
+  const { fakebsd: fake, shim } = compileFakebsd();
   const dir = mkdtempSync(join(tmpdir(), "lagg-model-root-"));
   const p = (rel: string): string => join(dir, rel);
   for (const d of ["bin", "sbin", "usr/bin", "usr/sbin", "rescue", "etc/rc.d", "var/run", "dev", "proc", ".model/impl"]) {
@@ -84,6 +91,7 @@ export function buildRoot(world: ModelWorld, opts: BuildOptions = {}): FakeRoot 
   const dash = which("dash");
   copyFileSync(dash, p(".model/impl/dash"));
   copyFileSync(which("busybox"), p(".model/impl/busybox"));
+  copyFileSync(shim, p(".model/impl/fileshim.so"));
   chmodSync(p(".model/impl/dash"), 0o755);
   chmodSync(p(".model/impl/busybox"), 0o755);
   for (const lib of sharedLibs(dash)) {

@@ -6,7 +6,10 @@ import assert from "node:assert/strict";
 import { explain, withModel } from "./harness.js";
 import { worlds } from "./scenarios.js";
 import { assertNoChange, assertOracleClean, assertRestored, assertWindowCovered, output } from "./expect.js";
-import { NAIVE_SCRIPT } from "./fakeroot.js";
+import { FLIP_SCRIPT, NAIVE_SCRIPT } from "./fakeroot.js";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 function indexOf(events: readonly string[], prefix: string): number {
   return events.findIndex((e) => e.startsWith(prefix));
@@ -67,6 +70,22 @@ test("negative control: the naive script (plain /sbin/ifconfig, /sbin/route) is 
     assert.ok(v.some((m) => m.startsWith("started /sbin/ifconfig from the NFS root")), v.join("\n"));
     assert.ok(v.some((m) => m.startsWith("started /sbin/route from the NFS root") || m.includes("/sbin/ifconfig")), v.join("\n"));
   }, { script: NAIVE_SCRIPT });
+});
+
+test("negative control: a window that redirects to /dev/null is caught (a lookup from the NFS root's /)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "lagg-mutant-"));
+  try {
+    const mutant = join(dir, "lagg");
+    const good = 'step ./ifconfig -n "$bootif" inet "$ip" -alias ||';
+    const original = readFileSync(FLIP_SCRIPT, "utf8");
+    assert.ok(original.includes(good));
+    writeFileSync(mutant, original.replace(good, 'step ./ifconfig -n "$bootif" inet "$ip" -alias 2>/dev/null ||'));
+    await withModel(worlds.normal(), ["start"], (run) => {
+      assert.ok(run.verdict.violations.some((m) => m.includes("looked up /dev/null (open)")), explain(run));
+    }, { script: mutant });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("boot NIC already a port of another lagg: warn and change nothing", async () => {

@@ -12,29 +12,44 @@ export interface ExecEntry {
   readonly argv: readonly string[];
 }
 
-const LINE = /^exec (\S+) fs=(mem|nfs) nfs=(up|down) pid=\d+ argv=(.*)$/;
+/** A path lookup by the shell itself (open, stat, access, chdir, exec attempt), logged only while unreachable. */
+export interface FileEntry {
+  readonly op: string;
+  readonly path: string;
+  readonly onMemoryFs: boolean;
+}
 
-export function parseExecLog(text: string): ExecEntry[] {
-  const out: ExecEntry[] = [];
+const EXEC_LINE = /^exec (\S+) fs=(mem|nfs) nfs=(up|down) pid=\d+ argv=(.*)$/;
+const FILE_LINE = /^file (\S+) (\S+) fs=(mem|nfs) nfs=down pid=\d+$/;
+
+export function parseModelLog(text: string): { execs: ExecEntry[]; files: FileEntry[] } {
+  const execs: ExecEntry[] = [];
+  const files: FileEntry[] = [];
   for (const line of text.split("\n")) {
     if (line === "") continue;
-    const m = LINE.exec(line);
-    if (!m) throw new Error(`model log: unexpected line ${JSON.stringify(line)}`);
-    out.push({ path: m[1]!, onMemoryFs: m[2] === "mem", nfsUp: m[3] === "up", argv: m[4]!.split("\x1f") });
+    const m = EXEC_LINE.exec(line);
+    const f = m ? null : FILE_LINE.exec(line);
+    if (m) execs.push({ path: m[1]!, onMemoryFs: m[2] === "mem", nfsUp: m[3] === "up", argv: m[4]!.split("\x1f") });
+    else if (f) files.push({ op: f[1]!, path: f[2]!, onMemoryFs: f[3] === "mem" });
+    else throw new Error(`model log: unexpected line ${JSON.stringify(line)}`);
   }
-  return out;
+  return { execs, files };
 }
 
 export interface Verdict {
   readonly violations: readonly string[];
   readonly execs: readonly ExecEntry[];
+  readonly files: readonly FileEntry[];
 }
 
 export function judge(logText: string, finalReach: { up: boolean; why: string }): Verdict {
-  const execs = parseExecLog(logText);
+  const { execs, files } = parseModelLog(logText);
   const violations = execs
     .filter((e) => !e.onMemoryFs && !e.nfsUp)
     .map((e) => `started ${e.path} from the NFS root while the server was unreachable: ${e.argv.join(" ")}`);
+  for (const f of files.filter((x) => !x.onMemoryFs)) {
+    violations.push(`the shell looked up ${f.path} (${f.op}) on the NFS root while the server was unreachable`);
+  }
   if (!finalReach.up) violations.push(`the NFS server is unreachable at the end (${finalReach.why})`);
-  return { violations, execs };
+  return { violations, execs, files };
 }
