@@ -49,7 +49,7 @@ function valueText(code: number, raw: Uint8Array, options: DhcpPacket["options"]
   // Any known code with a value its format cannot read prints as hex.
   const v = (getOption as (o: DhcpPacket["options"], c: number) => unknown)(options, code);
   if (v === undefined) return `malformed 0x${hex(raw)}`;
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return format === "ipv4" ? v : JSON.stringify(v);
   if (Array.isArray(v)) return v.join(" ");
   return String(v);
 }
