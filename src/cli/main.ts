@@ -13,6 +13,8 @@ import { registerApply } from "./apply.js";
 import { registerCheck } from "./check.js";
 import { registerInit } from "./init.js";
 import { registerRender } from "./render.js";
+import { registerReload } from "./reload.js";
+import { registerServe } from "./serve.js";
 
 export const EXIT_INTERNAL = 70;
 const USAGE_CODES: readonly ErrorCode[] = ["LB_ERR_USAGE", "LB_ERR_IO", "LB_ERR_REFERENCE"];
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerRender(program);
   registerApply(program);
+  registerServe(program);
+  registerReload(program);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

@@ -1,0 +1,216 @@
+/**
+ * The one place that builds concrete objects from the inventory: store, DHCP
+ * service, TFTP server, status tracker, logs. Reload swaps what can change
+ * without new sockets and refuses the rest with a reason.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Inventory } from "../config/types.js";
+import { createDhcpService, type DhcpService, type DhcpServerEvent } from "../servers/dhcp/index.js";
+import { createTftpServer } from "../servers/tftp/index.js";
+import type { TftpServer, TransferEvent } from "../servers/tftp/types.js";
+import { openSqliteStore, type BootEvent, type Store } from "../store/index.js";
+import { dhcpPolicyFromInventory } from "./dhcp-policy.js";
+import type { Logger } from "./logger.js";
+import { StatusTracker } from "./status-tracker.js";
+import type { HealthReport, StatusSource } from "./status-types.js";
+
+export interface AppOptions {
+  readonly inventoryPath: string;
+  readonly logger: Logger;
+  /** Ports, overridable for tests (defaults 67, 4011 and the inventory's TFTP port). */
+  readonly ports?: { readonly dhcp?: number; readonly proxy?: number; readonly tftp?: number };
+  /** Open the store at this path instead of the inventory's (tests: ":memory:"). */
+  readonly storePath?: string;
+  readonly clock?: () => number;
+}
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+/** What a change of inventory touches that a running process cannot change. */
+export function restartNeeded(a: Inventory, b: Inventory): string | undefined {
+  const sa = a.server, sb = b.server;
+  const reasons: string[] = [];
+  const dhcpSockets = (i: Inventory) => `${i.server.dhcp.mode}|${[...new Set(i.server.networks.map((n) => n.serverAddress))].sort().join(",")}`;
+  if (dhcpSockets(a) !== dhcpSockets(b)) reasons.push("the DHCP mode or the server addresses changed (new sockets on privileged ports 67/4011)");
+  if (sa.tftp.address !== sb.tftp.address || sa.tftp.port !== sb.tftp.port) reasons.push(`the TFTP address changed (${sa.tftp.address}:${sa.tftp.port} -> ${sb.tftp.address}:${sb.tftp.port}, a privileged port)`);
+  const tftpKeys = ["root", "writableDir", "singlePort", "maxTransfers", "maxTransfersPerClient"] as const;
+  for (const k of tftpKeys) if (sa.tftp[k] !== sb.tftp[k]) reasons.push(`server.tftp.${k} changed`);
+  if (sa.http.address !== sb.http.address || sa.http.port !== sb.http.port) reasons.push("the HTTP address changed");
+  if (sa.storage.path !== sb.storage.path) reasons.push("server.storage.path changed");
+  if ((sa.runAs?.user ?? "") !== (sb.runAs?.user ?? "") || (sa.runAs?.group ?? "") !== (sb.runAs?.group ?? "")) reasons.push("server.runAs changed");
+  return reasons.length > 0 ? reasons.join("; ") : undefined;
+}
+
+export class App implements StatusSource {
+  private inventory: Inventory;
+  private readonly store: Store;
+  private readonly dhcp: DhcpService;
+  private readonly tftp: TftpServer;
+  private readonly tracker: StatusTracker;
+  private readonly listeners = new Set<(e: BootEvent) => void>();
+  private readonly startedAtMs: number;
+  private readonly clock: () => number;
+  private services: Record<string, "running" | "stopped" | "failed"> = { dhcp: "stopped", tftp: "stopped" };
+  /** Appended to by the web layer (metrics) and tests. */
+  readonly transferListeners = new Set<(e: TransferEvent) => void>();
+  readonly dhcpListeners = new Set<(e: DhcpServerEvent) => void>();
+  metricsRenderer: () => string = () => "";
+
+  constructor(inventory: Inventory, private readonly opts: AppOptions) {
+    this.inventory = inventory;
+    this.clock = opts.clock ?? Date.now;
+    this.startedAtMs = this.clock();
+    this.tracker = new StatusTracker(inventory);
+    const storePath = opts.storePath ?? inventory.server.storage.path;
+    if (storePath !== ":memory:") mkdirSync(dirname(storePath), { recursive: true, mode: 0o750 });
+    this.store = this.observed(openSqliteStore({ path: storePath }));
+    this.dhcp = createDhcpService({
+      policy: dhcpPolicyFromInventory(inventory),
+      store: this.store,
+      clock: this.clock,
+      unknownClientLogMs: inventory.server.dhcp.unknownClientLogSeconds * 1000,
+      ports: { server: opts.ports?.dhcp ?? 67, proxy: opts.ports?.proxy ?? 4011 },
+      onEvent: (e) => this.onDhcp(e),
+    });
+    const t = inventory.server.tftp;
+    this.tftp = createTftpServer({
+      root: t.root,
+      address: t.address,
+      port: opts.ports?.tftp ?? t.port,
+      singlePort: t.singlePort,
+      writableDir: t.writableDir === undefined ? undefined : `${t.root}/${t.writableDir}`,
+      maxTransfers: t.maxTransfers,
+      maxTransfersPerClient: t.maxTransfersPerClient,
+    });
+    this.tftp.onTransfer((e) => this.onTransfer(e));
+  }
+
+  /** The store, with every recorded event also pushed to live subscribers. */
+  private observed(inner: Store): Store {
+    const fanOut = (): void => {
+      const [newest] = inner.events({ limit: 1 });
+      if (newest) for (const l of this.listeners) l(newest);
+    };
+    return new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === "recordEvent") {
+          return (e: Parameters<Store["recordEvent"]>[0]) => {
+            target.recordEvent(e);
+            fanOut();
+          };
+        }
+        const v: unknown = Reflect.get(target, prop, receiver);
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  }
+
+  private onDhcp(e: DhcpServerEvent): void {
+    const client = this.tracker.onDhcp(e);
+    const log = this.opts.logger;
+    switch (e.type) {
+      case "reply":
+        log.log("info", "dhcp reply", { client: client?.name ?? null, mac: e.mac, type: e.messageType, to: e.to, ...pick(e.details, ["bootFile", "freebsdLoader", "ipxe", "network"]) });
+        break;
+      case "handled":
+        log.log("info", `dhcp ${e.eventKind}`, { client: client?.name ?? null, mac: e.mac });
+        break;
+      case "unknown-client":
+        log.log("info", "dhcp unknown client ignored", { mac: e.mac, ...e.details });
+        break;
+      case "ignored":
+        log.log("debug", "dhcp ignored", { mac: e.mac, reason: e.reason, ...e.details });
+        break;
+      case "malformed":
+        log.log("debug", "dhcp malformed packet dropped", { from: e.from, error: e.error });
+        break;
+      case "rate-limited":
+        log.log("debug", "dhcp rate-limited", { mac: e.mac, from: e.from });
+        break;
+      default:
+        log.log("error", `dhcp ${e.type}`, { ...e });
+    }
+    for (const l of this.dhcpListeners) l(e);
+  }
+
+  private onTransfer(e: TransferEvent): void {
+    const atMs = this.clock();
+    const client = this.tracker.onTransferAt(e, atMs);
+    this.opts.logger.log(e.outcome === "ok" || e.outcome === "probe" ? "info" : "warn", "tftp transfer", {
+      client: client?.name ?? null, from: `${e.clientAddress}:${e.clientPort}`, file: e.path ?? e.requested, outcome: e.outcome,
+      bytes: e.bytes, ms: Math.round(e.durationMs), blksize: e.blockSize, windowsize: e.windowSize, reason: e.reason,
+    });
+    if (client) {
+      this.store.recordEvent({ atMs, kind: e.outcome === "ok" ? "tftp.sent" : `tftp.${e.outcome}`, mac: client.macs[0]!, ip: e.clientAddress, details: { file: e.path ?? e.requested, bytes: e.bytes, durationMs: Math.round(e.durationMs) } });
+    }
+    for (const l of this.transferListeners) l(e);
+  }
+
+  async start(): Promise<{ tftp: { address: string; port: number } }> {
+    try {
+      await this.dhcp.start();
+      this.services.dhcp = "running";
+    } catch (e) {
+      this.services.dhcp = "failed";
+      throw e;
+    }
+    try {
+      const bound = await this.tftp.start();
+      this.services.tftp = "running";
+      return { tftp: bound };
+    } catch (e) {
+      this.services.tftp = "failed";
+      await this.dhcp.stop();
+      throw e;
+    }
+  }
+
+  /** Stop taking new work; running transfers get `graceMs` to finish. */
+  async stop(graceMs: number): Promise<void> {
+    await Promise.all([this.dhcp.stop(), this.tftp.stop(graceMs)]);
+    this.services = { dhcp: "stopped", tftp: "stopped" };
+    await this.store.close();
+  }
+
+  reload(next: Inventory): ReloadResult {
+    const why = restartNeeded(this.inventory, next);
+    if (why) return { ok: false, reason: `${why}: restart laggboot to apply this change` };
+    if (!this.dhcp.reload(dhcpPolicyFromInventory(next))) return { ok: false, reason: "the DHCP sockets would change: restart laggboot to apply this change" };
+    this.inventory = next;
+    this.tracker.setInventory(next);
+    return { ok: true };
+  }
+
+  get counters() {
+    return { dhcp: this.dhcp.server.counters, tftp: this.tftp.stats };
+  }
+
+  // StatusSource
+  clients() {
+    return this.tracker.clients();
+  }
+  leases() {
+    return this.store.listLeases();
+  }
+  events(q: { mac?: string; afterId?: number; limit?: number }) {
+    return this.store.events(q);
+  }
+  subscribe(listener: (e: BootEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  health(): HealthReport {
+    return { ok: Object.values(this.services).every((s) => s === "running"), startedAtMs: this.startedAtMs, inventory: this.opts.inventoryPath, services: { ...this.services } };
+  }
+  metrics(): string {
+    return this.metricsRenderer();
+  }
+}
+
+function pick(o: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+}

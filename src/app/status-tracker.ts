@@ -1,0 +1,131 @@
+/**
+ * Follows each inventory client through its boot from the servers' events:
+ * DHCP decisions and finished TFTP transfers. Pure: events in, state out.
+ */
+import type { Inventory, Client } from "../config/types.js";
+import type { DhcpServerEvent } from "../servers/dhcp/types.js";
+import type { TransferEvent } from "../servers/tftp/types.js";
+import { BOOT_STAGES, type BootStage, type ClientStatus, type DhcpExchange, type FileFetch, type StageReached } from "./status-types.js";
+
+const MAX_FILES = 50;
+
+interface State {
+  stages: StageReached[];
+  files: FileFetch[];
+  lastDhcp: DhcpExchange | undefined;
+  lastSeenMs: number | undefined;
+}
+
+const rank = (s: BootStage): number => BOOT_STAGES.indexOf(s);
+
+export class StatusTracker {
+  private byMac = new Map<string, Client>();
+  private byIp = new Map<string, Client>();
+  private clientsList: readonly Client[] = [];
+  private bootFiles = new Set<string>();
+  private scripts = new Set<string>();
+  private readonly states = new Map<string, State>();
+
+  constructor(inv: Inventory) {
+    this.setInventory(inv);
+  }
+
+  /** On reload: new clients appear, removed ones go, the rest keep their state. */
+  setInventory(inv: Inventory): void {
+    this.clientsList = inv.clients;
+    this.byMac = new Map(inv.clients.flatMap((c) => c.macs.map((m) => [m, c] as const)));
+    this.byIp = new Map(inv.clients.map((c) => [c.ip as string, c]));
+    this.bootFiles = new Set(inv.server.tftp.bootFiles.byArch.values());
+    this.scripts = new Set([inv.server.tftp.ipxeScript, ...inv.clients.flatMap((c) => (c.kind === "pxe" && c.ipxeScript ? [c.ipxeScript] : []))]);
+    for (const name of [...this.states.keys()]) if (!inv.clients.some((c) => c.name === name)) this.states.delete(name);
+  }
+
+  clientByMac(mac: string): Client | undefined {
+    return this.byMac.get(mac);
+  }
+
+  clientByIp(ip: string): Client | undefined {
+    return this.byIp.get(ip);
+  }
+
+  private state(name: string): State {
+    let s = this.states.get(name);
+    if (!s) {
+      s = { stages: [], files: [], lastDhcp: undefined, lastSeenMs: undefined };
+      this.states.set(name, s);
+    }
+    return s;
+  }
+
+  private reach(s: State, stage: BootStage, atMs: number, detail: string): void {
+    s.stages.push({ stage, atMs, detail });
+  }
+
+  /** Returns the client the event was about, if it is in the inventory. */
+  onDhcp(ev: DhcpServerEvent): Client | undefined {
+    if (ev.type !== "reply") return undefined;
+    const c = this.byMac.get(ev.mac);
+    if (!c) return undefined;
+    const s = this.state(c.name);
+    const d = ev.details;
+    const loader = d["freebsdLoader"] === true;
+    const ipxe = d["ipxe"] === true;
+    const ip = typeof d["ip"] === "string" ? d["ip"] : undefined;
+    const bootFile = typeof d["bootFile"] === "string" ? d["bootFile"] : undefined;
+    // The adapter names types "OFFER"/"ACK"; accept the RFC 2132 "DHCPOFFER" spelling too.
+    const type = ev.messageType.toUpperCase().replace(/^DHCP/, "");
+    const isOffer = type === "OFFER";
+    const isAck = type === "ACK";
+    s.lastSeenMs = ev.atMs;
+    s.lastDhcp = {
+      atMs: ev.atMs, messageType: ev.messageType, mac: ev.mac, ip: ip ?? c.ip, bootFile,
+      clientKind: loader ? "freebsd-loader" : ipxe ? "ipxe" : typeof d["vendorClass"] === "string" && d["vendorClass"].startsWith("PXEClient:") ? "pxe-firmware" : "other",
+    };
+    if (loader) {
+      if (isAck) this.reach(s, "loader-dhcp-acked", ev.atMs, c.ip);
+      return c;
+    }
+    if (isOffer) {
+      // A firmware's OFFER after the boot got further is a new boot, except
+      // iPXE chainloaded by UEFI firmware (it has not fetched its script yet).
+      const last = s.stages[s.stages.length - 1]?.stage;
+      const beyond = last !== undefined && rank(last) > rank("dhcp-acked");
+      const ipxeContinues = ipxe && !s.stages.some((x) => x.stage === "ipxe-script-sent");
+      if (beyond && !ipxeContinues) {
+        s.stages = [];
+        s.files = [];
+      }
+      this.reach(s, "dhcp-offered", ev.atMs, c.ip);
+    } else if (isAck) {
+      this.reach(s, "dhcp-acked", ev.atMs, c.ip);
+    }
+    return c;
+  }
+
+  /** Records a finished transfer at a given time (the server reports durations, not times). */
+  onTransferAt(ev: TransferEvent, atMs: number): Client | undefined {
+    const c = this.byIp.get(ev.clientAddress);
+    if (!c || ev.direction !== "read" || ev.path === undefined) return c;
+    const s = this.state(c.name);
+    s.lastSeenMs = atMs;
+    s.files.push({ atMs, path: ev.path, bytes: ev.bytes, durationMs: ev.durationMs, outcome: ev.outcome });
+    if (s.files.length > MAX_FILES) s.files.splice(0, s.files.length - MAX_FILES);
+    if (ev.outcome !== "ok") return c;
+    const stage: BootStage = this.scripts.has(ev.path) ? "ipxe-script-sent"
+      : this.bootFiles.has(ev.path) || ev.path === s.lastDhcp?.bootFile ? "boot-file-sent" : "file-sent";
+    this.reach(s, stage, atMs, ev.path);
+    return c;
+  }
+
+  clients(): ClientStatus[] {
+    return this.clientsList.map((c) => {
+      const s = this.states.get(c.name);
+      const stages = s?.stages ?? [];
+      const furthest = stages.reduce<BootStage | undefined>((acc, x) => (acc === undefined || rank(x.stage) > rank(acc) ? x.stage : acc), undefined);
+      return {
+        name: c.name, kind: c.kind, fqdn: c.fqdn, ip: c.ip, macs: c.macs,
+        stage: furthest, stages: [...stages], lastDhcp: s?.lastDhcp, files: [...(s?.files ?? [])], lastSeenMs: s?.lastSeenMs,
+      };
+    });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * What the HTTP layer (src/web) and `laggboot status` read from a running
+ * server. app.ts implements StatusSource; src/web only formats it.
+ */
+import type { BootEvent, Lease } from "../store/index.js";
+
+/** A client's boot, step by step, in the order a PXE boot normally goes. */
+export const BOOT_STAGES = [
+  "dhcp-offered", // the firmware's DISCOVER answered
+  "dhcp-acked", // the firmware has its address
+  "boot-file-sent", // pxeboot / loader.efi / ipxe.efi fetched over TFTP
+  "ipxe-script-sent", // a client running iPXE fetched its script
+  "loader-dhcp-acked", // the FreeBSD loader's own DHCP exchange (bare PXEClient vendor class)
+  "file-sent", // any later TFTP file (kernel, initrd)
+] as const;
+export type BootStage = (typeof BOOT_STAGES)[number];
+
+export interface StageReached {
+  readonly stage: BootStage;
+  readonly atMs: number;
+  /** e.g. the file name for TFTP stages, the address for DHCP stages. */
+  readonly detail: string;
+}
+
+export interface DhcpExchange {
+  readonly atMs: number;
+  /** DHCPOFFER, DHCPACK, DHCPNAK ... */
+  readonly messageType: string;
+  readonly mac: string;
+  readonly ip: string | undefined;
+  /** "pxe-firmware" | "ipxe" | "freebsd-loader" | "other" */
+  readonly clientKind: string;
+  readonly bootFile: string | undefined;
+}
+
+export interface FileFetch {
+  readonly atMs: number;
+  readonly path: string;
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly outcome: string;
+}
+
+export interface ClientStatus {
+  readonly name: string;
+  readonly kind: "freebsd-lagg" | "pxe";
+  readonly fqdn: string;
+  readonly ip: string;
+  readonly macs: readonly string[];
+  /** The furthest stage of the current boot (undefined: not seen since start). */
+  readonly stage: BootStage | undefined;
+  /** Stages of the current boot in the order they happened. */
+  readonly stages: readonly StageReached[];
+  readonly lastDhcp: DhcpExchange | undefined;
+  /** Files fetched in the current boot, oldest first (bounded). */
+  readonly files: readonly FileFetch[];
+  readonly lastSeenMs: number | undefined;
+}
+
+export interface HealthReport {
+  readonly ok: boolean;
+  readonly startedAtMs: number;
+  readonly inventory: string;
+  readonly services: Readonly<Record<string, "running" | "stopped" | "failed">>;
+}
+
+export interface StatusSource {
+  clients(): readonly ClientStatus[];
+  leases(): readonly Lease[];
+  /** Newest first, as the store returns them. */
+  events(query: { mac?: string; afterId?: number; limit?: number }): readonly BootEvent[];
+  /** Live events as they are recorded; returns the unsubscribe function. */
+  subscribe(listener: (event: BootEvent) => void): () => void;
+  health(): HealthReport;
+  /** Prometheus text exposition format 0.0.4. */
+  metrics(): string;
+}

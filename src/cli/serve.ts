@@ -1,0 +1,157 @@
+/**
+ * laggboot serve: DHCP (or ProxyDHCP), TFTP and the HTTP status endpoint in
+ * one process, from one inventory.
+ *
+ * Signals: SIGHUP reloads the inventory atomically (an invalid one is
+ * rejected and the old one keeps serving; a change that needs new sockets is
+ * refused: restart). SIGTERM and SIGINT stop taking new work, let running
+ * transfers finish within --grace, and exit 0.
+ */
+import { chownSync, existsSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { Option, type Command } from "commander";
+import { App } from "../app/app.js";
+import { createLogger, parseLevel, type Logger } from "../app/logger.js";
+import { formatFinding } from "../config/findings.js";
+import type { Inventory } from "../config/types.js";
+import { LaggbootError } from "../errors.js";
+import { startWeb, type WebHandle } from "../app/web.js";
+import { EXIT, act, configPath, loadFile, loadValid } from "./common.js";
+
+interface ServeOptions {
+  logLevel: string;
+  logFormat?: string;
+  pidfile?: string;
+  grace: string;
+  dhcpPort?: string;
+  proxyPort?: string;
+  tftpPort?: string;
+  httpPort?: string;
+  store?: string;
+}
+
+const portOpt = (v: string | undefined, name: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new LaggbootError("LB_ERR_USAGE", `${name} must be a port number`);
+  return n;
+};
+
+/** Looks up a user's and group's numeric ids (id(1) is on every Linux and FreeBSD). */
+function lookupIds(user: string, group: string | undefined): { uid: number; gid: number } {
+  try {
+    const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
+    const gid = Number(execFileSync("id", ["-g", group ?? user], { encoding: "utf8" }).trim());
+    if (group !== undefined) {
+      const g = execFileSync("getent", ["group", group], { encoding: "utf8" }).split(":")[2];
+      if (g !== undefined) return { uid, gid: Number(g) };
+    }
+    return { uid, gid };
+  } catch (e) {
+    throw new LaggbootError("LB_ERR_USAGE", `server.runAs: no such user or group "${user}${group ? ":" + group : ""}"`, { cause: e });
+  }
+}
+
+/** After binding: hand the database to the unprivileged user, then become it. */
+function dropPrivileges(inv: Inventory, storePath: string, log: Logger): boolean {
+  const runAs = inv.server.runAs;
+  if (!runAs || typeof process.getuid !== "function" || process.getuid() !== 0) return false;
+  const { uid, gid } = lookupIds(runAs.user, runAs.group);
+  if (storePath !== ":memory:") {
+    const dir = dirname(storePath);
+    chownSync(dir, uid, gid);
+    for (const f of readdirSync(dir)) if (f.startsWith(storePath.slice(dir.length + 1))) chownSync(join(dir, f), uid, gid);
+  }
+  process.setgroups?.([gid]);
+  process.setgid!(gid);
+  process.setuid!(uid);
+  log.log("info", "dropped root privileges", { user: runAs.user, uid, gid });
+  return true;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run the boot server: DHCP or ProxyDHCP, TFTP and the HTTP status API")
+    .option("--log-level <level>", "debug, info, warn or error", "info")
+    .option("--log-format <format>", "json or text (default: text on a terminal, json otherwise)")
+    .option("--pidfile <file>", "write the process id here (laggboot reload signals it)")
+    .option("--grace <seconds>", "on SIGTERM, how long running transfers may take to finish", "10")
+    .option("--store <file>", "lease database (default: server.storage.path; \":memory:\" keeps nothing)")
+    .addOption(hidden("--dhcp-port <port>"))
+    .addOption(hidden("--proxy-port <port>"))
+    .addOption(hidden("--tftp-port <port>"))
+    .addOption(hidden("--http-port <port>"))
+    .action(act(async (opts: ServeOptions, cmd: Command) => {
+      const level = parseLevel(opts.logLevel);
+      if (!level) throw new LaggbootError("LB_ERR_USAGE", "--log-level must be debug, info, warn or error");
+      const format = opts.logFormat ?? (process.stderr.isTTY ? "text" : "json");
+      if (format !== "json" && format !== "text") throw new LaggbootError("LB_ERR_USAGE", "--log-format must be json or text");
+      const graceMs = Number(opts.grace) * 1000;
+      if (!Number.isFinite(graceMs) || graceMs < 0) throw new LaggbootError("LB_ERR_USAGE", "--grace must be a number of seconds");
+      const log = createLogger({ level, format, write: (l) => process.stderr.write(l) });
+      const path = configPath(cmd.optsWithGlobals<{ config?: string }>().config);
+      const inventory = loadValid(path);
+      const storePath = opts.store ?? inventory.server.storage.path;
+      const app = new App(inventory, {
+        inventoryPath: path, logger: log, storePath,
+        ports: { dhcp: portOpt(opts.dhcpPort, "--dhcp-port"), proxy: portOpt(opts.proxyPort, "--proxy-port"), tftp: portOpt(opts.tftpPort, "--tftp-port") },
+      });
+      const bound = await app.start();
+      let web: WebHandle;
+      try {
+        web = await startWeb(app, { address: inventory.server.http.address, port: portOpt(opts.httpPort, "--http-port") ?? inventory.server.http.port });
+      } catch (e) {
+        await app.stop(0);
+        throw e;
+      }
+      const dropped = dropPrivileges(inventory, storePath, log);
+      if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
+      const s = inventory.server;
+      log.log("info", "laggboot serving", {
+        inventory: path, clients: inventory.clients.length, mode: s.dhcp.mode,
+        dhcp: [...new Set(s.networks.map((n) => n.serverAddress))].join(","), tftp: `${bound.tftp.address}:${bound.tftp.port}`,
+        http: `http://${web.address}:${web.port}/`, pid: process.pid,
+      });
+
+      let current = inventory;
+      let stopping = false;
+      const reload = (): void => {
+        const r = loadFile(path);
+        if (!r.inventory) {
+          log.log("error", "reload rejected: the inventory has errors; still serving the previous one", { inventory: path, errors: r.findings.filter((f) => f.severity === "error").map(formatFinding) });
+          return;
+        }
+        const res = app.reload(r.inventory);
+        if (!res.ok) {
+          log.log("error", "reload refused; still serving the previous inventory", { reason: res.reason, privilegesDropped: dropped });
+          return;
+        }
+        current = r.inventory;
+        log.log("info", "reloaded", { inventory: path, clients: current.clients.length });
+      };
+      return await new Promise<number>((resolve) => {
+        const stop = (signal: string): void => {
+          if (stopping) return;
+          stopping = true;
+          log.log("info", "stopping", { signal, graceSeconds: graceMs / 1000 });
+          void (async () => {
+            await web.stop();
+            await app.stop(graceMs);
+            if (opts.pidfile && existsSync(opts.pidfile)) unlinkSync(opts.pidfile);
+            log.log("info", "stopped");
+            process.off("SIGHUP", reload);
+            resolve(EXIT.ok);
+          })();
+        };
+        process.on("SIGHUP", reload);
+        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT"));
+      });
+    }));
+}
+
+function hidden(flags: string): Option {
+  return new Option(flags).hideHelp();
+}
