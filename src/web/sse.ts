@@ -58,7 +58,8 @@ export class EventStreams {
       "Content-Type": "text/event-stream; charset=utf-8",
       // A buffering proxy (nginx) would hold events back without this.
       "X-Accel-Buffering": "no",
-      Connection: "keep-alive",
+      // The stream ends only when we end it (stop, slow reader): the connection goes with it.
+      Connection: "close",
     });
     if (req.method === "HEAD") {
       res.end();
