@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -746,6 +747,8 @@ static int cmd_mdmfs(int argc, char **argv)
 	struct stat st;
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) { fprintf(stderr, "mdmfs: %s: No such file or directory\n", dir); return 1; }
 	if (should_fail("mdmfs", NULL) || S.nmem >= MAXMEM) { fprintf(stderr, "mdmfs: mdconfig (attach) exited with error code 1\n"); return 1; }
+	/* A real tmpfs in the run's private mount namespace: umount empties the view like FreeBSD's. */
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")) { perror("mdmfs: mount"); return 1; }
 	snprintf(S.mem[S.nmem].dir, sizeof S.mem[0].dir, "%s", dir);
 	snprintf(S.mem[S.nmem].dev, sizeof S.mem[0].dev, "/dev/md%d", S.nextmd++);
 	event("mdmfs %s %s", S.mem[S.nmem].dev, dir);
@@ -759,6 +762,7 @@ static int cmd_umount(int argc, char **argv)
 	const char *dir = argc > 1 ? argv[argc - 1] : "";
 	for (int k = 0; k < S.nmem; k++)
 		if (!strcmp(S.mem[k].dir, dir) || !strcmp(S.mem[k].dev, dir)) {
+			if (umount2(S.mem[k].dir, 0)) { fprintf(stderr, "umount: unmount of %s failed: %s\n", S.mem[k].dir, strerror(errno)); return 1; }
 			event("umount %s", S.mem[k].dir);
 			S.mem[k] = S.mem[--S.nmem];
 			state_save();

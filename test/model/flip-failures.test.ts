@@ -7,7 +7,7 @@ import { explain, withModel } from "./harness.js";
 import { worlds } from "./scenarios.js";
 import { assertNoChange, assertOracleClean, assertRestored, assertWindowCovered, output } from "./expect.js";
 import { FLIP_SCRIPT, NAIVE_SCRIPT } from "./fakeroot.js";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -96,5 +96,15 @@ test("boot NIC already a port of another lagg: warn and change nothing", async (
     assert.equal(run.runs[0]!.code, 1, explain(run));
     assert.match(output(run), /re0 is already a port of lagg1\. Not flipping\./);
     assertNoChange(run);
+  });
+});
+
+test("no memory file system: refuse before anything changes, leave no temp dir", async () => {
+  await withModel(worlds.mdmfsFails(), ["start"], (run) => {
+    assert.equal(run.runs[0]!.code, 1, explain(run));
+    assert.match(output(run), /cannot prepare the memory copy of \/rescue\. Not flipping\./);
+    assert.deepEqual(run.events, ["injected-failure mdmfs:"], explain(run));
+    assert.deepEqual(readdirSync(join(run.root.dir, "tmp")), []);
+    assertOracleClean(run);
   });
 });

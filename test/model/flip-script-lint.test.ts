@@ -68,7 +68,7 @@ test("rcorder header and rc.conf knobs", () => {
 
 test("the window names no absolute path and runs only ./ tools or builtins", () => {
   const builtins = new Set(["echo", "exit", "shift", "case", "esac", "for", "do", "done", "if", "then", "fi", "while",
-    "return", ";;", "n=0", "PATH=.", "ports=$*", "joined=1", "unaddressed=1", "lagged=1", "[", "{", "}", "step()", "wait_link()", "rollback()", "*)", "removed=\"$removed"]);
+    "return", ";;", "trap", "n=0", "PATH=.", "ports=$*", "joined=1", "unaddressed=1", "lagged=1", "[", "{", "}", "step()", "wait_link()", "rollback()", "*)", "removed=\"$removed"]);
   for (const raw of windowProgram().split("\n")) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;

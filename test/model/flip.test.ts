@@ -7,6 +7,8 @@ import { explain, withModel } from "./harness.js";
 import { CLIENT_IP, GATEWAY_IP, worlds } from "./scenarios.js";
 import { assertFlipped, assertNoChange, assertOracleClean, output } from "./expect.js";
 import { reach, runInRoot, setLink } from "./fakeroot.js";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 const flipped = { bootif: "re0", ip: CLIENT_IP, prefixLength: 24, gateway: GATEWAY_IP } as const;
 
@@ -20,6 +22,8 @@ test("normal flip: the address moves to lagg0, re0 becomes master, the cable can
     assert.ok(at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1]!)), `window order ${at.join(",")}\n${explain(run)}`);
     // wlan0 rejoined after re0, so the lagg forced its MAC on it (if_setlladdr).
     assert.ok(run.events.includes("lladdr wlan0 00:1e:68:aa:bb:cc (forced by lagg)"), explain(run));
+    assert.deepEqual(readdirSync(join(run.root.dir, "tmp")), [], "temp mount point left behind");
+    assert.match(readFileSync(join(run.root.dir, "var/run/lagg.log"), "utf8"), /^step: \.\/ifconfig -n lagg0 laggport re0$/m);
     assert.match(output(run, 1), /flipped: 198\.18\.0\.10 is on lagg0 \(boot NIC re0\); ports: re0 \(master, active\), wlan0\./);
     assert.equal(run.runs[1]!.code, 0);
 

@@ -90,6 +90,7 @@ export const worlds = {
     routes: baseRoutes("ue0", GATEWAY_IP),
     kenv: kenv({ "boot.netif.name": undefined, "boot.netif.hwaddr": WIRED_MAC.toUpperCase() }),
   }),
+  mdmfsFails: (): ModelWorld => baseline({ fails: [{ op: "mdmfs", count: -1 }] }),
   /** Neither boot.netif.name nor .hwaddr: the route to the server names the NIC. */
   bootifByRouteOnly: (): ModelWorld => baseline({
     kenv: kenv({ "boot.netif.name": undefined, "boot.netif.hwaddr": undefined }),
