@@ -65,8 +65,14 @@ function bootLines(inv: Inventory): string[] {
   // the networks' clients use different TFTP addresses, each boot line is repeated per network.
   const servers = clientsByNetwork(inv).map(({ net }) => ({ tag: TAG.net(net.name), addr: tftpServerFor(inv, net) }));
   const scopes = new Set(servers.map((x) => x.addr)).size <= 1 ? [{ tag: undefined, addr: servers[0]!.addr }] : servers;
-  const boot = (tags: string[], file: string, what: string): string[] =>
-    scopes.map(({ tag, addr }) => `dhcp-boot=${[...(tag ? [tag] : []), ...tags].map((t) => `tag:${t}`).join(",")},${dnsmasqToken(what, file)},,${addr}`);
+  const line = (scopeTag: string | undefined, tags: string[], file: string, what: string, addr: string): string =>
+    `dhcp-boot=${[...(scopeTag ? [scopeTag] : []), ...tags].map((t) => `tag:${t}`).join(",")},${dnsmasqToken(what, file)},,${addr}`;
+  const boot = (tags: string[], file: string, what: string): string[] => scopes.map(({ tag, addr }) => line(tag, tags, file, what, addr));
+  // A client's own line needs only its own network's server address.
+  const bootFor = (c: Client, tags: string[], file: string, what: string): string => {
+    const scope = scopes.length === 1 ? scopes[0]! : scopes.find((x) => x.tag === TAG.net(c.network.name))!;
+    return line(scope.tag, tags, file, what, scope.addr);
+  };
   const out = [
     "# Clients already running iPXE (user class \"iPXE\" or option 175) get the",
     "# iPXE script, or they would load iPXE again and loop.",
@@ -89,8 +95,8 @@ function bootLines(inv: Inventory): string[] {
   for (const g of groups) {
     for (const c of g.clients) {
       const host = TAG.client(c.name);
-      if (g.ipxeScript !== undefined) out.push(...boot([host, TAG.ipxe], g.ipxeScript, `client ${c.name} ipxeScript`));
-      if (g.bootFile !== undefined) out.push(...boot([host, `!${TAG.ipxe}`], g.bootFile, `client ${c.name} bootFile`));
+      if (g.ipxeScript !== undefined) out.push(bootFor(c, [host, TAG.ipxe], g.ipxeScript, `client ${c.name} ipxeScript`));
+      if (g.bootFile !== undefined) out.push(bootFor(c, [host, `!${TAG.ipxe}`], g.bootFile, `client ${c.name} bootFile`));
     }
   }
   out.push("");

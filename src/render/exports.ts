@@ -15,8 +15,8 @@ import { generatedHeader } from "./header.js";
 import { exportsPath } from "./quote-exports.js";
 import { rootExports, SHARED_ROOT_REMOUNTED, type RootExport } from "./site-common.js";
 
-/** Hosts per physical line before wrapping. */
-const HOSTS_PER_LINE = 8;
+/** Physical line width before host lists wrap. */
+const WRAP_COLUMNS = 100;
 
 function dirsOf(format: "exports" | "exports-linux", e: RootExport): string[] {
   const root = exportsPath(format, `root path of ${e.clients.map((c) => c.name).join(", ")}`, e.path);
@@ -24,12 +24,22 @@ function dirsOf(format: "exports" | "exports-linux", e: RootExport): string[] {
   return e.layout === "shared" ? [root, ...SHARED_ROOT_REMOUNTED.map((d) => `${base}/${d}`)] : [root];
 }
 
-/** head and items on one line, or, past HOSTS_PER_LINE items, continued lines (leading blanks keep the fields apart). */
+/** head and items on one line or, when longer than WRAP_COLUMNS, continued lines (leading blanks keep the fields apart). */
 function wrap(head: string, items: readonly string[]): string {
-  if (items.length <= HOSTS_PER_LINE) return [head, ...items].join(" ");
-  const lines: string[] = [];
-  for (let i = 0; i < items.length; i += HOSTS_PER_LINE) lines.push(items.slice(i, i + HOSTS_PER_LINE).join(" "));
-  return [head, ...lines].join(" \\\n    ");
+  const single = [head, ...items].join(" ");
+  if (single.length <= WRAP_COLUMNS) return single;
+  const lines: string[] = [head];
+  let cur = "";
+  for (const item of items) {
+    if (cur !== "" && cur.length + 1 + item.length > WRAP_COLUMNS - 4) {
+      lines.push(cur);
+      cur = item;
+    } else {
+      cur = cur === "" ? item : `${cur} ${item}`;
+    }
+  }
+  if (cur !== "") lines.push(cur);
+  return lines.join(" \\\n    ");
 }
 
 function comment(e: RootExport): string {
