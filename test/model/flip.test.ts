@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { explain, withModel } from "./harness.js";
 import { CLIENT_IP, GATEWAY_IP, worlds } from "./scenarios.js";
 import { assertFlipped, assertNoChange, assertOracleClean, output } from "./expect.js";
-import { reach, runInRoot, setLink } from "./fakeroot.js";
+import { reach, readModelFile, runInRoot, setLink } from "./fakeroot.js";
+import { judge } from "./oracle.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -133,5 +134,18 @@ test("no boot.netif.* values: address and mask from ifconfig, gateway from the r
     assert.equal(run.runs[0]!.code, 0, explain(run));
     assert.ok(run.events.some((e) => e === "inet-add lagg0 198.18.0.10/24"), explain(run));
     assertFlipped(run, { ...flipped, ports: ["re0", "wlan0"], master: "re0" });
+  });
+});
+
+test("boot path: /etc/rc's run_rc_script sources the script with faststart and it flips", async () => {
+  await withModel(worlds.normal(), [], async (run) => {
+    const r = await runInRoot(run.root, ["/bin/sh", "-c", ". /etc/rc.subr; run_rc_script /etc/rc.d/lagg faststart; echo rc-continues"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Moving 198\.18\.0\.10 from re0 to lagg0\.\n[^]*rc-continues/);
+    const status = await runInRoot(run.root, ["/etc/rc.d/lagg", "status"]);
+    assert.match(status.stdout, /^lagg: flipped: /);
+    const verdict = judge(readModelFile(run.root, "log"), await reach(run.root));
+    assert.deepEqual(verdict.violations, []);
+    assert.ok(verdict.execs.some((e) => !e.nfsUp && e.onMemoryFs), "no window seen");
   });
 });
