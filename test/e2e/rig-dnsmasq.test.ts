@@ -60,10 +60,11 @@ test("rig works with dnsmasq as the server: BIOS iPXE boots kernel+initrd over T
   assert.ok(!existsSync(`/etc/netns/${netNames[0]}`), "resolv.conf dir left behind");
 });
 
-test("rig works with dnsmasq as the server: OVMF's own UEFI PXE chainloads ipxe.efi, which boots", { timeout: 180_000 }, async (t) => {
+test("rig works with dnsmasq as the server: OVMF's own UEFI PXE chainloads ipxe.efi, which boots", { timeout: 210_000 }, async (t) => {
   const a = await labAssets();
   const result = await withLab({ firmware: "uefi", server: startDnsmasq, assets: a }, async (lab) => {
-    const r = await bootToMarker(lab, 120_000);
+    // OVMF is the slow part under TCG (~9 s idle, 35 s+ on a busy machine).
+    const r = await bootToMarker(lab, 150_000);
     assert.equal(r.markerSeen, lab.marker);
     const log = lab.server.logText();
     // First the firmware's own PXE (arch 7, no iPXE user class) gets ipxe.efi...
