@@ -140,6 +140,8 @@ describe("HTTP API", () => {
       assert.ok(csp.includes(`style-src ${h(style)}`), csp);
       assert.ok(csp.includes("default-src 'none'") && csp.includes("connect-src 'self'") && csp.includes("frame-ancestors 'none'"));
       assert.ok(script.includes("/api/v1/events/stream") && script.includes("textContent") && !script.includes("innerHTML"));
+      // The inline script at least compiles (it is not run here: no DOM).
+      assert.doesNotThrow(() => new Function(script));
     } finally {
       source.clientList = saved;
     }
