@@ -548,7 +548,8 @@ static int cmd_ifconfig(int argc, char **argv)
 			if (!q) { rc = ifc_fail(w[0] == '-' ? "SIOCSLAGGDELPORT" : "SIOCSLAGGPORT", ENOENT); break; }
 			e = w[0] == '-' ? lagg_delport(p, q) : lagg_addport(p, q);
 			changed = 1; /* failures may have consumed an injected failure */
-			if (e) rc = ifc_fail(w[0] == '-' ? "SIOCSLAGGDELPORT" : "SIOCSLAGGPORT", e);
+			/* sbin/ifconfig/iflagg.c: a port already in this lagg is not an error */
+			if (e && !(e == EEXIST && w[0] != '-')) rc = ifc_fail(w[0] == '-' ? "SIOCSLAGGDELPORT" : "SIOCSLAGGPORT", e);
 		} else if (!strcmp(w, "mtu") && arg) {
 			p->mtu = atoi(arg); i++; changed = 1;
 		} else if (!strcmp(w, "inet") && arg) {
