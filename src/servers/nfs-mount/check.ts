@@ -1,10 +1,12 @@
 /**
  * `laggboot doctor`'s NFS check: is a client's root exported to that client,
- * as FreeBSD's loader and kernel will ask? Both find the MOUNT service through
- * the portmapper (RFC 1833) and mount with MOUNT v3 (RFC 1813 section 5); the
- * loader's RPC (libsa) speaks UDP only, so UDP is the default transport.
- * We ask the portmapper for MOUNT v3, ask MOUNT for its export list
- * (MOUNTPROC3_EXPORT), and decide with the pure `isExportedTo`.
+ * as FreeBSD's loader will ask? The loader finds MOUNT through the portmapper
+ * (RFC 1833), asks MOUNT v3 (RFC 1813 section 5) for the root's file handle
+ * over UDP (its libsa RPC speaks UDP only), and passes the handle to the
+ * kernel (boot.nfsroot.nfshandle), which then mounts / over TCP. So UDP is
+ * the default transport here. We ask the portmapper for MOUNT v3, ask MOUNT
+ * for its export list (MOUNTPROC3_EXPORT), and decide with the pure
+ * `isExportedTo`.
  */
 import { isExportedTo, type ExportVerdict, type GroupMatch } from "../../protocol/nfs-export.js";
 import { decodeExports, MOUNT_PROC3, MOUNT_PROGRAM, MOUNT_V3, type ExportEntry } from "../../wire/sunrpc/mount.js";
