@@ -15,6 +15,7 @@ import { registerInit } from "./init.js";
 import { registerRender } from "./render.js";
 import { registerReload } from "./reload.js";
 import { registerServe } from "./serve.js";
+import { registerDoctor } from "./doctor.js";
 
 export const EXIT_INTERNAL = 70;
 const USAGE_CODES: readonly ErrorCode[] = ["LB_ERR_USAGE", "LB_ERR_IO", "LB_ERR_REFERENCE"];
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerApply(program);
   registerServe(program);
   registerReload(program);
+  registerDoctor(program);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

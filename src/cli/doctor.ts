@@ -1,0 +1,33 @@
+/** laggboot doctor: can this site boot? One line per check, with advice. */
+import type { Command } from "commander";
+import { realDoctorProbe, runDoctor } from "../app/doctor.js";
+import { LaggbootError } from "../errors.js";
+import { EXIT, act, configPath, loadValid, writeJson } from "./common.js";
+
+const MARK = { ok: "ok  ", warn: "WARN", fail: "FAIL" } as const;
+
+export function registerDoctor(program: Command): void {
+  program
+    .command("doctor")
+    .description("check a site: server addresses, free ports, boot files, shared roots, and every client's NFS export (MOUNT v3)")
+    .option("--no-nfs", "skip the NFS export checks")
+    .option("--nfs-timeout <seconds>", "how long to wait for the portmapper and MOUNT", "3")
+    .option("--json", "print the findings as JSON")
+    .action(act(async (opts: { nfs: boolean; nfsTimeout: string; json?: boolean }, cmd: Command) => {
+      const t = Number(opts.nfsTimeout);
+      if (!Number.isFinite(t) || t <= 0) throw new LaggbootError("LB_ERR_USAGE", "--nfs-timeout must be a positive number of seconds");
+      const inv = loadValid(configPath(cmd.optsWithGlobals<{ config?: string }>().config), { quietWarnings: true });
+      const findings = await runDoctor(inv, realDoctorProbe, { nfs: opts.nfs, nfsTimeoutMs: t * 1000 });
+      const failed = findings.filter((f) => f.status === "fail").length;
+      if (opts.json) {
+        writeJson({ ok: failed === 0, failed, findings });
+      } else {
+        for (const f of findings) {
+          process.stdout.write(`${MARK[f.status]} ${f.check}: ${f.proves}\n`);
+          if (f.advice && f.status !== "ok") process.stdout.write(`     -> ${f.advice}\n`);
+        }
+        process.stdout.write(failed === 0 ? `all ${findings.length} checks passed\n` : `${failed} of ${findings.length} checks failed\n`);
+      }
+      return failed === 0 ? EXIT.ok : EXIT.problems;
+    }));
+}

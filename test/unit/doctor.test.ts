@@ -1,0 +1,88 @@
+/** doctor's rules on a fake machine: each check passes, and fails with advice. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runDoctor, type DoctorProbe } from "../../src/app/doctor.js";
+import { loadInventoryText } from "../../src/config/load.js";
+import { EXAMPLE_INVENTORY } from "../../src/config/example.js";
+import type { NfsExportCheck } from "../../src/servers/nfs-mount/check.js";
+import { siteProbe } from "../support/probe.js";
+
+const inv = loadInventoryText(EXAMPLE_INVENTORY, "laggboot.yaml", siteProbe).inventory!;
+
+function machine(over: Partial<DoctorProbe> & { files?: Record<string, "file" | "dir" | "missing" | "unreadable" | "other"> } = {}): DoctorProbe {
+  const files: Record<string, string> = {
+    "/srv/tftp": "dir", "/srv/tftp/pxeboot": "file", "/srv/tftp/loader.efi": "file", "/srv/tftp/boot.ipxe": "file", "/srv/tftp/kiosk.ipxe": "file",
+    "/srv/diskless/shared": "dir", "/srv/diskless/shared/conf/base/etc": "dir", "/srv/diskless/shared/conf/base/etc/diskless_remount": "file",
+    ...over.files,
+  };
+  return {
+    localAddresses: () => ["127.0.0.1", "198.18.0.1"],
+    portBusy: async () => undefined,
+    fileState: (p) => (files[p] as ReturnType<DoctorProbe["fileState"]>) ?? "missing",
+    nfsExport: async (i): Promise<NfsExportCheck> => ({ ok: true, status: "allowed", proves: `${i.path} exported to ${i.client.address}`, advice: undefined }),
+    ...over,
+  };
+}
+
+const byCheck = (fs: Awaited<ReturnType<typeof runDoctor>>, name: string) => {
+  const f = fs.find((x) => x.check === name);
+  assert.ok(f, `no check named ${name}: ${fs.map((x) => x.check).join(", ")}`);
+  return f;
+};
+
+test("a healthy site passes every check, and each says what it proves", async () => {
+  const fs = await runDoctor(inv, machine(), { nfs: true, nfsTimeoutMs: 1000 });
+  assert.deepEqual(fs.filter((f) => f.status !== "ok"), []);
+  assert.ok(fs.every((f) => f.proves.length > 20));
+  // one NFS check per freebsd-lagg client, asked as the client's address
+  assert.deepEqual(fs.filter((f) => f.check.startsWith("nfs export")).map((f) => f.proves), [
+    "/srv/diskless/client exported to 198.18.0.10", "/srv/diskless/shared exported to 198.18.0.21", "/srv/diskless/shared exported to 198.18.0.22",
+  ]);
+  assert.deepEqual(fs.filter((f) => f.check.startsWith("port")).map((f) => f.check), ["port udp/67", "port udp/69", "port tcp/8067"]);
+});
+
+test("a server address not on any interface fails with advice", async () => {
+  const f = byCheck(await runDoctor(inv, machine({ localAddresses: () => ["127.0.0.1"] }), { nfs: false, nfsTimeoutMs: 1 }), "address 198.18.0.1");
+  assert.equal(f.status, "fail");
+  assert.match(f.advice!, /ip addr add 198\.18\.0\.1/);
+});
+
+test("a port held by another server fails; held by laggboot passes", async () => {
+  const other = await runDoctor(inv, machine({ portBusy: async (_p, _a, port) => (port === 67 ? "in use by pid 42 (/usr/sbin/dhcpd -4)" : undefined) }), { nfs: false, nfsTimeoutMs: 1 });
+  assert.equal(byCheck(other, "port udp/67").status, "fail");
+  assert.match(byCheck(other, "port udp/67").advice!, /Stop the other server/);
+  const ours = await runDoctor(inv, machine({ portBusy: async () => "in use by pid 7 (laggboot, node /usr/bin/laggboot serve)" }), { nfs: false, nfsTimeoutMs: 1 });
+  assert.ok(ours.filter((f) => f.check.startsWith("port")).every((f) => f.status === "ok"));
+});
+
+test("proxy mode also checks port 4011", async () => {
+  const proxy = loadInventoryText(EXAMPLE_INVENTORY.replace("mode: full ", "mode: proxy"), "x.yaml", siteProbe).inventory!;
+  const fs = await runDoctor(proxy, machine(), { nfs: false, nfsTimeoutMs: 1 });
+  assert.ok(fs.some((f) => f.check === "port udp/4011"));
+});
+
+test("missing or unreadable boot files fail, naming the architecture", async () => {
+  const fs = await runDoctor(inv, machine({ files: { "/srv/tftp/loader.efi": "missing", "/srv/tftp/boot.ipxe": "unreadable" } }), { nfs: false, nfsTimeoutMs: 1 });
+  assert.equal(byCheck(fs, "boot file loader.efi").status, "fail");
+  assert.match(byCheck(fs, "boot file loader.efi").proves, /\(option 93 = 7, option 93 = 9\) is missing/);
+  assert.match(byCheck(fs, "boot file boot.ipxe").proves, /not readable/);
+  assert.equal(byCheck(fs, "boot file pxeboot").status, "ok");
+});
+
+test("a shared root without conf/base/etc fails with the apply advice", async () => {
+  const fs = await runDoctor(inv, machine({ files: { "/srv/diskless/shared/conf/base/etc": "missing", "/srv/diskless/shared/conf/base/etc/diskless_remount": "missing" } }), { nfs: false, nfsTimeoutMs: 1 });
+  const f = byCheck(fs, "shared root /srv/diskless/shared");
+  assert.equal(f.status, "fail");
+  assert.match(f.advice!, /laggboot apply/);
+});
+
+test("an NFS export refused to a client fails with the MOUNT check's advice", async () => {
+  const fs = await runDoctor(inv, machine({
+    nfsExport: async (i) => (i.client.address === "198.18.0.22"
+      ? { ok: false, status: "denied", proves: "not exported to 198.18.0.22", advice: "add 198.18.0.22 to the export" }
+      : { ok: true, status: "allowed", proves: "ok", advice: undefined }),
+  }), { nfs: true, nfsTimeoutMs: 1 });
+  const f = byCheck(fs, "nfs export for desk2");
+  assert.equal(f.status, "fail");
+  assert.equal(f.advice, "add 198.18.0.22 to the export");
+});
