@@ -300,3 +300,16 @@ test("createResponder rejects a MAC shared by two clients and a pool outside its
   assert.throws(() => createResponder(poolPolicy("198.18.11.1", "198.18.11.5")), /pool/);
   assert.deepEqual(createResponder(p).serverAddresses, [SITE.serverLan]);
 });
+
+test("a relay's link selection (82.5, RFC 3527) or subnet selection (118, RFC 3011) names the client's network", () => {
+  const relayInfo = Uint8Array.of(5, 4, 198, 18, 20, 0);
+  // The relay uses an address outside the client's network as giaddr.
+  const r = asReply(run(sitePolicy(), plainRequest({ mac: SITE.c2.macs[0], type: MessageType.Discover, giaddr: "198.18.10.250", relayInfo })));
+  assert.equal(r.p.yiaddr, SITE.c2.ip);
+  assert.deepEqual(r.destination, { address: "198.18.10.250", port: 67, broadcast: false });
+  const sel = plainRequest({ mac: SITE.c2.macs[0], type: MessageType.Discover, giaddr: "198.18.10.250" });
+  const withSel = { ...sel, options: new Map([...sel.options, [O.SubnetSelection, Uint8Array.of(198, 18, 20, 0)]]) };
+  assert.equal(asReply(run(sitePolicy(), withSel)).p.yiaddr, SITE.c2.ip);
+  // Without it the same relay address puts c2 on the wrong network.
+  assertIgnored(run(sitePolicy(), sel), IgnoreReason.NoNetwork);
+});

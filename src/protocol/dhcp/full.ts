@@ -13,6 +13,7 @@ import { IgnoreReason, type DhcpDecision } from "./decision.js";
 import type { DhcpLease, LeaseWrite } from "./leases.js";
 import type { DhcpReservation } from "./policy.js";
 import { allocate, inPool, isLive, leaseOf } from "./pool.js";
+import { relayLinkAddress } from "./link.js";
 
 interface Client {
   readonly r: DhcpReservation | undefined;
@@ -29,7 +30,7 @@ interface Client {
 function locate(x: Exchange): Client | DhcpDecision {
   const r = x.c.byMac.get(x.f.mac);
   let net: CompiledNetwork | undefined;
-  if (x.f.relayed) net = networkContaining(x.c, x.req.giaddr);
+  if (x.f.relayed) net = networkContaining(x.c, relayLinkAddress(x));
   else if (x.req.ciaddr !== ZERO_ADDRESS) net = networkContaining(x.c, x.req.ciaddr);
   else if (r !== undefined) net = networkContaining(x.c, r.ip);
   else if (x.ctx.localAddress !== undefined) net = networkContaining(x.c, x.ctx.localAddress);
@@ -42,7 +43,7 @@ function locate(x: Exchange): Client | DhcpDecision {
     if (r === undefined && !x.c.networks.some((n) => n.poolFirst !== undefined)) {
       return ignore(x, IgnoreReason.UnknownClient, "no reservation for this MAC and no pool");
     }
-    return ignore(x, IgnoreReason.NoNetwork, x.f.relayed ? `no network contains giaddr ${x.req.giaddr}` : "cannot tell the client's network");
+    return ignore(x, IgnoreReason.NoNetwork, x.f.relayed ? `no network contains ${relayLinkAddress(x)} (giaddr ${x.req.giaddr})` : "cannot tell the client's network");
   }
   if (r !== undefined && networkContaining(x.c, r.ip) !== net) {
     return ignore(x, IgnoreReason.NoNetwork, `${r.clientName}'s address ${r.ip} is not on network ${net.policy.name}, where the request came from`);

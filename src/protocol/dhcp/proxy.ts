@@ -15,12 +15,13 @@ import { networkContaining, type CompiledNetwork } from "./compile.js";
 import type { Exchange } from "./context.js";
 import { IgnoreReason, type DhcpDecision } from "./decision.js";
 import { OptionList } from "./reply.js";
+import { relayLinkAddress } from "./link.js";
 
 /** PXE 2.1 section 2.2.3: a proxy reply says "PXEClient" in option 60 so firmware recognises it. */
 const PXE_CLIENT = "PXEClient";
 
 function proxyNetwork(x: Exchange): CompiledNetwork | undefined {
-  if (x.f.relayed) return networkContaining(x.c, x.req.giaddr);
+  if (x.f.relayed) return networkContaining(x.c, relayLinkAddress(x));
   if (x.ctx.localAddress !== undefined) {
     const local = networkContaining(x.c, x.ctx.localAddress);
     if (local !== undefined) return local;
