@@ -84,8 +84,13 @@ export class EventStreams {
 
     const unsubscribe = this.source.subscribe((ev) => {
       if (filter.mac !== undefined && ev.mac !== filter.mac) return;
-      if (replaying) pending.push(ev);
-      else send(ev);
+      try {
+        if (replaying) pending.push(ev);
+        else send(ev);
+      } catch {
+        // Never let one reader's failure reach the code that recorded the event.
+        stream.close();
+      }
     });
     const heartbeat = setInterval(() => write(": heartbeat\n\n"), this.options.heartbeatMs);
     const stream: OpenStream = {
