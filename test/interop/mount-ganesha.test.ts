@@ -71,6 +71,7 @@ EXPORT {
 
 const LAUNCH = `
 set -e
+mkdir -p /var/lib/nfs
 mount -t tmpfs lbq-run /run
 mount -t tmpfs lbq-nfs /var/lib/nfs
 mkdir -p /run/rpcbind /run/ganesha /var/lib/nfs/ganesha
