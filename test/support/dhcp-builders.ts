@@ -176,6 +176,7 @@ export const SITE = {
   relayAgent: "198.18.20.1",
   c1: { name: "c1", fqdn: "c1.example.test", ip: "198.18.10.21", macs: ["02:00:00:00:10:21", "02:00:00:00:11:21"], rootPath: "198.18.10.1:/srv/roots/c1" },
   c2: { name: "c2", fqdn: "c2.example.test", ip: "198.18.20.22", macs: ["02:00:00:00:20:22"], rootPath: "198.18.10.1:/srv/roots/c2" },
+  c3: { name: "c3", fqdn: "c3.example.test", ip: "198.18.10.23", macs: ["02:00:00:00:10:23"], rootPath: "198.18.10.1:/srv/roots/shared" },
   unknownMac: "02:00:00:00:99:99",
 } as const;
 
@@ -195,6 +196,7 @@ export function sitePolicy(over: Partial<DhcpPolicy> = {}): DhcpPolicy {
     reservations: [
       { clientName: SITE.c1.name, hostName: SITE.c1.fqdn, ip: SITE.c1.ip, macs: SITE.c1.macs, rootPath: SITE.c1.rootPath },
       { clientName: SITE.c2.name, hostName: SITE.c2.fqdn, ip: SITE.c2.ip, macs: SITE.c2.macs, rootPath: SITE.c2.rootPath },
+      { clientName: SITE.c3.name, hostName: SITE.c3.fqdn, ip: SITE.c3.ip, macs: SITE.c3.macs, rootPath: SITE.c3.rootPath },
     ],
     reservationLeaseSeconds: 86400,
     nextServer: SITE.tftp,

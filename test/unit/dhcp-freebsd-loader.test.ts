@@ -62,11 +62,11 @@ for (const form of FORMS) {
 
 test("loader: FreeBSD 13/14 UEFI loaders all use xid 1; each gets its own reservation", () => {
   const a = reply(answer(loaderDiscover({ mac: SITE.c1.macs[0], form: "newest", arch: 7 })));
-  const b = reply(answer(loaderDiscover({ mac: SITE.c2.macs[0], form: "newest", arch: 7 })));
+  const b = reply(answer(loaderDiscover({ mac: SITE.c3.macs[0], form: "newest", arch: 7 })));
   assert.equal(decode(a.bytes).xid, LOADER_XID);
   assert.equal(decode(b.bytes).xid, LOADER_XID);
   assert.equal(decode(a.bytes).yiaddr, SITE.c1.ip);
-  assert.equal(decode(b.bytes).yiaddr, SITE.c2.ip);
+  assert.equal(decode(b.bytes).yiaddr, SITE.c3.ip);
   assert.notEqual(a.transactionKey, b.transactionKey);
 });
 

@@ -313,3 +313,11 @@ test("a relay's link selection (82.5, RFC 3527) or subnet selection (118, RFC 30
   // Without it the same relay address puts c2 on the wrong network.
   assertIgnored(run(sitePolicy(), sel), IgnoreReason.NoNetwork);
 });
+
+test("a client reserved on a relayed network is answered through its relay, or directly only once it has an address", () => {
+  assertIgnored(run(sitePolicy(), plainRequest({ mac: SITE.c2.macs[0], type: MessageType.Discover })), IgnoreReason.NoNetwork);
+  const renew = asReply(run(sitePolicy(), plainRequest({ mac: SITE.c2.macs[0], type: MessageType.Request, ciaddr: SITE.c2.ip })));
+  assert.equal(getOption(renew.p.options, O.DhcpMessageType), MessageType.Ack);
+  assert.deepEqual(renew.destination, { address: SITE.c2.ip, port: 68, broadcast: false });
+  assert.equal(renew.sourceAddress, SITE.serverRelayed);
+});

@@ -60,8 +60,9 @@ test("decode: arbitrary bytes give a packet or a DecodeError, nothing else", () 
 });
 
 test("decode + respond: mutated real packets never throw anything but DecodeError", () => {
-  const responder = createResponder(poolPolicy());
-  fc.assert(fc.property(mutated, fc.constantFrom(67, 4011), (b, port) => {
+  const responders = [createResponder(poolPolicy()), createResponder({ ...poolPolicy(), mode: "proxy", proxyAnswersUnknownClients: true })];
+  fc.assert(fc.property(mutated, fc.constantFrom(67, 4011), fc.constantFrom(0, 1), (b, port, which) => {
+    const responder = responders[which]!;
     const p = decodesOrDecodeError(b);
     const d = responder.respondToBytes(b, ctxFor(new MemoryLeases(), 1_000, { localPort: port }));
     if (p === undefined) assert.equal(d.kind === "ignore" && d.reason, "malformed");

@@ -45,6 +45,12 @@ function locate(x: Exchange): Client | DhcpDecision {
     }
     return ignore(x, IgnoreReason.NoNetwork, x.f.relayed ? `no network contains ${relayLinkAddress(x)} (giaddr ${x.req.giaddr})` : "cannot tell the client's network");
   }
+  // A broadcast that reached us directly comes from a directly attached link;
+  // a client of a relayed network only talks to us directly once it has an
+  // address (RENEWING unicasts to the server).
+  if (!x.f.relayed && x.req.ciaddr === ZERO_ADDRESS && net.policy.relayed) {
+    return ignore(x, IgnoreReason.NoNetwork, `${r?.clientName ?? "the client"} belongs to relayed network ${net.policy.name} but the request came without a relay`);
+  }
   if (r !== undefined && networkContaining(x.c, r.ip) !== net) {
     return ignore(x, IgnoreReason.NoNetwork, `${r.clientName}'s address ${r.ip} is not on network ${net.policy.name}, where the request came from`);
   }
