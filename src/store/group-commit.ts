@@ -1,18 +1,22 @@
 /**
  * Group commit: writes that arrive close together share one transaction, so
  * one fsync makes a whole burst durable. A write joins the open batch; the
- * batch is written after `windowMs` (0: at the next turn of the event loop,
- * which already gathers every packet the loop handled meanwhile) or as soon
- * as it holds `maxBatch` writes. Each caller's promise settles with its batch.
+ * batch is written after `windowMs` (0: at the next turn of the event loop)
+ * or as soon as it holds `maxBatch` writes. While a batch is being written
+ * (possibly in another thread), new writes gather into the next one, which
+ * starts the moment the previous one finishes: the batch size adapts to the
+ * disk's fsync time by itself. Each caller's promise settles with its batch.
  */
 
 export interface GroupCommitOptions<Op> {
-  /** Write all ops in one transaction; throw to fail the whole batch. */
-  readonly writeBatch: (ops: readonly Op[]) => void;
+  /** Write all ops in one transaction; throw (or reject) to fail the whole batch. */
+  readonly writeBatch: (ops: readonly Op[]) => void | Promise<void>;
   readonly windowMs?: number;
   readonly maxBatch?: number;
   /** Called after a batch fails, before its callers are rejected. */
-  readonly onFailure?: (error: unknown) => void;
+  readonly onFailure?: (error: unknown, ops: readonly Op[]) => void;
+  /** Called after a batch is durable, before its callers are resolved. */
+  readonly onSuccess?: (ops: readonly Op[]) => void;
 }
 
 interface Waiter {
@@ -20,10 +24,15 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+interface Entry<Op> {
+  readonly op: Op;
+  readonly waiter: Waiter | undefined;
+}
+
 export class GroupCommit<Op> {
-  private ops: Op[] = [];
-  private waiters: Waiter[] = [];
+  private entries: Entry<Op>[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private writing: Promise<void> | undefined;
   private readonly windowMs: number;
   private readonly maxBatch: number;
   /** Batches written and ops in them, for metrics and tests. */
@@ -38,51 +47,76 @@ export class GroupCommit<Op> {
   /** Queue an op; the promise resolves once its batch is durable. */
   submit(op: Op): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.ops.push(op);
-      this.waiters.push({ resolve, reject });
+      this.entries.push({ op, waiter: { resolve, reject } });
       this.schedule();
     });
   }
 
   /** Queue an op nobody waits for (it still rides the next batch). */
   enqueue(op: Op): void {
-    this.ops.push(op);
+    this.entries.push({ op, waiter: undefined });
     this.schedule();
   }
 
   get pending(): number {
-    return this.ops.length;
+    return this.entries.length;
   }
 
-  /** Write the open batch now, synchronously. */
-  flush(): void {
+  /** Ops queued but not yet handed to a batch. */
+  get queued(): readonly Op[] {
+    return this.entries.map((e) => e.op);
+  }
+
+  get busy(): boolean {
+    return this.writing !== undefined;
+  }
+
+  /** Write everything queued now; resolves when all of it (and any batch in flight) is done. */
+  async flush(): Promise<void> {
     this.cancelTimer();
-    if (this.ops.length === 0) return;
-    const ops = this.ops;
-    const waiters = this.waiters;
-    this.ops = [];
-    this.waiters = [];
+    while (this.writing !== undefined || this.entries.length > 0) {
+      if (this.writing === undefined) this.run();
+      await this.writing;
+    }
+  }
+
+  private schedule(): void {
+    if (this.writing !== undefined) return; // the running batch starts the next one when it ends
+    if (this.entries.length >= this.maxBatch) {
+      this.cancelTimer();
+      this.run();
+      return;
+    }
+    if (this.timer !== undefined) return;
+    this.timer = this.windowMs > 0
+      ? setTimeout(() => { this.timer = undefined; this.run(); }, this.windowMs)
+      : setImmediate(() => { this.timer = undefined; this.run(); });
+  }
+
+  /** Start one batch with everything queued (synchronously up to the write itself). */
+  private run(): void {
+    if (this.writing !== undefined || this.entries.length === 0) return;
+    const batch = this.entries.splice(0, this.maxBatch);
+    const ops = batch.map((e) => e.op);
+    const waiters = batch.flatMap((e) => (e.waiter === undefined ? [] : [e.waiter]));
+    this.writing = this.write(ops, waiters).finally(() => {
+      this.writing = undefined;
+      if (this.entries.length > 0) this.run();
+    });
+  }
+
+  private async write(ops: Op[], waiters: Waiter[]): Promise<void> {
     try {
-      this.options.writeBatch(ops);
+      await this.options.writeBatch(ops);
     } catch (error) {
-      this.options.onFailure?.(error);
+      this.options.onFailure?.(error, ops);
       for (const w of waiters) w.reject(error);
       return;
     }
     this.batches++;
     this.opsWritten += ops.length;
+    this.options.onSuccess?.(ops);
     for (const w of waiters) w.resolve();
-  }
-
-  private schedule(): void {
-    if (this.ops.length >= this.maxBatch) {
-      this.flush();
-      return;
-    }
-    if (this.timer !== undefined) return;
-    this.timer = this.windowMs > 0
-      ? setTimeout(() => { this.timer = undefined; this.flush(); }, this.windowMs)
-      : setImmediate(() => { this.timer = undefined; this.flush(); });
   }
 
   private cancelTimer(): void {

@@ -2,31 +2,30 @@
  * The SQLite store (better-sqlite3). Durability: WAL journal with
  * synchronous=FULL, so a committed transaction is on disk (fsync of the WAL)
  * before `commitLease` resolves; writes close together share one transaction
- * (group commit). Reads come from an in-memory index loaded at open.
+ * (group commit). By default the writes run on a writer thread, so the
+ * fsync never stalls the thread that answers DHCP; reads come from an
+ * in-memory index loaded at open (and events from the database plus the
+ * ones still in flight).
  */
-import Database from "better-sqlite3";
+import { Worker } from "node:worker_threads";
+import type Database from "better-sqlite3";
 import { LaggbootError } from "../errors.js";
-import { detailsJson, selectEvents, DEFAULT_EVENT_LIMIT } from "./events.js";
+import { DEFAULT_EVENT_LIMIT, detailsJson, selectEvents } from "./events.js";
 import { GroupCommit } from "./group-commit.js";
 import { LeaseIndex } from "./lease-index.js";
-import { MIGRATIONS } from "./migrations.js";
+import { createApplier, migrate, openConnection, type StoreOp } from "./sqlite-ops.js";
 import type { BadAddress, BootEvent, BootEventInput, EventQuery, Lease, Store } from "./types.js";
 
 export interface SqliteStoreOptions {
-  /** Database file; ":memory:" for a throwaway database. */
+  /** Database file; ":memory:" for a throwaway database (always written inline). */
   readonly path: string;
-  /** Group-commit window; 0 gathers what arrives within one event-loop turn. */
+  /** Group-commit window; 0 starts a batch at the next event-loop turn. */
   readonly commitWindowMs?: number;
   /** Keep at most this many events (oldest pruned). */
   readonly maxEvents?: number;
+  /** Write on a worker thread (default true); false writes on the calling thread. */
+  readonly writerThread?: boolean;
 }
-
-type Op =
-  | { readonly t: "lease"; readonly lease: Lease }
-  | { readonly t: "remove"; readonly ip: string }
-  | { readonly t: "bad"; readonly bad: BadAddress }
-  | { readonly t: "unbad"; readonly ip: string }
-  | { readonly t: "event"; readonly event: BootEventInput; readonly json: string };
 
 interface LeaseRow {
   ip: string; mac: string; network: string; state: "offered" | "bound";
@@ -35,16 +34,16 @@ interface LeaseRow {
 interface BadRow { ip: string; mac: string; network: string; since_ms: number; until_ms: number }
 interface EventRow { id: number; at_ms: number; kind: string; mac: string; ip: string | null; details: string }
 
-const EVENT_PRUNE_EVERY = 1000;
+interface BatchWriter {
+  write(ops: readonly StoreOp[]): void | Promise<void>;
+  close(): Promise<void>;
+}
 
 /** Open (creating and migrating as needed) a SQLite store. */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: Database.Database | undefined;
   try {
-    db = new Database(options.path);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    db.pragma("busy_timeout = 5000");
+    db = openConnection(options.path);
     migrate(db, options.path);
     return new SqliteStore(db, options);
   } catch (cause) {
@@ -54,46 +53,104 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
 }
 
-function migrate(db: Database.Database, path: string): void {
-  const version = db.pragma("user_version", { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new LaggbootError("LB_ERR_STORE_VERSION",
-      `${path} has schema version ${version}; this laggboot knows up to ${MIGRATIONS.length}`);
+class InlineWriter implements BatchWriter {
+  private readonly apply: (ops: readonly StoreOp[]) => void;
+  constructor(db: Database.Database, maxEvents: number) {
+    this.apply = createApplier(db, maxEvents);
   }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
+  write(ops: readonly StoreOp[]): void {
+    this.apply(ops);
+  }
+  async close(): Promise<void> {}
+}
+
+/** Batches go to src/store/sqlite-writer.ts; the thread keeps the process alive only while a batch is in flight. */
+class ThreadWriter implements BatchWriter {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve(): void; reject(e: unknown): void }>();
+  private nextId = 1;
+  private broken: Error | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(path: string, maxEvents: number) {
+    this.worker = new Worker(new URL("./sqlite-writer.js", import.meta.url), { workerData: { path, maxEvents } });
+    this.worker.unref();
+    this.worker.on("message", (m: { id: number; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (this.waiting.size === 0) this.worker.unref();
+      if (m.error === undefined) w?.resolve();
+      else w?.reject(new Error(m.error));
+    });
+    this.worker.on("error", (e) => this.failAll(e));
+    this.exited = new Promise((resolve) => this.worker.once("exit", () => {
+      this.failAll(new Error("the writer thread exited"));
+      resolve();
+    }));
+  }
+
+  write(ops: readonly StoreOp[]): Promise<void> {
+    if (this.broken !== undefined) return Promise.reject(this.broken);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ id, ops });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.broken === undefined) {
+      this.worker.ref(); // keep the process alive until the thread has closed the database
+      this.worker.postMessage({ close: true });
+    }
+    await this.exited;
+  }
+
+  private failAll(e: Error): void {
+    this.broken ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
   }
 }
 
 export class SqliteStore implements Store {
   private readonly index = new LeaseIndex();
-  private readonly commits: GroupCommit<Op>;
-  private readonly maxEvents: number;
-  private eventsSincePrune = 0;
+  private readonly commits: GroupCommit<StoreOp>;
+  private readonly writer: BatchWriter;
+  private readonly inFlightEvents = new Map<number, BootEvent>();
+  private nextEventId: number;
   private closed = false;
-  private readonly stmt: ReturnType<SqliteStore["prepare"]>;
+  private readonly read: ReturnType<SqliteStore["prepareReads"]>;
 
   constructor(private readonly db: Database.Database, options: SqliteStoreOptions) {
-    this.maxEvents = options.maxEvents ?? 100_000;
-    this.stmt = this.prepare();
+    const maxEvents = options.maxEvents ?? 100_000;
+    this.read = this.prepareReads();
     this.reload();
-    const write = db.transaction((ops: readonly Op[]) => { for (const op of ops) this.apply(op); });
-    this.commits = new GroupCommit<Op>({
-      writeBatch: (ops) => {
+    const last = db.prepare("SELECT max(id) AS id FROM events").get() as { id: number | null };
+    const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    this.nextEventId = Math.max(last.id ?? 0, seq?.seq ?? 0) + 1;
+    const threaded = (options.writerThread ?? true) && options.path !== ":memory:";
+    this.writer = threaded ? new ThreadWriter(options.path, maxEvents) : new InlineWriter(db, maxEvents);
+    const forget = (ops: readonly StoreOp[]): void => {
+      for (const op of ops) if (op.t === "event") this.inFlightEvents.delete(op.id);
+    };
+    this.commits = new GroupCommit<StoreOp>({
+      writeBatch: async (ops) => {
         try {
-          write.immediate(ops);
+          await this.writer.write(ops);
         } catch (cause) {
           throw new LaggbootError("LB_ERR_STORE", `lease database write failed: ${String(cause)}`, { cause });
         }
-        this.pruneEventsIfDue(ops);
       },
       windowMs: options.commitWindowMs ?? 0,
+      onSuccess: forget,
       // The index ran ahead of a transaction that did not happen: the
       // database is the truth again.
-      onFailure: () => this.reload(),
+      onFailure: (_e, ops) => {
+        forget(ops);
+        this.reload();
+      },
     });
   }
 
@@ -150,88 +207,57 @@ export class SqliteStore implements Store {
 
   recordEvent(event: BootEventInput): void {
     if (this.closed) return;
-    this.commits.enqueue({ t: "event", event, json: detailsJson(event.details) });
+    const json = detailsJson(event.details);
+    const id = this.nextEventId++;
+    this.inFlightEvents.set(id, {
+      id, atMs: event.atMs, kind: event.kind, mac: event.mac, ...(event.ip === undefined ? {} : { ip: event.ip }),
+      details: JSON.parse(json) as Record<string, unknown>,
+    });
+    this.commits.enqueue({ t: "event", id, atMs: event.atMs, kind: event.kind, mac: event.mac, ip: event.ip ?? null, json });
   }
 
   events(query: EventQuery = {}): readonly BootEvent[] {
-    if (!this.closed) this.commits.flush();
+    if (this.closed) return [];
     const limit = query.limit ?? DEFAULT_EVENT_LIMIT;
     const rows = (query.mac === undefined
-      ? this.stmt.eventsAll.all(query.afterId ?? 0, limit)
-      : this.stmt.eventsByMac.all(query.mac, query.afterId ?? 0, limit)) as EventRow[];
-    return selectEvents(rows.reverse().map(rowToEvent), query);
+      ? this.read.eventsAll.all(query.afterId ?? 0, limit)
+      : this.read.eventsByMac.all(query.mac, query.afterId ?? 0, limit)) as EventRow[];
+    const byId = new Map<number, BootEvent>(rows.map((r) => [r.id, rowToEvent(r)]));
+    for (const e of this.inFlightEvents.values()) byId.set(e.id, e);
+    return selectEvents([...byId.values()].sort((a, b) => a.id - b.id), query);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.commits.flush();
+    await this.commits.flush();
+    await this.writer.close();
     this.db.close();
   }
 
-  private write(op: Op, applyToIndex: () => void): Promise<void> {
+  private write(op: StoreOp, applyToIndex: () => void): Promise<void> {
     if (this.closed) return Promise.reject(new LaggbootError("LB_ERR_STORE", "the store is closed"));
     applyToIndex();
     return this.commits.submit(op);
   }
 
-  private apply(op: Op): void {
-    switch (op.t) {
-      case "lease": {
-        const l = op.lease;
-        this.stmt.putLease.run(l.ip, l.mac, l.network, l.state, l.startMs, l.expiresMs, l.clientId ?? null, l.hostName ?? null);
-        return;
-      }
-      case "remove":
-        this.stmt.removeLease.run(op.ip);
-        return;
-      case "bad": {
-        const b = op.bad;
-        this.stmt.putBad.run(b.ip, b.mac, b.network, b.sinceMs, b.untilMs);
-        return;
-      }
-      case "unbad":
-        this.stmt.removeBad.run(op.ip);
-        return;
-      case "event": {
-        const e = op.event;
-        this.stmt.putEvent.run(e.atMs, e.kind, e.mac, e.ip ?? null, op.json);
-        this.eventsSincePrune++;
-        return;
-      }
-    }
-  }
-
-  private pruneEventsIfDue(_ops: readonly Op[]): void {
-    if (this.eventsSincePrune < Math.min(EVENT_PRUNE_EVERY, this.maxEvents)) return;
-    this.eventsSincePrune = 0;
-    this.stmt.pruneEvents.run(this.maxEvents);
-  }
-
   private reload(): void {
     this.index.clear();
-    for (const r of this.stmt.allLeases.all() as LeaseRow[]) {
+    for (const r of this.read.allLeases.all() as LeaseRow[]) {
       this.index.put({
         ip: r.ip, mac: r.mac, network: r.network, state: r.state, startMs: r.start_ms, expiresMs: r.expires_ms,
         ...(r.client_id === null ? {} : { clientId: r.client_id }),
         ...(r.host_name === null ? {} : { hostName: r.host_name }),
       });
     }
-    for (const r of this.stmt.allBad.all() as BadRow[]) {
+    for (const r of this.read.allBad.all() as BadRow[]) {
       this.index.putBad({ ip: r.ip, mac: r.mac, network: r.network, sinceMs: r.since_ms, untilMs: r.until_ms });
     }
   }
 
-  private prepare() {
+  private prepareReads() {
     const db = this.db;
     return {
-      putLease: db.prepare(`INSERT OR REPLACE INTO leases
-        (ip, mac, network, state, start_ms, expires_ms, client_id, host_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-      removeLease: db.prepare("DELETE FROM leases WHERE ip = ?"),
-      putBad: db.prepare("INSERT OR REPLACE INTO bad_addresses (ip, mac, network, since_ms, until_ms) VALUES (?, ?, ?, ?, ?)"),
-      removeBad: db.prepare("DELETE FROM bad_addresses WHERE ip = ?"),
-      putEvent: db.prepare("INSERT INTO events (at_ms, kind, mac, ip, details) VALUES (?, ?, ?, ?, ?)"),
-      pruneEvents: db.prepare("DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?"),
       allLeases: db.prepare("SELECT * FROM leases"),
       allBad: db.prepare("SELECT * FROM bad_addresses"),
       eventsAll: db.prepare("SELECT * FROM events WHERE id > ? ORDER BY id DESC LIMIT ?"),

@@ -41,3 +41,27 @@ export function parsePerfdhcp(text: string): PerfdhcpReport {
     requestAck: section(text, "REQUEST-ACK"),
   };
 }
+
+/** Per-exchange delays in ms from a run with `-x t` ("sent / received: S / R" lines under the section title). */
+export function exchangeDelaysMs(text: string, title: "DISCOVER-OFFER" | "REQUEST-ACK"): number[] {
+  const start = text.indexOf(`***Timestamps for packets: ${title}***`);
+  if (start < 0) return [];
+  const rest = text.slice(start).split("\n").slice(1);
+  const out: number[] = [];
+  for (const line of rest) {
+    const m = /^sent \/ received: ([0-9.]+) \/ ([0-9.]+)/.exec(line);
+    if (m === null) {
+      if (line.startsWith("***")) break;
+      continue;
+    }
+    out.push((Number(m[2]) - Number(m[1])) * 1000);
+  }
+  return out;
+}
+
+/** The q-quantile (0..1) by nearest rank; undefined for no data. */
+export function quantile(values: readonly number[], q: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}

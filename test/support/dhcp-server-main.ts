@@ -11,6 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import { createDhcpService, type DhcpCounters } from "../../src/servers/dhcp/index.js";
 import type { DhcpPolicy, DhcpReservation } from "../../src/protocol/dhcp/index.js";
 import { MemoryStore, openSqliteStore, type Store } from "../../src/store/index.js";
@@ -71,4 +72,5 @@ async function main(): Promise<void> {
   process.stdout.write("READY\n");
 }
 
-await main();
+// Run only as an entry point, so tests and benchmarks can import the helpers above.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -11,6 +11,14 @@ storeContract("sqlite", async () => {
   return { store: openSqliteStore({ path: join(dir, "leases.db") }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
+storeContract("sqlite writing inline", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "lb-store-"));
+  return {
+    store: openSqliteStore({ path: join(dir, "leases.db"), writerThread: false }),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
 storeContract("sqlite with a commit window", async () => {
   const dir = mkdtempSync(join(tmpdir(), "lb-store-"));
   return {

@@ -1,0 +1,116 @@
+/**
+ * The three servers the DHCP benchmark compares, each started inside the
+ * server namespace with the same network, pool and lease time: laggboot
+ * (dynamic pool, SQLite leases, durable before ACK), Kea (memfile lease
+ * file) and dnsmasq (lease file). Each returns its PID (for CPU time from
+ * /proc) and a stop function.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
+import type { Namespace } from "../../test/support/netns.js";
+import type { JsonPolicy, ServerMainConfig } from "../../test/support/dhcp-server-main.js";
+
+export interface BenchNet {
+  readonly serverIf: string;
+  readonly serverAddress: string;
+  /** perfdhcp's address: the giaddr it sends as a relay. */
+  readonly relayAddress: string;
+  readonly network: string;
+  readonly prefixLength: number;
+  readonly netmask: string;
+  readonly poolFirst: string;
+  readonly poolLast: string;
+  readonly leaseSeconds: number;
+}
+
+export interface RunningPeer {
+  readonly name: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export type PeerName = "laggboot" | "kea" | "dnsmasq";
+
+const serverMain = fileURLToPath(new URL("../../test/support/dhcp-server-main.js", import.meta.url));
+
+function waitFor(child: ChildProcess, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    child.once("exit", (code) => {
+      clearTimeout(t);
+      reject(new Error(`server exited early (${code})`));
+    });
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+export function laggbootPolicy(net: BenchNet): JsonPolicy {
+  return {
+    mode: "full",
+    networks: [{
+      name: "bench", prefix: { network: net.network, length: net.prefixLength }, relayed: true, serverAddress: net.serverAddress,
+      gateway: net.relayAddress, dns: [], domain: undefined, pool: { first: net.poolFirst, last: net.poolLast },
+      poolLeaseSeconds: net.leaseSeconds,
+    }],
+    reservations: [],
+    reservationLeaseSeconds: net.leaseSeconds,
+    nextServer: net.serverAddress,
+    bootFiles: { byArch: [[0, "pxeboot"]] },
+    ipxeScript: undefined,
+  };
+}
+
+export async function startPeer(name: PeerName, ns: Namespace, net: BenchNet, dir: string): Promise<RunningPeer> {
+  switch (name) {
+    case "laggboot": {
+      const config: ServerMainConfig = { policy: laggbootPolicy(net), dbPath: join(dir, "laggboot.db"), quiet: true, maxRunMs: 600_000 };
+      const file = join(dir, "laggboot.json");
+      writeFileSync(file, JSON.stringify(config));
+      const child = ns.spawn([process.execPath, serverMain, file], { stdio: ["pipe", "ignore", "inherit"] });
+      await waitFor(child, 1000);
+      return { name, pid: child.pid!, stop: stopper(child) };
+    }
+    case "kea": {
+      const conf = {
+        Dhcp4: {
+          "interfaces-config": { interfaces: [net.serverIf], "dhcp-socket-type": "udp" },
+          "lease-database": { type: "memfile", persist: true, name: join(dir, "kea-leases4.csv"), "lfc-interval": 0 },
+          "valid-lifetime": net.leaseSeconds,
+          subnet4: [{
+            id: 1, subnet: `${net.network}/${net.prefixLength}`, pools: [{ pool: `${net.poolFirst} - ${net.poolLast}` }],
+            "option-data": [{ name: "routers", data: net.relayAddress }],
+          }],
+          loggers: [{ name: "kea-dhcp4", output_options: [{ output: "stderr" }], severity: "ERROR" }],
+        },
+      };
+      const file = join(dir, "kea-dhcp4.json");
+      writeFileSync(file, JSON.stringify(conf, null, 1));
+      const child = ns.spawn(["env", `KEA_PIDFILE_DIR=${dir}`, `KEA_LOCKFILE_DIR=${dir}`, "kea-dhcp4", "-c", file],
+        { stdio: ["ignore", "ignore", "inherit"] });
+      await waitFor(child, 1500);
+      // `env` execs kea-dhcp4, so the PID is Kea's own.
+      return { name, pid: child.pid!, stop: stopper(child) };
+    }
+    case "dnsmasq": {
+      const child = ns.spawn(["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0", `--interface=${net.serverIf}`,
+        "--bind-interfaces", `--dhcp-range=${net.poolFirst},${net.poolLast},${net.netmask},${net.leaseSeconds}`, "--no-ping",
+        "--dhcp-authoritative", "--dhcp-lease-max=100000", "--user=root", `--dhcp-leasefile=${join(dir, "dnsmasq.leases")}`,
+        `--pid-file=${join(dir, "dnsmasq.pid")}`], { stdio: ["ignore", "ignore", "inherit"] });
+      await waitFor(child, 1000);
+      return { name, pid: child.pid!, stop: stopper(child) };
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * DHCP benchmark (run by hand, as root; not part of npm test):
+ *   npx tsc -p tsconfig.json && node dist/bench/dhcp/run.js [--rates 1000,2000,4000,8000]
+ *     [--seconds 10] [--clients 10000] [--peers laggboot,kea,dnsmasq] [--storm 1000]
+ * In namespaces (prefix lbd, 198.18.0.0/15): perfdhcp acts as a relay (port
+ * 67, giaddr) against each server in turn, same link, pool and lease time,
+ * each server freshly started per offered rate. Reports completed 4-way
+ * exchanges/s, drop rate, p99 DISCOVER->OFFER and REQUEST->ACK latency, and
+ * the server's CPU time per completed exchange (from /proc/PID/stat). Then a
+ * storm of N distinct reserved PXE clients within one second (laggboot).
+ * Bounded: every perfdhcp run stops after --seconds; the storm after 10 s.
+ * Writes JSON to bench/results/ and prints a Markdown table.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CommandError, Lab } from "../../test/support/netns.js";
+import { exchangeDelaysMs, parsePerfdhcp, quantile } from "../../test/interop/dhcp-perfdhcp.js";
+import { startPeer, type BenchNet, type PeerName } from "./peers.js";
+import { runStorm, type StormResult } from "./storm.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+const rates = arg("rates", "1000,2000,4000,8000").split(",").map(Number);
+const seconds = Number(arg("seconds", "10"));
+const clients = Number(arg("clients", "10000"));
+const peers = arg("peers", "laggboot,kea,dnsmasq").split(",") as PeerName[];
+const stormClients = Number(arg("storm", "1000"));
+
+const NET: BenchNet = {
+  serverIf: "s0", serverAddress: "198.19.0.1", relayAddress: "198.19.0.2", network: "198.19.0.0", prefixLength: 16,
+  netmask: "255.255.0.0", poolFirst: "198.19.1.0", poolLast: "198.19.255.254", leaseSeconds: 3600,
+};
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After "pid (comm) ": state is field 3, utime 14 and stime 15 (proc(5)).
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+interface Row {
+  peer: PeerName;
+  offeredPerSecond: number;
+  completedPerSecond: number;
+  discoversSent: number;
+  acksReceived: number;
+  dropPercent: number;
+  p99OfferMs: number | undefined;
+  p99AckMs: number | undefined;
+  cpuMsPerExchange: number | undefined;
+}
+
+async function main(): Promise<void> {
+  const lab = new Lab("bench");
+  const results: Row[] = [];
+  let storm: StormResult | undefined;
+  const started = new Date().toISOString();
+  try {
+    const srv = await lab.namespace("srv");
+    const perf = await lab.namespace("perf");
+    await lab.veth(srv, NET.serverIf, perf, "p0");
+    await srv.addr(NET.serverIf, `${NET.serverAddress}/${NET.prefixLength}`);
+    await perf.addr("p0", `${NET.relayAddress}/${NET.prefixLength}`);
+    for (const rate of rates) {
+      for (const peer of peers) {
+        const dir = mkdtempSync(join(tmpdir(), `lb-bench-${peer}-`));
+        const running = await startPeer(peer, srv, NET, dir);
+        try {
+          const cpu0 = cpuSeconds(running.pid);
+          // perfdhcp exits non-zero when it saw drops; its report is still on stdout.
+          const out = await perf.exec(["perfdhcp", "-4", "-l", "p0", "-r", String(rate), "-R", String(clients), "-p", String(seconds),
+            "-W", "1000000", "-x", "t", NET.serverAddress], (seconds + 30) * 1000)
+            .catch((e: unknown) => {
+              if (e instanceof CommandError && e.stdout.includes("***Rate statistics***")) return { stdout: e.stdout, stderr: e.stderr };
+              throw e;
+            });
+          const cpu = cpuSeconds(running.pid) - cpu0;
+          const r = parsePerfdhcp(out.stdout);
+          const sent = r.discoverOffer?.sent ?? 0;
+          const acks = r.requestAck?.received ?? 0;
+          const row: Row = {
+            peer, offeredPerSecond: rate, completedPerSecond: Math.round(acks / seconds), discoversSent: sent, acksReceived: acks,
+            dropPercent: sent === 0 ? 100 : Math.round(10_000 * (1 - acks / sent)) / 100,
+            p99OfferMs: round(quantile(exchangeDelaysMs(out.stdout, "DISCOVER-OFFER"), 0.99)),
+            p99AckMs: round(quantile(exchangeDelaysMs(out.stdout, "REQUEST-ACK"), 0.99)),
+            cpuMsPerExchange: acks === 0 ? undefined : Math.round((cpu * 1000 * 1000) / acks) / 1000,
+          };
+          results.push(row);
+          process.stderr.write(`${JSON.stringify(row)}\n`);
+        } finally {
+          await running.stop();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    }
+    if (stormClients > 0) storm = await runStorm(lab, stormClients);
+  } finally {
+    await lab.cleanup();
+  }
+  mkdirSync("bench/results", { recursive: true });
+  const file = join("bench/results", `dhcp-${started.replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, JSON.stringify({ started, rates, seconds, clients, peers, results, storm }, null, 2));
+  process.stdout.write(`${table(results)}\n`);
+  if (storm !== undefined) process.stdout.write(`\nstorm: ${JSON.stringify(storm)}\n`);
+  process.stdout.write(`\nresults: ${file}\n`);
+}
+
+function round(v: number | undefined): number | undefined {
+  return v === undefined ? undefined : Math.round(v * 100) / 100;
+}
+
+function table(rows: readonly Row[]): string {
+  const lines = [
+    "| offered/s | server | completed/s | drops % | p99 OFFER ms | p99 ACK ms | CPU ms/exchange |",
+    "|---:|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.offeredPerSecond} | ${r.peer} | ${r.completedPerSecond} | ${r.dropPercent} | ${r.p99OfferMs ?? "-"} | ${r.p99AckMs ?? "-"} | ${r.cpuMsPerExchange ?? "-"} |`);
+  }
+  return lines.join("\n");
+}
+
+await main();

@@ -1,0 +1,29 @@
+/**
+ * The writer thread: owns the write connection, so the fsync that makes a
+ * batch durable never blocks the thread that answers DHCP. Messages in:
+ * { id, ops } (write a batch) and { close: true }; out: { id, error? } once
+ * the batch is committed (or failed, nothing written).
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { createApplier, openConnection, type StoreOp } from "./sqlite-ops.js";
+
+interface WriterData { readonly path: string; readonly maxEvents: number }
+type Request = { readonly id: number; readonly ops: readonly StoreOp[] } | { readonly close: true };
+
+const data = workerData as WriterData;
+const db = openConnection(data.path);
+const apply = createApplier(db, data.maxEvents);
+
+parentPort!.on("message", (msg: Request) => {
+  if ("close" in msg) {
+    db.close();
+    parentPort!.close();
+    return;
+  }
+  try {
+    apply(msg.ops);
+    parentPort!.postMessage({ id: msg.id });
+  } catch (e) {
+    parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
+  }
+});
