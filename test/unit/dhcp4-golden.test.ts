@@ -1,5 +1,6 @@
 /**
- * Golden tests from real clients' packets (test/golden/dhcp4/*.pcap,
+ * Golden tests from real clients' packets (test/golden/dhcp4/*.pcap: udhcpc,
+ * ISC dhclient, iPXE BIOS, OVMF's own UEFI PXE and iPXE's EFI build,
  * captured by test/golden/dhcp4/capture.sh in network namespaces): each
  * capture's decoded text form must match its .txt file, and the responder's
  * answers to the captured requests must match responses.txt.
@@ -59,7 +60,7 @@ function golden(file: string, actual: string): void {
 const captures = readdirSync(DIR).filter((f) => f.endsWith(".pcap")).sort();
 
 test("every capture is present", () => {
-  assert.deepEqual(captures, ["dhclient.pcap", "ipxe-bios.pcap", "ovmf-pxe.pcap", "udhcpc.pcap"]);
+  assert.deepEqual(captures, ["dhclient.pcap", "ipxe-bios.pcap", "ipxe-efi.pcap", "ovmf-pxe.pcap", "udhcpc.pcap"]);
 });
 
 for (const pcap of captures) {
@@ -82,6 +83,7 @@ const policy: DhcpPolicy = {
     { clientName: "linux", hostName: "linux.example.test", ip: "198.18.40.111", macs: ["02:00:00:00:40:02"], rootPath: "198.18.40.1:/srv/roots/linux" },
     { clientName: "bios", hostName: "bios.example.test", ip: "198.18.40.112", macs: ["02:00:00:00:40:03"], rootPath: "198.18.40.1:/srv/roots/bios" },
     { clientName: "uefi", hostName: "uefi.example.test", ip: "198.18.40.113", macs: ["02:00:00:00:40:04"], rootPath: "198.18.40.1:/srv/roots/uefi" },
+    { clientName: "uefi-ipxe", hostName: "uefi-ipxe.example.test", ip: "198.18.40.114", macs: ["02:00:00:00:40:05"] },
   ],
   reservationLeaseSeconds: 86400,
   nextServer: "198.18.40.1",
@@ -115,6 +117,11 @@ test("golden answers: the responder's replies to every captured request", () => 
   const ipxeReply = responder.respond(ipxe, ctxFor(new MemoryLeases()));
   assert.ok(ipxeReply.kind === "reply");
   assert.equal(decode(ipxeReply.bytes).file, "boot.ipxe");
+  const ipxeEfi = requests.find(([f]) => f === "ipxe-efi.pcap")![1];
+  assert.equal(getOption(ipxeEfi.options, O.VendorClassIdentifier), "PXEClient:Arch:00007:UNDI:003010");
+  const ipxeEfiReply = responder.respond(ipxeEfi, ctxFor(new MemoryLeases()));
+  assert.ok(ipxeEfiReply.kind === "reply");
+  assert.equal(decode(ipxeEfiReply.bytes).file, "boot.ipxe");
   const ovmf = requests.find(([f]) => f === "ovmf-pxe.pcap")![1];
   assert.deepEqual(getOption(ovmf.options, O.ClientSystemArchitecture), [7]);
   const ovmfReply = responder.respond(ovmf, ctxFor(new MemoryLeases()));

@@ -1,12 +1,16 @@
 #!/bin/sh
 # Captures real DHCP clients' packets for the golden tests (run as root, by hand:
-#   sh test/golden/dhcp4/capture.sh OUTDIR).
+#   sh test/golden/dhcp4/capture.sh OUTDIR [NAME...]), NAME one of udhcpc
+# dhclient ipxe-bios ovmf-pxe ipxe-efi (default: all).
 # Everything happens inside two network namespaces joined by a veth pair on
 # 198.18.40.0/24 (RFC 2544 benchmark space); dnsmasq in the server namespace
 # answers so that the clients also send their REQUESTs. tcpdump writes one pcap
 # per client. Namespaces, resolv.conf files and processes are removed on exit.
 set -eu
-OUT=${1:?usage: capture.sh OUTDIR}
+OUT=${1:?usage: capture.sh OUTDIR [NAME...]}
+shift
+ONLY="$*"
+want() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*) true ;; *) false ;; esac; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 S=lbd4cap-s$$; C=lbd4cap-c$$
@@ -42,6 +46,7 @@ PIDS="$PIDS $!"
 
 capture() { # NAME CMD...
   name=$1; shift
+  want "$name" || return 0
   ip netns exec "$S" tcpdump -i lbd4s$$ -U -n -w "$OUT/$name.pcap" 'udp port 67 or udp port 68 or udp port 4011' >/dev/null 2>&1 &
   tp=$!
   sleep 1
@@ -72,4 +77,9 @@ cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
 QEMU_MACHINE=q35 qemu ovmf-pxe -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
   -drive if=pflash,format=raw,file="$WORK/vars.fd" \
   -device virtio-net-pci,netdev=n0,mac=02:00:00:00:40:04,romfile=
+# The same firmware with QEMU's default option ROM: iPXE's EFI build.
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
+QEMU_MACHINE=q35 qemu ipxe-efi -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+  -drive if=pflash,format=raw,file="$WORK/vars.fd" \
+  -device virtio-net-pci,netdev=n0,mac=02:00:00:00:40:05
 ls -l "$OUT"
