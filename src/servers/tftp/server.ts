@@ -38,8 +38,11 @@ const DEFAULTS = {
   maxPathBytes: 255,
   initialRtoMs: 500,
   minRtoMs: 50,
-  maxRtoMs: 3000,
-  maxRetries: 6,
+  // Above the common client timeout (5 s in atftp and tftp-hpa): a client that
+  // stops answering repeats (atftp re-ACKs a block only once) only speaks again
+  // after its own timer fires, which needs a quiet gap that long.
+  maxRtoMs: 6000,
+  maxRetries: 8,
   readAheadBlocks: 16,
   maxWriteBytes: 64 * 1024 * 1024,
   maxNetasciiBytes: 4 * 1024 * 1024,

@@ -26,11 +26,11 @@ export interface TftpServerOptions {
   readonly maxTransfersPerClient?: number;
   /** Longest file name accepted. Default 255. */
   readonly maxPathBytes?: number;
-  /** Retransmission timeout bounds in ms (adaptive in between). Defaults 500 / 50 / 3000. */
+  /** Retransmission timeout bounds in ms (adaptive in between, doubling on each timeout). Defaults 500 / 50 / 6000. */
   readonly initialRtoMs?: number;
   readonly minRtoMs?: number;
   readonly maxRtoMs?: number;
-  /** Timeouts in a row before a transfer is given up. Default 6. */
+  /** Timeouts in a row before a transfer is given up. Default 8 (about 12 s of silence). */
   readonly maxRetries?: number;
   /** Blocks read from disk at once (at least the window). Default 16. */
   readonly readAheadBlocks?: number;
