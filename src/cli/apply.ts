@@ -34,7 +34,9 @@ export function registerApply(program: Command): void {
       for (const c of changes) {
         if (c.kind === "unchanged") continue;
         process.stdout.write(`${opts.dryRun ? "would " : ""}${VERB[c.kind]} ${c.path}${c.modeChanged && c.kind !== "create" ? " (mode)" : ""}\n`);
-        if (opts.diff && c.diff) process.stdout.write(c.diff.endsWith("\n") ? c.diff : c.diff + "\n");
+        // A new file's whole content is shown only when previewing (--dry-run).
+        const show = opts.diff && c.diff !== "" && (c.kind !== "create" || opts.dryRun === true);
+        if (show) process.stdout.write(c.diff.endsWith("\n") ? c.diff : c.diff + "\n");
       }
       process.stdout.write(changed.length === 0 ? `nothing to change: ${changes.length} file(s) already up to date\n` : `${opts.dryRun ? "would change" : "changed"} ${changed.length} of ${changes.length} file(s)\n`);
       return EXIT.ok;

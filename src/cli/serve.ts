@@ -11,12 +11,12 @@ import { chownSync, existsSync, readdirSync, unlinkSync, writeFileSync } from "n
 import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { Option, type Command } from "commander";
-import { App } from "../app/app.js";
+import type { App as AppType } from "../app/app.js";
 import { createLogger, parseLevel, type Logger } from "../app/logger.js";
 import { formatFinding } from "../config/findings.js";
 import type { Inventory } from "../config/types.js";
 import { LaggbootError } from "../errors.js";
-import { startWeb, type WebHandle } from "../app/web.js";
+import type { WebHandle } from "../app/web.js";
 import { EXIT, act, configPath, loadFile, loadValid } from "./common.js";
 
 interface ServeOptions {
@@ -94,7 +94,10 @@ export function registerServe(program: Command): void {
       const path = configPath(cmd.optsWithGlobals<{ config?: string }>().config);
       const inventory = loadValid(path);
       const storePath = opts.store ?? inventory.server.storage.path;
-      const app = new App(inventory, {
+      // Loaded here so that check, render and apply do not pay for the servers.
+      const { App } = await import("../app/app.js");
+      const { startWeb } = await import("../app/web.js");
+      const app: AppType = new App(inventory, {
         inventoryPath: path, logger: log, storePath,
         ports: { dhcp: portOpt(opts.dhcpPort, "--dhcp-port"), proxy: portOpt(opts.proxyPort, "--proxy-port"), tftp: portOpt(opts.tftpPort, "--tftp-port") },
       });
