@@ -55,8 +55,9 @@ export function macEntries(c: Client): readonly { mac: Mac; ordinal: number }[] 
   return c.macs.map((mac, i) => ({ mac, ordinal: i + 1 }));
 }
 
-export function byIp(a: { ip: Ipv4 }, b: { ip: Ipv4 }): number {
-  return ipv4ToInt(a.ip) - ipv4ToInt(b.ip);
+/** Sorted by address, each address converted once (10,000-client sites sort often). */
+export function sortByIp<T extends { readonly ip: Ipv4 }>(xs: readonly T[]): T[] {
+  return xs.map((x) => ({ x, n: ipv4ToInt(x.ip) })).sort((a, b) => a.n - b.n).map((e) => e.x);
 }
 
 /** Clients of each network, in the inventory's network order. */
@@ -88,7 +89,7 @@ export function rootExports(inv: Inventory): readonly RootExport[] {
     e.clients.push(c);
   }
   return [...m.values()]
-    .map((e) => ({ ...e, clients: [...e.clients].sort(byIp) }))
+    .map((e) => ({ ...e, clients: sortByIp(e.clients) }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : Number(a.readOnly) - Number(b.readOnly)));
 }
 
