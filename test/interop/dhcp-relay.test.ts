@@ -90,4 +90,16 @@ describe("relayed requests", { timeout: 60_000 }, () => {
     assert.equal(getOption(offer.options, DhcpOption.Router)?.[0], FAR_RELAY);
     assert.equal(getOption(offer.options, DhcpOption.RootPath), RESERVED.rootPath);
   });
+
+  test("a relay for a network the inventory does not name gets nothing", async () => {
+    const stranger = "198.18.25.1";
+    await relay.exec(["ip", "addr", "add", `${stranger}/32`, "dev", "lo"]);
+    const before = await server.counters();
+    const p = plainRequest({ mac: RESERVED.mac, type: MessageType.Discover, giaddr: stranger });
+    const got = await probe(relay, { bind: { address: stranger, port: 67 }, sends: [{ to: SERVER, port: 67, bytes: requestBytes(p) }] });
+    assert.equal(got.length, 0);
+    const after = await server.counters();
+    const ignored = (c: Record<string, unknown>): number => (c["ignored"] as Record<string, number>)["no-network"] ?? 0;
+    assert.equal(ignored(after) - ignored(before), 1);
+  });
 });

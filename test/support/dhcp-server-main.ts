@@ -4,7 +4,8 @@
  * CONFIG: { policy: DhcpPolicy in JSON form (Maps as [key, value] arrays),
  *           dbPath?: string (SQLite; in-memory store when absent),
  *           maxRunMs?: number (exits by itself; default 120 s),
- *           quiet?: boolean (no per-packet event lines) }.
+ *           quiet?: boolean (no per-packet event lines),
+ *           commitWindowMs?: number (SQLite group-commit window) }.
  * stdout: "READY", then one JSON line per server event (unless quiet);
  * stdin: "counters" prints the counters as one JSON line; "stop" stops
  * gracefully, prints the counters and exits 0. SIGTERM does the same.
@@ -28,6 +29,8 @@ export interface ServerMainConfig {
   dbPath?: string;
   maxRunMs?: number;
   quiet?: boolean;
+  /** Group-commit window for the SQLite store (ms). */
+  commitWindowMs?: number;
 }
 
 export function policyFromJson(p: JsonPolicy): DhcpPolicy {
@@ -47,7 +50,7 @@ function countersJson(c: DhcpCounters, store: Store): string {
 
 async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as ServerMainConfig;
-  const store: Store = config.dbPath === undefined ? new MemoryStore() : openSqliteStore({ path: config.dbPath });
+  const store: Store = config.dbPath === undefined ? new MemoryStore() : openSqliteStore({ path: config.dbPath, commitWindowMs: config.commitWindowMs });
   const service = createDhcpService({
     policy: policyFromJson(config.policy),
     store,

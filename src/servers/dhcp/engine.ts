@@ -4,12 +4,11 @@
  * DhcpResponder (createResponder(policy)); a reload builds a new one and
  * passes it to DhcpServer.setPolicy.
  */
-import { DhcpOption, messageTypeName } from "../../wire/dhcp4/codes.js";
+import { DhcpOption, DhcpPort, messageTypeName } from "../../wire/dhcp4/codes.js";
 import { decode } from "../../wire/dhcp4/packet.js";
 import { getOption } from "../../wire/dhcp4/option-values.js";
 import type { DhcpPacket } from "../../wire/dhcp4/types.js";
 import { IgnoreReason, type DhcpResponder, type LeaseWrite as ResponderWrite } from "../../protocol/dhcp/index.js";
-import { DhcpPort } from "../../wire/dhcp4/codes.js";
 import type { Engine, LeaseWrite, Verdict } from "./types.js";
 
 function macOf(p: DhcpPacket): string {
@@ -34,6 +33,7 @@ export const laggbootEngine: Engine<DhcpPacket, DhcpResponder> = {
       leases: input.store,
       localPort: input.arrival.localPort,
       source: { address: input.arrival.sourceAddress, port: input.arrival.sourcePort },
+      localAddress: input.arrival.localAddress,
     });
     switch (d.kind) {
       case "reply": {
