@@ -31,6 +31,7 @@ export interface ServerMainConfig {
   quiet?: boolean;
   /** Group-commit window for the SQLite store (ms). */
   commitWindowMs?: number;
+  recvBufferBytes?: number;
 }
 
 export function policyFromJson(p: JsonPolicy): DhcpPolicy {
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
   const service = createDhcpService({
     policy: policyFromJson(config.policy),
     store,
+    recvBufferBytes: config.recvBufferBytes,
     onEvent: config.quiet === true ? undefined : (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
   });
   await service.start();

@@ -23,6 +23,7 @@ export interface DhcpServiceOptions {
   readonly rateLimit?: RateLimitOptions;
   readonly unknownClientLogMs?: number;
   readonly ports?: { readonly server: number; readonly proxy: number };
+  readonly recvBufferBytes?: number;
 }
 
 export interface DhcpService {
@@ -52,6 +53,7 @@ export function createDhcpService(options: DhcpServiceOptions): DhcpService {
     onEvent: options.onEvent,
     rateLimit: options.rateLimit,
     unknownClientLogMs: options.unknownClientLogMs,
+    recvBufferBytes: options.recvBufferBytes,
   });
   return {
     server,

@@ -31,11 +31,16 @@ export interface DhcpServerOptions<Packet, Policy> {
   readonly rateLimit?: RateLimitOptions;
   /** Unknown MACs are reported once per this interval. */
   readonly unknownClientLogMs?: number;
+  /** SO_RCVBUF per socket (default 1 MiB; the kernel caps it at net.core.rmem_max). */
+  readonly recvBufferBytes?: number;
   /** How long stop() waits for replies whose lease writes are in flight. */
   readonly stopGraceMs?: number;
 }
 
 export const DEFAULT_PORTS = { server: 67, proxy: 4011 } as const;
+
+/** Holds a burst of roughly a thousand requests where the kernel allows it (net.core.rmem_max). */
+export const DEFAULT_RECV_BUFFER_BYTES = 1 << 20;
 
 export class DhcpServer<Packet, Policy> {
   readonly counters: DhcpCounters = newCounters();
@@ -64,6 +69,7 @@ export class DhcpServer<Packet, Policy> {
       serverPort: ports.server,
       proxyPort: this.options.proxy ? ports.proxy : undefined,
       serverAddresses: this.options.serverAddresses,
+      recvBufferBytes: this.options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES,
     }, (msg, rinfo, on) => this.receive(msg, rinfo, on));
     this.accepting = true;
   }

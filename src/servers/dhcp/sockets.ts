@@ -23,6 +23,8 @@ export interface SocketLayout {
   readonly proxyPort: number | undefined;
   /** One bound socket per address (each directly attached network's server address). */
   readonly serverAddresses: readonly string[];
+  /** SO_RCVBUF for each socket; the kernel caps it at net.core.rmem_max. Undefined keeps the kernel default. */
+  readonly recvBufferBytes?: number | undefined;
 }
 
 export interface BoundSocket {
@@ -50,7 +52,7 @@ export class SocketSet {
       plan.push({ address: undefined, bindAddress: layout.wildcardAddress, port: layout.proxyPort });
     }
     try {
-      for (const p of plan) set.sockets.push(await bindOne(p.address, p.bindAddress, p.port, onPacket));
+      for (const p of plan) set.sockets.push(await bindOne(p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes));
     } catch (e) {
       await set.close();
       throw e;
@@ -93,9 +95,12 @@ export class SocketSet {
   }
 }
 
-function bindOne(address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler): Promise<BoundSocket> {
+function bindOne(
+  address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler, recvBufferBytes: number | undefined,
+): Promise<BoundSocket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: "udp4", reuseAddr: true });
+    // A larger receive buffer lets a boot storm queue instead of being dropped by the kernel.
+    const socket = createSocket({ type: "udp4", reuseAddr: true, ...(recvBufferBytes === undefined ? {} : { recvBufferSize: recvBufferBytes }) });
     const bound: BoundSocket = { socket, address, port };
     const fail = (cause: Error): void => {
       socket.close();
