@@ -13,6 +13,7 @@
  * /etc/resolv.conf when it exists: we create it so nothing run inside can
  * touch the host's resolver.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { run, start, type ExecResult, type ManagedProcess, type StartOptions } from "./proc.js";
@@ -108,6 +109,40 @@ function kill(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Last-resort cleanup: if the test process exits (or is told to stop) while a
+ * lab is open, its `finally` never runs. Then delete our namespaces (by name)
+ * synchronously and kill what runs inside them (all started by us).
+ */
+const openNamespaces = new Set<string>();
+let exitHookInstalled = false;
+
+function removeNamespacesNow(): void {
+  for (const name of openNamespaces) {
+    try {
+      const pids = execFileSync("ip", ["netns", "pids", name], { encoding: "utf8" }).split("\n").filter((s) => s.trim() !== "");
+      for (const pid of pids) kill(Number(pid), "SIGKILL");
+      execFileSync("ip", ["netns", "del", name]);
+    } catch {
+      // best effort: the namespace may be gone already
+    }
+    rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
+  }
+  openNamespaces.clear();
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", removeNamespacesNow);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      removeNamespacesNow();
+      process.kill(process.pid, sig);
+    });
+  }
+}
+
 /** Build the two namespaces and their link. On any failure, removes what it made. */
 export async function createLabNet(): Promise<LabNet> {
   const rand = randomBytes(3);
@@ -133,11 +168,16 @@ export async function createLabNet(): Promise<LabNet> {
   const clientMac = `52:54:00:${rand.toString("hex").match(/../g)!.join(":")}`;
   const made: Ns[] = [];
   const close = async (): Promise<void> => {
-    for (const ns of made.reverse()) await ns.destroy().catch(() => undefined);
+    for (const ns of made.reverse()) {
+      await ns.destroy().catch(() => undefined);
+      openNamespaces.delete(ns.name);
+    }
     made.length = 0;
   };
   try {
     for (const ns of [server, client]) {
+      installExitHook();
+      openNamespaces.add(ns.name);
       made.push(ns);
       await ns.create();
     }
