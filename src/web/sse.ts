@@ -37,6 +37,8 @@ interface OpenStream {
 
 export class EventStreams {
   private readonly open = new Set<OpenStream>();
+  /** Every stream gets the same event object: serialize it once, not once per stream. */
+  private readonly frames = new WeakMap<BootEvent, string>();
 
   constructor(
     private readonly source: StatusSource,
@@ -78,8 +80,7 @@ export class EventStreams {
     const send = (ev: BootEvent): void => {
       if (ev.id <= lastId) return; // already sent in the replay
       lastId = ev.id;
-      // JSON.stringify escapes CR and LF, so the data is one line as SSE requires.
-      write(`id: ${ev.id}\ndata: ${JSON.stringify(ev)}\n\n`);
+      write(this.frame(ev));
     };
 
     const unsubscribe = this.source.subscribe((ev) => {
@@ -130,6 +131,16 @@ export class EventStreams {
       write(`event: gap\ndata: ${JSON.stringify(gap)}\n\n`);
     }
     for (const ev of oldestFirst) send(ev);
+  }
+
+  private frame(ev: BootEvent): string {
+    let text = this.frames.get(ev);
+    if (text === undefined) {
+      // JSON.stringify escapes CR and LF, so the data is one line as SSE requires.
+      text = `id: ${ev.id}\ndata: ${JSON.stringify(ev)}\n\n`;
+      this.frames.set(ev, text);
+    }
+    return text;
   }
 
   /** Ends every stream (graceful stop). */
