@@ -83,10 +83,11 @@ function reservations(inv: Inventory, net: Network, clients: readonly Client[], 
   for (const c of clients) {
     // always-send: Kea sends only requested options otherwise, and the FreeBSD loader
     // needs both in the first OFFER whether or not it asked (design notes, section 1).
-    const options: Json[] = [{ name: "host-name", data: keaText(`client ${c.name} fqdn`, c.fqdn), "always-send": true }];
+    const fqdn = keaText(`client ${c.name} fqdn`, c.fqdn);
+    const options: Json[] = [{ name: "host-name", data: fqdn, "always-send": true }];
     if (c.rootPath !== undefined) options.push({ name: "root-path", data: keaText(`client ${c.name} root path`, c.rootPath), "always-send": true });
     for (const { mac } of macEntries(c)) {
-      const r: { [k: string]: Json } = { "hw-address": mac, "ip-address": c.ip, hostname: c.fqdn };
+      const r: { [k: string]: Json } = { "hw-address": mac, "ip-address": c.ip, hostname: fqdn };
       if (!proxy) r["next-server"] = tftpServerFor(inv, net);
       r["option-data"] = options;
       out.push(r);
