@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { connect, createServer as createTcpServer } from "node:net";
 import { once } from "node:events";
+import { Agent, request } from "node:http";
 import { LaggbootError } from "../../src/errors.js";
 import { createHttpServer, type HttpServer } from "../../src/web/server.js";
 import { LaggbootMetrics, METRIC } from "../../src/web/metric-names.js";
@@ -350,16 +351,24 @@ describe("event stream", () => {
 
   test("stop() ends open streams, unsubscribes, and frees the port promptly", async () => {
     const source = new FakeSource();
-    const { http, port } = await startServer(source);
+    // A long grace: stop() must not need it, since ending the streams closes their connections.
+    const { http, port } = await startServer(source, { stopGraceMs: 20_000 });
     const r = await SseReader.open(port, "/api/v1/events/stream");
     await r.until((x) => x.messages.length > 0);
+    // And an idle keep-alive connection, which server.close() alone would wait for.
+    const agent = new Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      request({ host: "127.0.0.1", port, path: "/healthz", agent }, (res) => res.resume().on("end", resolve)).on("error", reject).end();
+    });
+    assert.equal(Object.values(agent.freeSockets).flat().length, 1);
     const t0 = Date.now();
     await http.stop();
-    assert.ok(Date.now() - t0 < 1500, `stop took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 10_000, `stop took ${Date.now() - t0} ms`);
     await r.until((x) => x.ended);
     assert.equal(source.listeners.size, 0);
     await assert.rejects(httpRequest(port, "/healthz"), /ECONNREFUSED/);
     await http.stop(); // idempotent
+    agent.destroy();
   });
 });
 
