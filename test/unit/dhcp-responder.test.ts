@@ -294,10 +294,12 @@ test("ambiguous direct networks: an unknown client with a pool on one network is
   assert.equal(asReply(run(both, plainRequest({ mac: SITE.unknownMac, type: MessageType.Discover }), new MemoryLeases(), NOW, { localAddress: "198.18.30.1" })).p.yiaddr, "198.18.30.100");
 });
 
-test("createResponder rejects a MAC shared by two clients and a pool outside its network", () => {
+test("createResponder rejects a MAC shared by two clients, a pool outside its network, values the wire cannot carry", () => {
   const p = sitePolicy();
   assert.throws(() => createResponder({ ...p, reservations: [...p.reservations, { clientName: "dup", hostName: "d", ip: "198.18.10.40", macs: [SITE.c1.macs[0]] }] }), /LB_ERR_DUPLICATE|belongs to/);
   assert.throws(() => createResponder(poolPolicy("198.18.11.1", "198.18.11.5")), /pool/);
+  assert.throws(() => createResponder({ ...p, reservations: [{ ...p.reservations[0]!, rootPath: "/" + "r".repeat(300) }] }), /LB_ERR_UNSAFE_VALUE|root-path/);
+  assert.throws(() => createResponder({ ...p, reservations: [{ ...p.reservations[0]!, hostName: "h\u0100st" }] }), /latin1/);
   assert.deepEqual(createResponder(p).serverAddresses, [SITE.serverLan]);
 });
 

@@ -63,27 +63,28 @@ export function configOptions(
   x: Exchange, type: MessageType, net: CompiledNetwork, r: DhcpReservation | undefined,
   leaseSeconds: number | undefined, boot: BootChoice | undefined,
 ): OptionList {
-  const n = net.policy;
+  const w = net.wire;
+  const rw = r === undefined ? undefined : x.c.reservationWire.get(r);
   const o = new OptionList()
     .set(DhcpOption.DhcpMessageType, type)
-    .set(DhcpOption.ServerIdentifier, n.serverAddress);
+    .setRaw(DhcpOption.ServerIdentifier, w.serverId);
   if (leaseSeconds !== undefined) {
     // RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease.
     o.set(DhcpOption.IpAddressLeaseTime, leaseSeconds)
       .set(DhcpOption.RenewalTime, Math.floor(leaseSeconds / 2))
       .set(DhcpOption.RebindingTime, Math.floor((leaseSeconds * 7) / 8));
   }
-  o.set(DhcpOption.SubnetMask, net.netmask)
-    .set(DhcpOption.Router, n.gateway === undefined ? undefined : [n.gateway])
-    .set(DhcpOption.DomainNameServer, n.dns.length > 0 ? n.dns : undefined)
-    .set(DhcpOption.DomainName, n.domain)
+  o.setRaw(DhcpOption.SubnetMask, w.subnetMask)
+    .setRaw(DhcpOption.Router, w.router)
+    .setRaw(DhcpOption.DomainNameServer, w.dns)
+    .setRaw(DhcpOption.DomainName, w.domain)
     // Host name and root path go to every reserved client whether asked or not:
     // the FreeBSD loader's 2011 form sends no request list, and it keeps the
     // values of the first reply it parses, so the OFFER carries them too.
-    .set(DhcpOption.HostName, r?.hostName)
-    .set(DhcpOption.RootPath, r?.rootPath)
-    .set(DhcpOption.BroadcastAddress, net.broadcast, { droppable: true })
-    .set(DhcpOption.InterfaceMtu, n.mtu, { droppable: true });
+    .setRaw(DhcpOption.HostName, rw?.hostName)
+    .setRaw(DhcpOption.RootPath, rw?.rootPath)
+    .setRaw(DhcpOption.BroadcastAddress, w.broadcast, { droppable: true })
+    .setRaw(DhcpOption.InterfaceMtu, w.mtu, { droppable: true });
   const asked = new Set(x.f.parameterRequestList);
   if (boot !== undefined && asked.has(DhcpOption.TftpServerName)) o.set(DhcpOption.TftpServerName, x.c.policy.nextServer, { droppable: true });
   if (boot !== undefined && asked.has(DhcpOption.BootFileName)) o.set(DhcpOption.BootFileName, boot.file, { droppable: true });

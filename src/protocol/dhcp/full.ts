@@ -32,7 +32,7 @@ function locate(x: Exchange): Client | DhcpDecision {
   let net: CompiledNetwork | undefined;
   if (x.f.relayed) net = networkContaining(x.c, relayLinkAddress(x));
   else if (x.req.ciaddr !== ZERO_ADDRESS) net = networkContaining(x.c, x.req.ciaddr);
-  else if (r !== undefined) net = networkContaining(x.c, r.ip);
+  else if (r !== undefined) net = x.c.reservationNetwork.get(r);
   else if (x.ctx.localAddress !== undefined) net = networkContaining(x.c, x.ctx.localAddress);
   else {
     const direct = x.c.networks.filter((n) => !n.policy.relayed);
@@ -51,7 +51,7 @@ function locate(x: Exchange): Client | DhcpDecision {
   if (!x.f.relayed && x.req.ciaddr === ZERO_ADDRESS && net.policy.relayed) {
     return ignore(x, IgnoreReason.NoNetwork, `${r?.clientName ?? "the client"} belongs to relayed network ${net.policy.name} but the request came without a relay`);
   }
-  if (r !== undefined && networkContaining(x.c, r.ip) !== net) {
+  if (r !== undefined && x.c.reservationNetwork.get(r) !== net) {
     return ignore(x, IgnoreReason.NoNetwork, `${r.clientName}'s address ${r.ip} is not on network ${net.policy.name}, where the request came from`);
   }
   if (r === undefined && net.poolFirst === undefined) {

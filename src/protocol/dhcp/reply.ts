@@ -22,8 +22,10 @@ export class OptionList {
     return this;
   }
 
-  setRaw(code: number, value: Uint8Array | undefined): this {
-    if (value !== undefined) this.map.set(code, value);
+  setRaw(code: number, value: Uint8Array | undefined, opts: { droppable?: boolean } = {}): this {
+    if (value === undefined) return this;
+    this.map.set(code, value);
+    if (opts.droppable === true) this.droppable.push(code);
     return this;
   }
 

@@ -4,18 +4,25 @@ export function ipv4FromBytes(b: Uint8Array, at: number): string {
   return `${b[at]!}.${b[at + 1]!}.${b[at + 2]!}.${b[at + 3]!}`;
 }
 
-const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** Parses a dotted quad; undefined when malformed. */
+/** Parses a dotted quad ("a.b.c.d", each 0..255, 1-3 digits); undefined when malformed. Hand-written: it runs for every address of every reply. */
 export function parseIpv4Bytes(s: string): Uint8Array | undefined {
-  const m = IPV4_RE.exec(s);
-  if (!m) return undefined;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const n = Number(m[i + 1]);
-    if (n > 255) return undefined;
-    out[i] = n;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return undefined;
+    } else if (c === 46 && digits > 0 && part < 3) {
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else return undefined;
   }
+  if (part !== 3 || digits === 0) return undefined;
+  out[3] = value;
   return out;
 }
 
@@ -45,8 +52,12 @@ export function latin1Bytes(s: string): Uint8Array | undefined {
   return out;
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 export function hex(b: Uint8Array, sep = ""): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(sep);
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += i === 0 ? HEX[b[i]!]! : sep + HEX[b[i]!]!;
+  return s;
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

@@ -124,8 +124,13 @@ function parseRfc3004(b: Uint8Array): string[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+function be(b: Uint8Array, at: number, n: number): number {
+  let v = 0;
+  for (let i = 0; i < n; i++) v = v * 256 + b[at + i]!;
+  return v;
+}
+
 function readFormat(format: Format, b: Uint8Array): FormatTypes[Format] | undefined {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   switch (format) {
     case "ipv4":
       return b.length === 4 ? ipv4FromBytes(b, 0) : undefined;
@@ -140,17 +145,17 @@ function readFormat(format: Format, b: Uint8Array): FormatTypes[Format] | undefi
     case "u8":
       return b.length === 1 ? b[0]! : undefined;
     case "u16":
-      return b.length === 2 ? view.getUint16(0) : undefined;
+      return b.length === 2 ? be(b, 0, 2) : undefined;
     case "u32":
-      return b.length === 4 ? view.getUint32(0) : undefined;
+      return b.length === 4 ? be(b, 0, 4) : undefined;
     case "i32":
-      return b.length === 4 ? view.getInt32(0) : undefined;
+      return b.length === 4 ? be(b, 0, 4) | 0 : undefined;
     case "u8List":
       return Array.from(b);
     case "u16List": {
       if (b.length === 0 || b.length % 2 !== 0) return undefined;
       const out: number[] = [];
-      for (let i = 0; i < b.length; i += 2) out.push(view.getUint16(i));
+      for (let i = 0; i < b.length; i += 2) out.push(be(b, i, 2));
       return out;
     }
     case "bytes":
@@ -176,11 +181,11 @@ function u(n: number, bytes: 1 | 2 | 4, signed = false): Uint8Array {
   const hi = signed ? 2 ** (bytes * 8 - 1) - 1 : 2 ** (bytes * 8) - 1;
   if (!Number.isInteger(n) || n < lo || n > hi) throw new RangeError(`${n} does not fit ${bytes} byte(s)`);
   const out = new Uint8Array(bytes);
-  const view = new DataView(out.buffer);
-  if (bytes === 1) view.setUint8(0, n);
-  else if (bytes === 2) view.setUint16(0, n);
-  else if (signed) view.setInt32(0, n);
-  else view.setUint32(0, n);
+  let v = n < 0 ? n + 2 ** (bytes * 8) : n;
+  for (let i = bytes - 1; i >= 0; i--) {
+    out[i] = v & 0xff;
+    v = Math.floor(v / 256);
+  }
   return out;
 }
 
@@ -210,8 +215,12 @@ function writeFormat(format: Format, v: FormatTypes[Format]): Uint8Array {
   switch (format) {
     case "ipv4":
       return ip(v as string);
-    case "ipv4List":
-      return Uint8Array.from((v as readonly string[]).flatMap((s) => [...ip(s)]));
+    case "ipv4List": {
+      const list = v as readonly string[];
+      const out = new Uint8Array(list.length * 4);
+      list.forEach((s, i) => out.set(ip(s), i * 4));
+      return out;
+    }
     case "text":
       return text(v as string);
     case "u8":

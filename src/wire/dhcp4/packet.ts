@@ -153,9 +153,14 @@ interface Layout {
 
 const MAX_OPTION_DATA = 255;
 
+/** Wire size of one option: a value over 255 bytes takes several code/length headers (RFC 3396). */
+function optionWireBytes(data: Uint8Array): number {
+  return data.length === 0 ? 2 : data.length + 2 * Math.ceil(data.length / MAX_OPTION_DATA);
+}
+
 function piecesBytes(pieces: readonly Piece[]): number {
   let n = 0;
-  for (const p of pieces) n += 2 + p.data.length;
+  for (const p of pieces) n += optionWireBytes(p.data);
   return n;
 }
 
@@ -176,11 +181,8 @@ function layout(p: DhcpPacket, maxBytes: number): Layout {
   }
   const mainCap = maxBytes - OPTIONS_OFFSET; // includes END
   if (mainCap < 1) throw new EncodeError("maxBytes", `maxBytes ${maxBytes} leaves no room for options`);
-  const simple: Piece[] = [];
-  for (const [code, data] of entries) {
-    if (data.length === 0) simple.push({ code, data });
-    for (let at = 0; at < data.length; at += MAX_OPTION_DATA) simple.push({ code, data: data.subarray(at, at + MAX_OPTION_DATA) });
-  }
+  // Everything in the options field: pieces may exceed 255 bytes here; writePieces splits them.
+  const simple: Piece[] = entries.map(([code, data]) => ({ code, data }));
   const simpleBytes = piecesBytes(simple);
   if (simpleBytes + 1 <= mainCap) return { main: simple, file: undefined, sname: undefined, overload: 0, mainBytes: simpleBytes + 1 };
 
@@ -263,12 +265,19 @@ function writeString(out: Uint8Array, at: number, s: string, field: string): voi
   out.set(b, at);
 }
 
+/** Writes pieces as code/length/value; a value over 255 bytes continues in further pieces (RFC 3396). */
 function writePieces(out: Uint8Array, at: number, pieces: readonly Piece[]): number {
   for (const piece of pieces) {
-    out[at] = piece.code;
-    out[at + 1] = piece.data.length;
-    out.set(piece.data, at + 2);
-    at += 2 + piece.data.length;
+    const d = piece.data;
+    let from = 0;
+    do {
+      const n = Math.min(MAX_OPTION_DATA, d.length - from);
+      out[at] = piece.code;
+      out[at + 1] = n;
+      for (let i = 0; i < n; i++) out[at + 2 + i] = d[from + i]!;
+      at += 2 + n;
+      from += n;
+    } while (from < d.length);
   }
   return at;
 }
