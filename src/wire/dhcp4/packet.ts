@@ -186,44 +186,58 @@ function layout(p: DhcpPacket, maxBytes: number): Layout {
   const simpleBytes = piecesBytes(simple);
   if (simpleBytes + 1 <= mainCap) return { main: simple, file: undefined, sname: undefined, overload: 0, mainBytes: simpleBytes + 1 };
 
-  // Overload: the option 52 itself (3 bytes) must stay in the options field.
-  const areas: { pieces: (Piece & { order: number })[]; cap: number; name: "main" | "file" | "sname" }[] = [
-    { pieces: [], cap: mainCap - 1 - 3, name: "main" },
-  ];
-  if (p.file === "") areas.push({ pieces: [], cap: FILE_BYTES - 1, name: "file" });
-  if (p.sname === "") areas.push({ pieces: [], cap: SNAME_BYTES - 1, name: "sname" });
-  const tooBig = (): EncodeError => new EncodeError("options", `options need more than ${maxBytes} bytes even with file/sname overloaded`);
-  // First fit, largest first, so a big root path is not stranded behind small
-  // options; the message type and server identifier stay in the options
-  // field, where every client looks first. Each area keeps wire order.
-  const indexed = entries.map(([code, data], order) => ({ code, data, order }));
-  const pinned = indexed.filter((e) => e.code === DhcpOption.DhcpMessageType || e.code === DhcpOption.ServerIdentifier);
-  const rest = indexed.filter((e) => !pinned.includes(e)).sort((a, b) => b.data.length - a.data.length);
-  for (const e of [...pinned, ...rest]) {
-    if (e.data.length <= MAX_OPTION_DATA) {
-      const candidates = pinned.includes(e) ? areas.slice(0, 1) : areas;
-      const area = candidates.find((x) => x.cap >= 2 + e.data.length);
-      if (area === undefined) throw tooBig();
-      area.pieces.push(e);
-      area.cap -= 2 + e.data.length;
+  return overloadLayout(p, entries, mainCap, maxBytes);
+}
+
+interface Area {
+  readonly name: "main" | "file" | "sname";
+  readonly pieces: (Piece & { readonly order: number })[];
+  cap: number;
+}
+
+/** Puts a long option's pieces into the areas from the first with room on (RFC 3396 section 6). */
+function placeLong(e: Piece & { readonly order: number }, areas: Area[], tooBig: () => EncodeError): void {
+  let at = 0;
+  let a = areas.findIndex((x) => x.cap >= 3);
+  if (a < 0) throw tooBig();
+  while (at < e.data.length) {
+    const area = areas[a];
+    if (area === undefined) throw tooBig();
+    const n = Math.min(area.cap - 2, MAX_OPTION_DATA, e.data.length - at);
+    if (n < 1) {
+      a++;
       continue;
     }
-    // RFC 3396 section 6: a long option is cut into pieces that continue area after area.
-    let at = 0;
-    let a = areas.findIndex((x) => x.cap >= 3);
-    if (a < 0) throw tooBig();
-    while (at < e.data.length) {
-      const area = areas[a];
-      if (area === undefined) throw tooBig();
-      const n = Math.min(area.cap - 2, MAX_OPTION_DATA, e.data.length - at);
-      if (n < 1) {
-        a++;
-        continue;
-      }
-      area.pieces.push({ code: e.code, data: e.data.subarray(at, at + n), order: e.order });
-      area.cap -= 2 + n;
-      at += n;
+    area.pieces.push({ code: e.code, data: e.data.subarray(at, at + n), order: e.order });
+    area.cap -= 2 + n;
+    at += n;
+  }
+}
+
+/**
+ * First fit, largest first, so a big root path is not stranded behind small
+ * options; the message type and server identifier stay in the options
+ * field, where every client looks first. Each area keeps wire order.
+ */
+function overloadLayout(p: DhcpPacket, entries: readonly [number, Uint8Array][], mainCap: number, maxBytes: number): Layout {
+  // The option 52 itself (3 bytes) must stay in the options field.
+  const areas: Area[] = [{ name: "main", pieces: [], cap: mainCap - 1 - 3 }];
+  if (p.file === "") areas.push({ name: "file", pieces: [], cap: FILE_BYTES - 1 });
+  if (p.sname === "") areas.push({ name: "sname", pieces: [], cap: SNAME_BYTES - 1 });
+  const tooBig = (): EncodeError => new EncodeError("options", `options need more than ${maxBytes} bytes even with file/sname overloaded`);
+  const indexed = entries.map(([code, data], order) => ({ code, data, order }));
+  const isPinned = (code: number): boolean => code === DhcpOption.DhcpMessageType || code === DhcpOption.ServerIdentifier;
+  const pinned = indexed.filter((e) => isPinned(e.code));
+  const rest = indexed.filter((e) => !isPinned(e.code)).sort((a, b) => b.data.length - a.data.length);
+  for (const e of [...pinned, ...rest]) {
+    if (e.data.length > MAX_OPTION_DATA) {
+      placeLong(e, areas, tooBig);
+      continue;
     }
+    const area = (isPinned(e.code) ? areas.slice(0, 1) : areas).find((x) => x.cap >= 2 + e.data.length);
+    if (area === undefined) throw tooBig();
+    area.pieces.push(e);
+    area.cap -= 2 + e.data.length;
   }
   for (const area of areas) area.pieces.sort((x, y) => x.order - y.order);
   const used = (name: "file" | "sname") => areas.find((x) => x.name === name && x.pieces.length > 0)?.pieces;
