@@ -16,6 +16,8 @@ import { registerRender } from "./render.js";
 import { registerReload } from "./reload.js";
 import { registerServe } from "./serve.js";
 import { registerDoctor } from "./doctor.js";
+import { registerLab } from "./lab.js";
+import { registerStatus } from "./status.js";
 
 export const EXIT_INTERNAL = 70;
 const USAGE_CODES: readonly ErrorCode[] = ["LB_ERR_USAGE", "LB_ERR_IO", "LB_ERR_REFERENCE"];
@@ -48,6 +50,8 @@ export function buildProgram(): Command {
   registerServe(program);
   registerReload(program);
   registerDoctor(program);
+  registerLab(program);
+  registerStatus(program);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

@@ -28,7 +28,7 @@ export function formatKeyPath(path: KeyPath): string {
   return out === "" ? "(document)" : out;
 }
 
-/** `file:line:col: error LB_ERR_X at path: message` — the form editors and grep understand. */
+/** `file:line:col: severity [CODE] path: message` — the form editors and grep understand. */
 export function formatFinding(f: Finding): string {
   return `${f.file}:${f.line}:${f.col}: ${f.severity} [${f.code}] ${f.path}: ${f.message}`;
 }

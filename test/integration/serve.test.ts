@@ -51,7 +51,7 @@ function inventory(dir: string, extra = "", tftpPort = 69): string {
 
 const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 
-describe("laggboot serve with real clients", { timeout: 180_000 }, () => {
+describe("laggboot serve with real clients", { timeout: 300_000 }, () => {
   let lab: Lab;
   let srv: Namespace;
   let cli: Namespace;
@@ -76,7 +76,7 @@ describe("laggboot serve with real clients", { timeout: 180_000 }, () => {
     await lab.veth(srv, "s0", cli, "c0");
     await srv.addr("s0", `${SERVER}/24`);
     await cli.addr("c0", "198.18.30.200/24");
-    serve = startServe(srv, ["--config", inv, "--pidfile", join(dir, "pid"), "--grace", "20"]);
+    serve = startServe(srv, ["--config", inv, "--pidfile", join(dir, "pid"), "--grace", "120"]);
     await serve.waitLog((l) => l["msg"] === "laggboot serving");
   });
 
@@ -179,7 +179,8 @@ describe("laggboot serve with real clients", { timeout: 180_000 }, () => {
     await serve.waitLog((l) => l["msg"] === "tftp transfer" && l["file"] === "big.img" || false, 400).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
     serve.child.kill("SIGTERM");
-    assert.equal(await waitExit(fetch, 60_000), 0, "the transfer was cut");
+    // The grace (120 s) is far above the transfer time even on a loaded machine.
+    assert.equal(await waitExit(fetch, 150_000), 0, "the transfer was cut");
     assert.equal(sha(readFileSync(out)), sha(big));
     assert.equal(await serve.exited, 0);
     assert.ok(serve.logs.some((l) => l["msg"] === "stopped"));
