@@ -25,6 +25,9 @@ const CLASS_OWN_IPXE = "laggboot-own-ipxe";
 const CLASS_OWN_BOOT = "laggboot-own-boot";
 const CLASS_RESERVED = "laggboot-reserved";
 
+/** Debian's and Kea's default memfile location. */
+const KEA_LEASE_FILE = "/var/lib/kea/kea-leases4.csv";
+
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
 const hex16 = (n: number): string => `0x${n.toString(16).padStart(4, "0")}`;
@@ -131,7 +134,10 @@ export function renderKea(inv: Inventory): string {
       ? "Written by laggboot (render kea), mode proxy: for the SITE's DHCP server. laggboot sends boot files as a ProxyDHCP server; this server assigns the fixed addresses and sends root-path and host-name, which the FreeBSD loader's own DHCP exchange needs. No boot file or next-server here, so PXE ROMs take them from laggboot."
       : "Written by laggboot (render kea), mode full. Change the inventory, not this file.",
     "interfaces-config": { comment: "List the interfaces that face the client networks (or relays) here.", interfaces: [] },
-    "lease-database": { type: "memfile", persist: false },
+    // Reservations need no lease memory; a pool does, or a restarted server could hand out an address twice.
+    "lease-database": inv.server.networks.some((n) => n.pool)
+      ? { type: "memfile", persist: true, name: KEA_LEASE_FILE }
+      : { type: "memfile", persist: false },
     "valid-lifetime": inv.server.dhcp.poolLeaseSeconds,
     "host-reservation-identifiers": ["hw-address"],
   };

@@ -116,7 +116,7 @@ test("isc-dhcpd proxy mode: no filename, no next-server, still reservations with
 });
 
 interface KeaReservation { "hw-address": string; "ip-address": string; hostname: string; "next-server"?: string; "boot-file-name"?: string; "option-data": { name: string; data: string; "always-send"?: boolean }[] }
-interface KeaConfig { Dhcp4: { "ip-reservations-unique"?: boolean; "client-classes": { name: string; test?: string; "boot-file-name"?: string }[]; subnet4: { id: number; subnet: string; pools: unknown[]; "next-server"?: string; reservations: KeaReservation[] }[]; "lease-database": { type: string } } }
+interface KeaConfig { Dhcp4: { "ip-reservations-unique"?: boolean; "client-classes": { name: string; test?: string; "boot-file-name"?: string }[]; subnet4: { id: number; subnet: string; pools: unknown[]; "next-server"?: string; reservations: KeaReservation[] }[]; "lease-database": { type: string; persist: boolean } } }
 
 test("kea: one reservation per MAC, root-path and host-name always sent, ids unique, no reservation boot-file-name", () => {
   for (const inv of [example(), shared()]) {
@@ -138,6 +138,8 @@ test("kea: one reservation per MAC, root-path and host-name always sent, ids uni
     }
     assert.equal(cfg.Dhcp4["ip-reservations-unique"], false, "several MACs share an address in both inventories");
     assert.equal(cfg.Dhcp4["lease-database"].type, "memfile");
+    // Only a pool needs leases kept across restarts.
+    assert.equal(cfg.Dhcp4["lease-database"].persist, inv.server.networks.some((n) => n.pool));
   }
 });
 
