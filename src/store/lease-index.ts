@@ -50,7 +50,8 @@ export class LeaseIndex {
   byMacAddress(mac: string): Lease[] {
     const ips = this.byMac.get(mac);
     if (ips === undefined) return [];
-    return [...ips].map((ip) => this.byIp.get(ip)!).sort(compareIp);
+    const leases = [...ips].map((ip) => this.byIp.get(ip)!);
+    return leases.length > 1 ? leases.sort(compareIp) : leases;
   }
 
   all(): Lease[] {

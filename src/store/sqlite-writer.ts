@@ -1,14 +1,14 @@
 /**
  * The writer thread: owns the write connection, so the fsync that makes a
  * batch durable never blocks the thread that answers DHCP. Messages in:
- * { id, ops } (write a batch) and { close: true }; out: { id, error? } once
- * the batch is committed (or failed, nothing written).
+ * { id, json } (write a batch: the ops as one JSON string) and { close: true };
+ * out: { id, error? } once the batch is committed (or failed, nothing written).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createApplier, openConnection, type StoreOp } from "./sqlite-ops.js";
 
 interface WriterData { readonly path: string; readonly maxEvents: number }
-type Request = { readonly id: number; readonly ops: readonly StoreOp[] } | { readonly close: true };
+type Request = { readonly id: number; readonly json: string } | { readonly close: true };
 
 const data = workerData as WriterData;
 const db = openConnection(data.path);
@@ -21,7 +21,7 @@ parentPort!.on("message", (msg: Request) => {
     return;
   }
   try {
-    apply(msg.ops);
+    apply(JSON.parse(msg.json) as StoreOp[]);
     parentPort!.postMessage({ id: msg.id });
   } catch (e) {
     parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });

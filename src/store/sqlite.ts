@@ -95,7 +95,8 @@ class ThreadWriter implements BatchWriter {
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ id, ops });
+      // One string crosses the thread boundary far cheaper than a structured clone of many small objects.
+      this.worker.postMessage({ id, json: JSON.stringify(ops) });
     });
   }
 
@@ -118,7 +119,8 @@ export class SqliteStore implements Store {
   private readonly index = new LeaseIndex();
   private readonly commits: GroupCommit<StoreOp>;
   private readonly writer: BatchWriter;
-  private readonly inFlightEvents = new Map<number, BootEvent>();
+  /** Events not yet durable, kept as given (details parsed only when someone reads them). */
+  private readonly inFlightEvents = new Map<number, { readonly event: BootEventInput; readonly json: string }>();
   private nextEventId: number;
   private closed = false;
   private readonly read: ReturnType<SqliteStore["prepareReads"]>;
@@ -209,10 +211,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     const json = detailsJson(event.details);
     const id = this.nextEventId++;
-    this.inFlightEvents.set(id, {
-      id, atMs: event.atMs, kind: event.kind, mac: event.mac, ...(event.ip === undefined ? {} : { ip: event.ip }),
-      details: JSON.parse(json) as Record<string, unknown>,
-    });
+    this.inFlightEvents.set(id, { event, json });
     this.commits.enqueue({ t: "event", id, atMs: event.atMs, kind: event.kind, mac: event.mac, ip: event.ip ?? null, json });
   }
 
@@ -223,7 +222,14 @@ export class SqliteStore implements Store {
       ? this.read.eventsAll.all(query.afterId ?? 0, limit)
       : this.read.eventsByMac.all(query.mac, query.afterId ?? 0, limit)) as EventRow[];
     const byId = new Map<number, BootEvent>(rows.map((r) => [r.id, rowToEvent(r)]));
-    for (const e of this.inFlightEvents.values()) byId.set(e.id, e);
+    for (const [id, { event: e, json }] of this.inFlightEvents) {
+      if (query.afterId !== undefined && id <= query.afterId) continue;
+      if (query.mac !== undefined && e.mac !== query.mac) continue;
+      byId.set(id, {
+        id, atMs: e.atMs, kind: e.kind, mac: e.mac, ...(e.ip === undefined ? {} : { ip: e.ip }),
+        details: JSON.parse(json) as Record<string, unknown>,
+      });
+    }
     return selectEvents([...byId.values()].sort((a, b) => a.id - b.id), query);
   }
 
