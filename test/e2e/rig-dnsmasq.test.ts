@@ -12,10 +12,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { ensureLabAssets, type LabAssets } from "./support/assets.js";
+import { ensureLabAssets, type LabAssets } from "../../src/lab/assets.js";
 import { startDnsmasq } from "./support/dnsmasq.js";
-import { bootToMarker, withLab, type BootResult } from "./support/lab.js";
-import { LAB_PREFIX } from "./support/lab-net.js";
+import { bootToMarker, withLab, type BootResult } from "../../src/lab/lab.js";
+import { LAB_PREFIX } from "../../src/lab/net.js";
 
 let assets: LabAssets | undefined;
 async function labAssets(): Promise<LabAssets> {

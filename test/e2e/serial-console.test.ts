@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { cleanConsoleLine, qemuArgv, SerialConsole } from "../support/qemu.js";
-import { ipxeScript } from "./support/assets.js";
+import { cleanConsoleLine, qemuArgv, SerialConsole } from "../../src/lab/qemu.js";
+import { ipxeScript } from "../../src/lab/assets.js";
 
 test("console lines: escapes, CR and iPXE's backspace spinner are cleaned as a terminal would show them", () => {
   assert.equal(cleanConsoleLine("\x1bc\x1b[?7lSeaBIOS (version 1.16.2)\r"), "SeaBIOS (version 1.16.2)");

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run, start, waitUntil, type ManagedProcess } from "../e2e/support/proc.js";
+import { run, start, waitUntil, type ManagedProcess } from "../../src/lab/proc.js";
 
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), "mount-ganesha-probe.js");
 

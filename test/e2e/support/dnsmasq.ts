@@ -12,9 +12,9 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LabServer, LabServerContext, LabServerStarter } from "./lab.js";
-import { udpPortBound } from "./lab-net.js";
-import { waitUntil } from "./proc.js";
+import type { LabServer, LabServerContext, LabServerStarter } from "../../../src/lab/lab.js";
+import { udpPortBound } from "../../../src/lab/net.js";
+import { waitUntil } from "../../../src/lab/proc.js";
 
 export function dnsmasqConfig(ctx: LabServerContext): string {
   const a = ctx.net.addresses;

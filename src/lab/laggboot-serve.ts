@@ -9,34 +9,58 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LabServer, LabServerContext, LabServerStarter } from "./lab.js";
-import { udpPortBound } from "./lab-net.js";
+import { udpPortBound } from "./net.js";
 import { waitUntil } from "./proc.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** dist/src/cli/main.js, from dist/test/e2e/support. */
-export const LAGGBOOT_CLI = resolve(here, "../../../src/cli/main.js");
+/** dist/src/cli/main.js, from dist/src/lab. */
+export const LAGGBOOT_CLI = resolve(here, "../cli/main.js");
 
 /** Port of the HTTP API inside the server namespace (127.0.0.1 there). */
 export const LAB_HTTP_PORT = 8067;
 
-/** A one-client inventory for the lab: a `pxe` client with its reservation, iPXE boot programs by arch. */
+/**
+ * The lab's inventory, shaped like the example `laggboot init` writes: one
+ * network, boot programs by architecture, an iPXE script, a FreeBSD lagg
+ * laptop (it has no machine in the lab and never boots; it shows what a real
+ * site lists) and the `pxe` client QEMU plays, with its reservation. A client
+ * that already runs iPXE gets the script; OVMF's own PXE gets ipxe.efi first.
+ */
 export function labInventory(ctx: LabServerContext): string {
   const a = ctx.net.addresses;
+  const laptopIp = a.clientIp.replace(/\.\d+$/, ".20");
   return [
+    "# laggboot lab inventory (written by the lab; see docs/lab.md)",
+    "version: 1",
     "server:",
     `  address: ${a.serverIp}`,
     "  networks:",
     "    - name: lab",
     `      prefix: ${a.subnet}`,
+    `      serverAddress: ${a.serverIp}`,
+    "      domain: lab.example",
+    "  dhcp:",
+    "    mode: full",
     "  tftp:",
     `    root: ${ctx.tftpRoot}`,
     "    bootFiles:",
-    `      bios: ${ctx.names.biosBootProgram}`,
-    `      x64Uefi: ${ctx.names.uefiBootProgram}`,
-    `    ipxeScript: ${ctx.names.ipxeScript}`,
+    `      bios: ${ctx.names.biosBootProgram}       # option 93 = 0: a plain PXE ROM`,
+    `      x64Uefi: ${ctx.names.uefiBootProgram}         # option 93 = 7 and 9: OVMF's own PXE`,
+    `    ipxeScript: ${ctx.names.ipxeScript}          # for clients already running iPXE`,
+    "  nfs:",
+    `    rootsDir: ${join(ctx.workDir, "diskless")}`,
     `  storage: { path: ${join(ctx.workDir, "leases.sqlite")} }`,
     `  http: { address: 127.0.0.1, port: ${LAB_HTTP_PORT} }`,
     "clients:",
+    "  # A FreeBSD diskless laptop (wired re0 + Wi-Fi ath0 in a lagg); not in the lab.",
+    "  - name: laptop",
+    "    kind: freebsd-lagg",
+    `    ip: ${laptopIp}`,
+    "    macs: [02:00:00:00:00:20]",
+    "    wired: re0",
+    "    wifi: { parent: ath0, ssid: lab, passphrase: \"lab passphrase only\" }",
+    "    root: { layout: own }",
+    "  # The QEMU machine: iPXE BIOS ROM, or OVMF's own PXE chainloading ipxe.efi.",
     `  - name: ${ctx.client.hostname}`,
     "    kind: pxe",
     `    ip: ${ctx.client.ip}`,

@@ -112,6 +112,7 @@ export class SerialConsole {
   private waiters: Waiter[] = [];
   private ended = false;
   private readonly endListeners: (() => void)[] = [];
+  private readonly lineListeners: ((line: SerialLine) => void)[] = [];
   private readonly t0: number;
   private readonly transcript: WriteStream | undefined;
 
@@ -142,11 +143,17 @@ export class SerialConsole {
     if (text === "") return;
     const line = { text, atMs };
     this.lines.push(line);
+    for (const l of this.lineListeners) l(line);
     this.waiters = this.waiters.filter((w) => {
       if (!w.pattern.test(text)) return true;
       w.resolve(line);
       return false;
     });
+  }
+
+  /** Call `listener` with every later line, as it arrives. */
+  onLine(listener: (line: SerialLine) => void): void {
+    this.lineListeners.push(listener);
   }
 
   /** The first line (seen so far or later) matching `pattern`. */

@@ -110,14 +110,16 @@ function kill(pid: number, sig: NodeJS.Signals): void {
 }
 
 /**
- * Last-resort cleanup: if the test process exits (or is told to stop) while a
- * lab is open, its `finally` never runs. Then delete our namespaces (by name)
+ * Last-resort cleanup: if the process exits (or is told to stop) while a lab
+ * is open, a `finally` never runs. Then delete our namespaces (by name)
  * synchronously and kill what runs inside them (all started by us).
  */
 const openNamespaces = new Set<string>();
 let exitHookInstalled = false;
+let signalHookInstalled = false;
 
-function removeNamespacesNow(): void {
+/** Kill what runs inside the open lab namespaces and delete them, synchronously. Never throws. */
+export function removeOpenNamespacesNow(): void {
   for (const name of openNamespaces) {
     try {
       const pids = execFileSync("ip", ["netns", "pids", name], { encoding: "utf8" }).split("\n").filter((s) => s.trim() !== "");
@@ -131,20 +133,33 @@ function removeNamespacesNow(): void {
   openNamespaces.clear();
 }
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", removeNamespacesNow);
+/**
+ * `process.on("exit")` always. SIGINT/SIGTERM only when `signals` is true (tests):
+ * remove the namespaces, then die of the signal. A program with its own
+ * orderly shutdown on Ctrl-C (`laggboot lab`) passes false and handles them.
+ */
+function installExitHook(signals: boolean): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", removeOpenNamespacesNow);
+  }
+  if (!signals || signalHookInstalled) return;
+  signalHookInstalled = true;
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.once(sig, () => {
-      removeNamespacesNow();
+      removeOpenNamespacesNow();
       process.kill(process.pid, sig);
     });
   }
 }
 
+export interface LabNetOptions {
+  /** Install SIGINT/SIGTERM handlers that remove the namespaces (default true). */
+  readonly signalHandlers?: boolean;
+}
+
 /** Build the two namespaces and their link. On any failure, removes what it made. */
-export async function createLabNet(): Promise<LabNet> {
+export async function createLabNet(options: LabNetOptions = {}): Promise<LabNet> {
   const rand = randomBytes(3);
   const id = rand.toString("hex").slice(0, 5);
   // The third octet only keeps runs apart in logs: namespaces already isolate them.
@@ -176,7 +191,7 @@ export async function createLabNet(): Promise<LabNet> {
   };
   try {
     for (const ns of [server, client]) {
-      installExitHook();
+      installExitHook(options.signalHandlers ?? true);
       openNamespaces.add(ns.name);
       made.push(ns);
       await ns.create();

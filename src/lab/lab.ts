@@ -14,9 +14,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { qemuArgv, SerialConsole, type Firmware, type SerialLine } from "../../support/qemu.js";
+import { qemuArgv, SerialConsole, type Firmware, type SerialLine } from "./qemu.js";
 import { BOOTED_LINE, ensureLabAssets, populateTftpRoot, TFTP_NAMES, type LabAssets } from "./assets.js";
-import { createLabNet, type LabNet } from "./lab-net.js";
+import { createLabNet, type LabNet } from "./net.js";
 import type { ExitStatus, ManagedProcess } from "./proc.js";
 import { startRouterAdvertiser } from "./router-adverts.js";
 
@@ -61,6 +61,10 @@ export interface LabOptions {
   readonly marker?: string;
   /** Keep the work dir (configs, serial transcript, logs) after the run. */
   readonly keepWorkDir?: boolean;
+  /** Install SIGINT/SIGTERM handlers that remove the namespaces (default true; see createLabNet). */
+  readonly signalHandlers?: boolean;
+  /** Called with what is being done (building assets, starting the server...), for a progress display. */
+  readonly progress?: (what: string) => void;
 }
 
 export interface QemuClient {
@@ -85,13 +89,16 @@ function accelFromEnv(): "tcg" | "kvm" {
 }
 
 export async function withLab<T>(options: LabOptions, body: (lab: Lab) => Promise<T>): Promise<T> {
+  const progress = options.progress ?? ((): void => undefined);
+  if (options.assets === undefined) progress("building or reusing the boot assets (scripts/lab-assets.sh)");
   const assets = options.assets ?? (await ensureLabAssets());
   const workDir = mkdtempSync(join(tmpdir(), "lbq-lab-"));
   let net: LabNet | undefined;
   let server: LabServer | undefined;
   const clients: QemuClient[] = [];
   try {
-    net = await createLabNet();
+    progress("creating the network namespaces");
+    net = await createLabNet({ signalHandlers: options.signalHandlers ?? true });
     const marker = options.marker ?? `lbq-${net.id}-${options.firmware}`;
     const tftpRoot = join(workDir, "tftp");
     populateTftpRoot(tftpRoot, assets, marker);
@@ -103,7 +110,11 @@ export async function withLab<T>(options: LabOptions, body: (lab: Lab) => Promis
       client: { mac: net.clientMac, ip: net.addresses.clientIp, hostname: `lab-${net.id}` },
       names: TFTP_NAMES,
     };
-    if (options.routerAdvertisements ?? true) await startRouterAdvertiser(net, workDir);
+    if (options.routerAdvertisements ?? true) {
+      progress("starting the IPv6 router advertiser (RA only)");
+      await startRouterAdvertiser(net, workDir);
+    }
+    progress("starting the boot server");
     server = await options.server(ctx);
     const liveNet = net;
     const lab: Lab = {

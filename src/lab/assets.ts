@@ -34,9 +34,9 @@ export const TFTP_NAMES = {
 } as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** scripts/lab-assets.sh, found from dist/test/e2e/support or test/e2e/support. */
+/** scripts/lab-assets.sh, found from dist/src/lab (built, or installed as a package) or src/lab. */
 export function assetScriptPath(): string {
-  const candidates = [resolve(here, "../../../../scripts/lab-assets.sh"), resolve(here, "../../../scripts/lab-assets.sh")];
+  const candidates = [resolve(here, "../../../scripts/lab-assets.sh"), resolve(here, "../../scripts/lab-assets.sh")];
   const found = candidates.find((p) => existsSync(p));
   if (found === undefined) throw new Error(`scripts/lab-assets.sh not found from ${here}`);
   return found;

@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LabNet } from "./lab-net.js";
+import type { LabNet } from "./net.js";
 import { waitUntil, type ManagedProcess } from "./proc.js";
 
 export async function startRouterAdvertiser(net: LabNet, workDir: string): Promise<ManagedProcess> {
