@@ -7,11 +7,21 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DecodeError, EncodeError, decode, encode, encodingLength, emptyPacket, type DhcpPacket } from "../../src/wire/dhcp4/index.js";
-import { createResponder } from "../../src/protocol/dhcp/index.js";
+import { clientFacts, createResponder } from "../../src/protocol/dhcp/index.js";
 import { MemoryLeases, SITE, ctxFor, loaderDiscover, plainRequest, poolPolicy, pxeRequest, requestBytes } from "../support/dhcp-builders.js";
 import { MessageType } from "../../src/wire/dhcp4/index.js";
 
 const RUNS = 3000;
+
+/** The FreeBSD loader's parser does not skip PAD: no reply may have one before END. */
+function assertNoPadBeforeEnd(b: Uint8Array): void {
+  let i = 240;
+  while (b[i] !== 255) {
+    assert.notEqual(b[i], 0, `PAD at byte ${i}`);
+    i += 2 + b[i + 1]!;
+    assert.ok(i < b.length, "END missing");
+  }
+}
 
 function decodesOrDecodeError(bytes: Uint8Array): DhcpPacket | undefined {
   try {
@@ -60,6 +70,7 @@ test("decode: arbitrary bytes give a packet or a DecodeError, nothing else", () 
 });
 
 test("decode + respond: mutated real packets never throw anything but DecodeError", () => {
+  let replies = 0;
   const responders = [createResponder(poolPolicy()), createResponder({ ...poolPolicy(), mode: "proxy", proxyAnswersUnknownClients: true })];
   fc.assert(fc.property(mutated, fc.constantFrom(67, 4011), fc.constantFrom(0, 1), (b, port, which) => {
     const responder = responders[which]!;
@@ -67,10 +78,15 @@ test("decode + respond: mutated real packets never throw anything but DecodeErro
     const d = responder.respondToBytes(b, ctxFor(new MemoryLeases(), 1_000, { localPort: port }));
     if (p === undefined) assert.equal(d.kind === "ignore" && d.reason, "malformed");
     if (d.kind === "reply") {
+      replies++;
       assert.ok(d.bytes.length >= 300);
+      assert.ok(p !== undefined && d.bytes.length <= clientFacts(p).maxReplyBytes, `${d.bytes.length} bytes over the client's limit`);
+      assertNoPadBeforeEnd(d.bytes);
       decode(d.bytes);
     }
   }), { numRuns: RUNS });
+  // Enough mutants still get answered for the reply checks above to mean something.
+  assert.ok(replies > RUNS / 20, `only ${replies} replies`);
 });
 
 const packetArb: fc.Arbitrary<DhcpPacket> = fc.record({
