@@ -38,7 +38,7 @@ export function registerStatus(program: Command): void {
     .option("--json", "print the clients as the API returns them")
     .option("--client <name>", "only this client")
     .action(act((opts: { url?: string; json?: boolean; client?: string }, cmd: Command) => {
-      const config = cmd.optsWithGlobals<{ config?: string }>().config ?? process.env["LAGGBOOT_CONFIG"];
+      const config = cmd.optsWithGlobals<{ config?: string }>().config ?? (process.env["LAGGBOOT_CONFIG"] || undefined);
       return runStatus({ ...opts, config }, { out: process.stdout, err: process.stderr, now: Date.now });
     }));
 }

@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { EXAMPLE_INVENTORY } from "../../src/config/example.js";
 import { ago, clientsUrl, formatTable, runStatus, safe, type StatusOptions } from "../../src/cli/status.js";
@@ -26,6 +28,19 @@ class Capture extends Writable {
 }
 
 const NOW = 1_700_000_100_000;
+const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+/** The real command line: `node dist/src/cli/main.js ARGS`. */
+function cli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    delete env["LAGGBOOT_CONFIG"];
+    execFile(process.execPath, [MAIN, ...args], { timeout: 20_000, env }, (e, out, err) => {
+      const code = e === null ? 0 : typeof e.code === "number" ? e.code : -1;
+      resolve({ code, out, err });
+    });
+  });
+}
 
 async function status(opts: StatusOptions): Promise<{ code: number; out: string; err: string }> {
   const out = new Capture();
@@ -115,6 +130,33 @@ describe("laggboot status", () => {
     assert.equal(r.code, 2);
     assert.equal(r.out, "");
     assert.equal(r.err, `laggboot: no laggboot server at http://127.0.0.1:${free}: is \`laggboot serve\` running? (ECONNREFUSED)\n`);
+  });
+
+  test("through the real command line: laggboot status --url / -c FILE status / exit codes", async () => {
+    const ok = await cli(["status", "--url", url, "--client", "laptop1"]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /^NAME +IP +STAGE/);
+    assert.match(ok.out, /\nlaptop1 +198\.18\.0\.10 +boot-file-sent /);
+    const unknown = await cli(["status", "--url", url, "--client", "nobody", "--json"]);
+    assert.equal(unknown.code, 1);
+    const dir = mkdtempSync(join(tmpdir(), "lb-status-"));
+    try {
+      const file = join(dir, "site.yaml");
+      writeFileSync(file, EXAMPLE_INVENTORY.replace("port: 8067", `port: ${port}`));
+      const viaConfig = await cli(["-c", file, "status", "--json"]);
+      assert.equal(viaConfig.code, 0, viaConfig.err);
+      assert.equal((JSON.parse(viaConfig.out) as unknown[]).length, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const s = createServer();
+    const free = await listen(s);
+    await new Promise((resolve) => s.close(resolve));
+    const down = await cli(["status", "--url", `http://127.0.0.1:${free}`]);
+    assert.equal(down.code, 2);
+    assert.match(down.err, /no laggboot server at http:\/\/127\.0\.0\.1:\d+: is `laggboot serve` running\?/);
+    const usage = await cli(["status", "--bogus"]);
+    assert.equal(usage.code, 2);
   });
 
   test("bad --url: exit 2", async () => {
