@@ -1,7 +1,11 @@
 /**
  * Runs one read transfer: feeds packets and timer expiry into the pure Sender
- * and carries out its actions (read blocks, send, arm the timer). Memory is one
- * chunk of max(window, readAhead) blocks; a chunk is replaced, never grown.
+ * and carries out its actions (read blocks, send, arm the timer).
+ *
+ * Blocks are read a chunk at a time, laid out as ready packets (4-byte header
+ * then data, one preadv per chunk), and the next chunk is read ahead while the
+ * current one is sent, so disk latency stays off the ACK -> DATA path.
+ * Memory per transfer: two chunks of max(window, readAhead) x (blksize + 4).
  */
 import { encode, encodeDataHeader, ERROR_CODE, LIMITS, type TftpOption, type TftpPacket } from "../../wire/tftp/index.js";
 import { blockRange, Sender, type SenderAction, type TransferOutcome } from "../../protocol/tftp/index.js";
@@ -20,12 +24,12 @@ export interface TransferResult {
   readonly blocksResent: number;
 }
 
+/** Blocks first..first+count-1 as packets, each at k * (blockSize + 4). */
 interface Chunk {
   readonly first: number;
   readonly count: number;
   readonly blockSize: number;
-  readonly data: Buffer;
-  readonly headers: Buffer;
+  readonly packets: Buffer;
 }
 
 export class ReadTransfer {
@@ -33,6 +37,8 @@ export class ReadTransfer {
   private pumping = false;
   private loading = false;
   private chunk: Chunk | undefined;
+  /** The chunk after `chunk`, being read or ready. */
+  private next: { first: number; ready: Chunk | undefined } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerDelayMs = -1;
   private finished = false;
@@ -91,16 +97,97 @@ export class ReadTransfer {
             this.queue.shift();
             continue;
           }
-          if (!this.covered(a.first, a.last) && !this.loadFromMemory()) {
-            this.loadFromFile(a.first);
-            return;
-          }
+          if (!this.ensure(a.first, a.last)) return;
         }
         this.queue.shift();
         this.exec(a);
       }
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /**
+   * Makes blocks first..last available in `chunk` (+ `next`). Returns false if
+   * a read had to start; the pump resumes when it completes.
+   */
+  private ensure(first: number, last: number): boolean {
+    const bs = this.sender.blockSize;
+    const c = this.chunk;
+    const n = this.next;
+    if (c && c.blockSize === bs && first >= c.first) {
+      if (last < c.first + c.count) return true;
+      if (n && !n.ready) {
+        this.loading = true; // the read-ahead's completion resumes the pump
+        return false;
+      }
+      if (n?.ready && last < n.ready.first + n.ready.count) {
+        // A window may straddle both chunks; drop the old one once it is behind.
+        if (first >= n.ready.first) this.advance();
+        return true;
+      }
+    }
+    this.chunk = undefined;
+    this.next = undefined;
+    this.loading = true;
+    void this.readChunk(first, bs).then((ch) => {
+      this.loading = false;
+      if (!ch || this.finished) return;
+      this.chunk = ch;
+      this.readAhead();
+      this.pump();
+    });
+    return false;
+  }
+
+  /** Moves on to the read-ahead chunk and starts reading the one after. */
+  private advance(): void {
+    this.chunk = this.next!.ready;
+    this.next = undefined;
+    this.readAhead();
+  }
+
+  private readAhead(): void {
+    const c = this.chunk;
+    if (!c) return;
+    const first = c.first + c.count;
+    if (first > this.sender.lastIndex) return;
+    const slot: { first: number; ready: Chunk | undefined } = { first, ready: undefined };
+    this.next = slot;
+    void this.readChunk(first, c.blockSize).then((ch) => {
+      if (this.next !== slot || !ch || this.finished) return;
+      slot.ready = ch;
+      if (this.loading) {
+        this.loading = false;
+        this.pump();
+      }
+    });
+  }
+
+  /** Reads blocks from `first` into a packet-layout chunk; aborts the transfer on error. */
+  private async readChunk(first: number, bs: number): Promise<Chunk | undefined> {
+    const count = Math.min(Math.max(this.sender.windowSize, this.readAheadBlocks), this.sender.lastIndex - first + 1);
+    const stride = bs + LIMITS.DATA_HEADER_BYTES;
+    const packets = Buffer.allocUnsafe(count * stride);
+    const views: Buffer[] = [];
+    let want = 0;
+    for (let k = 0; k < count; k++) {
+      const r = blockRange(first + k, bs, this.source.sizeBytes);
+      encodeDataHeader(packets, (first + k) % LIMITS.BLOCK_NUMBER_MODULO, k * stride);
+      const len = r.end - r.start;
+      if (len > 0) views.push(packets.subarray(k * stride + 4, k * stride + 4 + len));
+      want += len;
+    }
+    try {
+      const got = views.length === 0 ? 0 : await this.source.readv(views, blockRange(first, bs, this.source.sizeBytes).start);
+      if (got !== want) {
+        this.abort("file changed during transfer");
+        return undefined;
+      }
+      return { first, count, blockSize: bs, packets };
+    } catch (e) {
+      this.abort(`read error: ${(e as NodeJS.ErrnoException).code ?? "unknown"}`);
+      return undefined;
     }
   }
 
@@ -121,62 +208,14 @@ export class ReadTransfer {
     }
   }
 
-  private covered(first: number, last: number): boolean {
-    const c = this.chunk;
-    return c !== undefined && c.blockSize === this.sender.blockSize && first >= c.first && last < c.first + c.count;
-  }
-
-  private headersFor(first: number, count: number): Buffer {
-    const headers = Buffer.allocUnsafe(count * LIMITS.DATA_HEADER_BYTES);
-    for (let i = 0; i < count; i++) {
-      encodeDataHeader(headers, (first + i) % LIMITS.BLOCK_NUMBER_MODULO, i * LIMITS.DATA_HEADER_BYTES);
-    }
-    return headers;
-  }
-
-  /** In-memory content is one chunk holding every block. */
-  private loadFromMemory(): boolean {
-    const mem = this.source.memory;
-    if (!mem) return false;
-    const count = this.sender.lastIndex;
-    this.chunk = { first: 1, count, blockSize: this.sender.blockSize, data: mem, headers: this.headersFor(1, count) };
-    return true;
-  }
-
-  /** Reads the chunk that starts at block `first`, then resumes the queue. */
-  private loadFromFile(first: number): void {
-    const bs = this.sender.blockSize;
-    const count = Math.min(Math.max(this.sender.windowSize, this.readAheadBlocks), this.sender.lastIndex - first + 1);
-    const pos = blockRange(first, bs, this.source.sizeBytes).start;
-    const want = blockRange(first + count - 1, bs, this.source.sizeBytes).end - pos;
-    const data = Buffer.allocUnsafe(want);
-    this.loading = true;
-    this.source.read(data, want, pos).then(
-      (got) => {
-        this.loading = false;
-        if (this.finished) return;
-        if (got < want) {
-          this.abort("file changed during transfer");
-          return;
-        }
-        this.chunk = { first, count, blockSize: bs, data, headers: this.headersFor(first, count) };
-        this.pump();
-      },
-      (e: unknown) => {
-        this.loading = false;
-        this.abort(`read error: ${(e as NodeJS.ErrnoException).code ?? "unknown"}`);
-      },
-    );
-  }
-
   private sendBlocks(first: number, last: number): void {
-    const c = this.chunk!;
-    const bs = c.blockSize;
-    const base = (c.first - 1) * bs;
+    const size = this.source.sizeBytes;
     for (let i = first; i <= last; i++) {
+      const c = i < this.chunk!.first + this.chunk!.count ? this.chunk! : this.next!.ready!;
+      const stride = c.blockSize + LIMITS.DATA_HEADER_BYTES;
       const k = i - c.first;
-      const r = blockRange(i, bs, this.source.sizeBytes);
-      this.io.send([c.headers.subarray(k * 4, k * 4 + 4), c.data.subarray(r.start - base, r.end - base)]);
+      const r = blockRange(i, c.blockSize, size);
+      this.io.send(c.packets.subarray(k * stride, k * stride + LIMITS.DATA_HEADER_BYTES + r.end - r.start));
     }
   }
 
@@ -204,6 +243,7 @@ export class ReadTransfer {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.chunk = undefined;
+    this.next = undefined;
     const bytes = Math.min(this.sender.ackedIndex * this.sender.blockSize, this.source.sizeBytes);
     void this.source.close();
     this.onFinish({

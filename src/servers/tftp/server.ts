@@ -43,7 +43,7 @@ const DEFAULTS = {
   // after its own timer fires, which needs a quiet gap that long.
   maxRtoMs: 6000,
   maxRetries: 8,
-  readAheadBlocks: 16,
+  readAheadBlocks: 64,
   maxWriteBytes: 64 * 1024 * 1024,
   maxNetasciiBytes: 4 * 1024 * 1024,
 } as const;

@@ -32,7 +32,7 @@ export interface TftpServerOptions {
   readonly maxRtoMs?: number;
   /** Timeouts in a row before a transfer is given up. Default 8 (about 12 s of silence). */
   readonly maxRetries?: number;
-  /** Blocks read from disk at once (at least the window). Default 16. */
+  /** Blocks read from disk at once (at least the window); two such chunks per transfer. Default 64. */
   readonly readAheadBlocks?: number;
   /** Largest file accepted by WRQ. Default 64 MiB. */
   readonly maxWriteBytes?: number;

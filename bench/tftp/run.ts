@@ -1,0 +1,258 @@
+/**
+ * TFTP benchmark: laggboot against tftpd-hpa, atftpd and dnsmasq in one run,
+ * in network namespaces (198.18.79.0/24), each server measured alone:
+ *   - 100 MB at blksize 1468, lockstep (atftp client)
+ *   - the same with windowsize 8 and 16 (servers that support RFC 7440)
+ *   - 200 concurrent clients (curl, blksize 1468) each fetching 1 MB
+ * Reported: MB/s (MB = 10^6 bytes), failed transfers (sha256 mismatch or
+ * missing), server CPU time per MB and peak memory (cgroup v1 cpuacct and
+ * memory of the server and its children; file pages are pre-read outside the
+ * cgroup so they are not charged to it).
+ *
+ * Run by hand as root: npx tsc -p tsconfig.json && node dist/bench/tftp/run.js
+ * atftpd conflicts with tftpd-hpa in apt: the script unpacks it with
+ * `apt-get download atftpd && dpkg -x` into a temp dir (or set ATFTPD=path).
+ * Not part of npm test.
+ */
+import { execFileSync, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { createInterface } from "node:readline";
+import { join, resolve } from "node:path";
+import { TftpLab, sh } from "../../test/support/netns-tftp.js";
+
+const MB = 1_000_000;
+const BIG_BYTES = 100 * MB;
+const SMALL_BYTES = 1 * MB;
+const CONCURRENT = Number(process.env.LBTF_CLIENTS ?? 200);
+/** LBTF_PIN=1 puts the server on CPU 1 and the clients on CPU 0. */
+const PIN = process.env.LBTF_PIN === "1";
+const serverPin = PIN ? ["taskset", "-c", "1"] : [];
+const clientPin = PIN ? ["taskset", "-c", "0"] : [];
+const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+
+interface Row {
+  server: string;
+  scenario: string;
+  mbPerS: number | undefined;
+  failures: number;
+  cpuMsPerMb: number | undefined;
+  peakMiB: number | undefined;
+  note: string;
+}
+
+class Cgroup {
+  private readonly dirs: string[];
+  constructor(name: string) {
+    this.dirs = ["cpuacct", "memory"].map((c) => `/sys/fs/cgroup/${c}/${name}`);
+    for (const d of this.dirs) mkdirSync(d, { recursive: true });
+  }
+  add(pid: number): void {
+    for (const d of this.dirs) writeFileSync(`${d}/cgroup.procs`, String(pid));
+  }
+  reset(): void {
+    writeFileSync(`${this.dirs[0]}/cpuacct.usage`, "0");
+    try {
+      writeFileSync(`${this.dirs[1]}/memory.max_usage_in_bytes`, "0");
+    } catch {
+      // some kernels refuse the reset; the peak then covers the whole run
+    }
+  }
+  cpuMs(): number {
+    return Number(readFileSync(`${this.dirs[0]}/cpuacct.usage`, "utf8")) / 1e6;
+  }
+  peakBytes(): number {
+    return Number(readFileSync(`${this.dirs[1]}/memory.max_usage_in_bytes`, "utf8"));
+  }
+  remove(): void {
+    for (const d of this.dirs) {
+      try {
+        rmSync(d, { recursive: false });
+      } catch {
+        try {
+          execFileSync("rmdir", [d]);
+        } catch {
+          // still has tasks; left for the operator
+        }
+      }
+    }
+  }
+}
+
+interface ServerDef {
+  name: string;
+  windowed: boolean;
+  argv: (root: string, ip: string) => string[];
+}
+
+function atftpdPath(work: string): string {
+  if (process.env.ATFTPD) return process.env.ATFTPD;
+  const dir = join(work, "atftpd");
+  mkdirSync(dir, { recursive: true });
+  execFileSync("apt-get", ["download", "atftpd"], { cwd: dir, stdio: "ignore" });
+  const deb = readdirSync(dir).find((f) => f.endsWith(".deb"))!;
+  execFileSync("dpkg", ["-x", join(dir, deb), join(dir, "x")]);
+  return join(dir, "x/usr/sbin/atftpd");
+}
+
+async function waitListening(lab: TftpLab, ip: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = await sh(["ip", "netns", "exec", lab.serverNs, "ss", "-uln"]).catch(() => ({ stdout: "" }));
+    if (r.stdout.includes(`${ip}:69`) || r.stdout.includes("0.0.0.0:69") || r.stdout.includes("*:69")) return;
+    await new Promise((r2) => setTimeout(r2, 50));
+  }
+  throw new Error("server did not start listening on port 69");
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), "lbtf-bench-"));
+  chmodSync(work, 0o755);
+  const root = join(work, "root");
+  const out = join(work, "out");
+  mkdirSync(root);
+  mkdirSync(out);
+  const big = randomBytes(BIG_BYTES);
+  const small = randomBytes(SMALL_BYTES);
+  writeFileSync(join(root, "big.bin"), big);
+  writeFileSync(join(root, "small.bin"), small);
+  const bigSha = sha(big);
+  const smallSha = sha(small);
+  execFileSync("cat", [join(root, "big.bin"), join(root, "small.bin")], { stdio: "ignore", maxBuffer: 1 << 30 });
+  const atftpd = atftpdPath(work);
+  const child = resolve("dist/test/support/tftp-serve-child.js");
+  const servers: ServerDef[] = [
+    {
+      name: "laggboot",
+      windowed: true,
+      argv: (r, ip) => [
+        process.execPath,
+        child,
+        JSON.stringify({ root: r, address: ip, port: 69, maxTransfers: 1024, maxTransfersPerClient: 1024, maxWindowSize: 64 }),
+      ],
+    },
+    { name: "tftpd-hpa", windowed: false, argv: (r, ip) => ["in.tftpd", "-L", "-s", "-u", "root", "-a", `${ip}:69`, r] },
+    {
+      name: "atftpd",
+      windowed: true,
+      argv: (r, ip) => [atftpd, "--daemon", "--no-fork", "--bind-address", ip, "--port", "69", "--user", "root", "--group", "root", "--maxthread", "400", "--logfile", "/dev/null", r],
+    },
+    {
+      name: "dnsmasq",
+      windowed: false,
+      argv: (r, ip) => ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--enable-tftp", `--tftp-root=${r}`, `--listen-address=${ip}`, "--bind-interfaces", "--tftp-max=400", "--user=root", `--pid-file=${join(work, "dnsmasq.pid")}`],
+    },
+  ];
+  const only = process.env.LBTF_SERVERS?.split(",");
+  const rows: Row[] = [];
+  const lab = new TftpLab("198.18.79");
+  try {
+    await lab.setup();
+    const ip = lab.serverIp;
+    for (const s of servers.filter((x) => !only || only.includes(x.name))) {
+      const cg = new Cgroup(`lbtfbench-${lab.id}-${s.name}`);
+      let proc: ChildProcess | undefined;
+      try {
+        // With 200 client processes on the same 2 cores, the scheduler's
+        // per-process fairness favours a forking server (one process per
+        // transfer) over a single-process one (laggboot, dnsmasq); LBTF_PIN=1
+        // separates them instead.
+        proc = lab.spawnServer([...serverPin, ...s.argv(root, ip)]);
+        let resent = 0;
+        if (s.name === "laggboot" && proc.stdout) {
+          createInterface({ input: proc.stdout }).on("line", (l) => {
+            const m = JSON.parse(l) as { event?: { blocksResent: number } };
+            if (m.event) resent += m.event.blocksResent;
+          });
+        } else {
+          proc.stdout?.resume();
+        }
+        proc.stderr?.resume();
+        cg.add(proc.pid!);
+        await waitListening(lab, ip);
+        const scenarios: [string, string[]][] = [["100 MB, blksize 1468, lockstep", ["--option", "blksize 1468"]]];
+        for (const w of [8, 16]) scenarios.push([`100 MB, blksize 1468, windowsize ${w}`, ["--option", "blksize 1468", "--option", `windowsize ${w}`]]);
+        for (const [scenario, opts] of scenarios) {
+          if (scenario.includes("windowsize") && !s.windowed) {
+            rows.push({ server: s.name, scenario, mbPerS: undefined, failures: 0, cpuMsPerMb: undefined, peakMiB: undefined, note: "no RFC 7440 support" });
+            continue;
+          }
+          const dest = join(out, `${s.name}-big`);
+          rmSync(dest, { force: true });
+          cg.reset();
+          const t0 = process.hrtime.bigint();
+          let failures = 0;
+          try {
+            await lab.client([...clientPin, "atftp", ...opts, "-g", "-r", "big.bin", "-l", dest, ip], 600_000);
+          } catch {
+            failures = 1;
+          }
+          const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+          const ok = existsSync(dest) && sha(readFileSync(dest)) === bigSha;
+          if (!ok) failures = 1;
+          rows.push({
+            server: s.name,
+            scenario,
+            mbPerS: ok ? BIG_BYTES / MB / secs : undefined,
+            failures,
+            cpuMsPerMb: cg.cpuMs() / (BIG_BYTES / MB),
+            peakMiB: cg.peakBytes() / 1048576,
+            note: "",
+          });
+          rmSync(dest, { force: true });
+          console.error(JSON.stringify(rows.at(-1)));
+        }
+        // 200 concurrent clients, one shell starting them all at once.
+        const cdir = join(out, `${s.name}-conc`);
+        rmSync(cdir, { recursive: true, force: true });
+        mkdirSync(cdir);
+        cg.reset();
+        const resentBefore = resent;
+        const script = `for i in $(seq 1 ${CONCURRENT}); do curl -s --max-time 120 --tftp-blksize 1468 -o ${cdir}/f$i tftp://${ip}/small.bin & done; wait`;
+        const t0 = process.hrtime.bigint();
+        await lab.client([...clientPin, "sh", "-c", script], 300_000).catch(() => undefined);
+        const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+        let failures = 0;
+        for (let i = 1; i <= CONCURRENT; i++) {
+          const f = join(cdir, `f${i}`);
+          if (!existsSync(f) || sha(readFileSync(f)) !== smallSha) failures++;
+        }
+        const mbTotal = (SMALL_BYTES * CONCURRENT) / MB;
+        rows.push({
+          server: s.name,
+          scenario: `${CONCURRENT} clients x 1 MB, blksize 1468`,
+          mbPerS: ((CONCURRENT - failures) * SMALL_BYTES) / MB / secs,
+          failures,
+          cpuMsPerMb: cg.cpuMs() / mbTotal,
+          peakMiB: cg.peakBytes() / 1048576,
+          note: `${secs.toFixed(1)} s wall${s.name === "laggboot" ? `, ${resent - resentBefore} blocks resent` : ""}`,
+        });
+        console.error(JSON.stringify(rows.at(-1)));
+        rmSync(cdir, { recursive: true, force: true });
+      } finally {
+        if (proc && proc.exitCode === null) proc.kill("SIGTERM");
+        await new Promise((r) => setTimeout(r, 300));
+        for (const pid of await lab.pids(lab.serverNs)) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone
+          }
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        cg.remove();
+      }
+    }
+  } finally {
+    await lab.cleanup();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const fmt = (v: number | undefined, d = 1): string => (v === undefined ? "-" : v.toFixed(d));
+  console.log("| server | scenario | MB/s | failed | CPU ms/MB | peak MiB | note |");
+  console.log("|---|---|---:|---:|---:|---:|---|");
+  for (const r of rows) {
+    console.log(`| ${r.server} | ${r.scenario} | ${fmt(r.mbPerS)} | ${r.failures} | ${fmt(r.cpuMsPerMb, 2)} | ${fmt(r.peakMiB)} | ${r.note} |`);
+  }
+}
+
+await main();
