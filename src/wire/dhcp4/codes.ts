@@ -141,6 +141,7 @@ export const ClientArch = {
   Arm64UefiHttp: 19,
 } as const;
 export type ClientArchName = keyof typeof ClientArch;
+export type ClientArch = (typeof ClientArch)[ClientArchName];
 const ARCH_NAMES = reverse(ClientArch);
 export function clientArchName(a: number): string {
   return ARCH_NAMES.get(a) ?? `arch-${a}`;
@@ -163,6 +164,7 @@ export const PxeSubOption = {
   BootItem: 71,
   End: 255,
 } as const;
+export type PxeSubOption = (typeof PxeSubOption)[keyof typeof PxeSubOption];
 const PXE_SUB_NAMES = reverse(PxeSubOption);
 export function pxeSubOptionName(c: number): string {
   return PXE_SUB_NAMES.get(c) ?? `pxe-${c}`;
@@ -178,6 +180,7 @@ export const PxeDiscoveryControl = {
   OnlyListedServers: 4,
   UseBootFileInOffer: 8,
 } as const;
+export type PxeDiscoveryControl = (typeof PxeDiscoveryControl)[keyof typeof PxeDiscoveryControl];
 
 /** Option 175 sub-options (iPXE include/ipxe/dhcp.h, DHCP_EB_*). */
 export const IpxeSubOption = {
@@ -217,6 +220,7 @@ export const IpxeSubOption = {
   ReversePassword: 193,
   Version: 235,
 } as const;
+export type IpxeSubOption = (typeof IpxeSubOption)[keyof typeof IpxeSubOption];
 const IPXE_SUB_NAMES = reverse(IpxeSubOption);
 export function ipxeSubOptionName(c: number): string {
   return IPXE_SUB_NAMES.get(c) ?? `ipxe-${c}`;
@@ -237,6 +241,7 @@ export const RelayAgentSubOption = {
   VirtualSubnetSelection: 151, // RFC 6607
   VirtualSubnetSelectionControl: 152, // RFC 6607
 } as const;
+export type RelayAgentSubOption = (typeof RelayAgentSubOption)[keyof typeof RelayAgentSubOption];
 const RELAY_SUB_NAMES = reverse(RelayAgentSubOption);
 export function relayAgentSubOptionName(c: number): string {
   return RELAY_SUB_NAMES.get(c) ?? `relay-${c}`;
