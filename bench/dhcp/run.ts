@@ -56,6 +56,12 @@ interface Row {
   p99OfferMs: number | undefined;
   p99AckMs: number | undefined;
   cpuMsPerExchange: number | undefined;
+  /** 1-minute load average when the run started: other work on the machine skews every figure. */
+  loadAverage: number;
+}
+
+function loadAverage(): number {
+  return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
 }
 
 async function main(): Promise<void> {
@@ -74,6 +80,11 @@ async function main(): Promise<void> {
         const dir = mkdtempSync(join(tmpdir(), `lb-bench-${peer}-`));
         const running = await startPeer(peer, srv, NET, dir);
         try {
+          // Warm-up (all servers alike): 2 s at 200/s with other MACs, so a JIT-compiled
+          // server is measured warm, as it runs in production.
+          await perf.exec(["perfdhcp", "-4", "-l", "p0", "-r", "200", "-R", "400", "-p", "2", "-b", "mac=02:77:00:00:00:00", NET.serverAddress], 30_000)
+            .catch(() => undefined);
+          const load = loadAverage();
           const cpu0 = cpuSeconds(running.pid);
           // perfdhcp exits non-zero when it saw drops; its report is still on stdout.
           const out = await perf.exec(["perfdhcp", "-4", "-l", "p0", "-r", String(rate), "-R", String(clients), "-p", String(seconds),
@@ -92,6 +103,7 @@ async function main(): Promise<void> {
             p99OfferMs: round(quantile(exchangeDelaysMs(out.stdout, "DISCOVER-OFFER"), 0.99)),
             p99AckMs: round(quantile(exchangeDelaysMs(out.stdout, "REQUEST-ACK"), 0.99)),
             cpuMsPerExchange: acks === 0 ? undefined : Math.round((cpu * 1000 * 1000) / acks) / 1000,
+            loadAverage: load,
           };
           results.push(row);
           process.stderr.write(`${JSON.stringify(row)}\n`);
@@ -119,11 +131,11 @@ function round(v: number | undefined): number | undefined {
 
 function table(rows: readonly Row[]): string {
   const lines = [
-    "| offered/s | server | completed/s | drops % | p99 OFFER ms | p99 ACK ms | CPU ms/exchange |",
-    "|---:|---|---:|---:|---:|---:|---:|",
+    "| offered/s | server | completed/s | drops % | p99 OFFER ms | p99 ACK ms | CPU ms/exchange | load |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
-    lines.push(`| ${r.offeredPerSecond} | ${r.peer} | ${r.completedPerSecond} | ${r.dropPercent} | ${r.p99OfferMs ?? "-"} | ${r.p99AckMs ?? "-"} | ${r.cpuMsPerExchange ?? "-"} |`);
+    lines.push(`| ${r.offeredPerSecond} | ${r.peer} | ${r.completedPerSecond} | ${r.dropPercent} | ${r.p99OfferMs ?? "-"} | ${r.p99AckMs ?? "-"} | ${r.cpuMsPerExchange ?? "-"} | ${r.loadAverage} |`);
   }
   return lines.join("\n");
 }

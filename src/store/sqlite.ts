@@ -10,7 +10,7 @@
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import { LaggbootError } from "../errors.js";
-import { DEFAULT_EVENT_LIMIT, detailsJson, selectEvents } from "./events.js";
+import { DEFAULT_EVENT_LIMIT, detailsJson } from "./events.js";
 import { GroupCommit } from "./group-commit.js";
 import { LeaseIndex } from "./lease-index.js";
 import { createApplier, migrate, openConnection, type StoreOp } from "./sqlite-ops.js";
@@ -119,8 +119,12 @@ export class SqliteStore implements Store {
   private readonly index = new LeaseIndex();
   private readonly commits: GroupCommit<StoreOp>;
   private readonly writer: BatchWriter;
-  /** Events not yet durable, kept as given (details parsed only when someone reads them). */
-  private readonly inFlightEvents = new Map<number, { readonly event: BootEventInput; readonly json: string }>();
+  /**
+   * Events not yet durable, oldest first, kept as given (details parsed only
+   * when someone reads them). Batches complete in order, so durable ones
+   * leave from the front.
+   */
+  private inFlightEvents: { readonly id: number; readonly event: BootEventInput; readonly json: string }[] = [];
   private nextEventId: number;
   private closed = false;
   private readonly read: ReturnType<SqliteStore["prepareReads"]>;
@@ -135,7 +139,12 @@ export class SqliteStore implements Store {
     const threaded = (options.writerThread ?? true) && options.path !== ":memory:";
     this.writer = threaded ? new ThreadWriter(options.path, maxEvents) : new InlineWriter(db, maxEvents);
     const forget = (ops: readonly StoreOp[]): void => {
-      for (const op of ops) if (op.t === "event") this.inFlightEvents.delete(op.id);
+      let lastId = 0;
+      for (const op of ops) if (op.t === "event") lastId = op.id;
+      if (lastId === 0) return;
+      let n = 0;
+      while (n < this.inFlightEvents.length && this.inFlightEvents[n]!.id <= lastId) n++;
+      this.inFlightEvents = this.inFlightEvents.slice(n);
     };
     this.commits = new GroupCommit<StoreOp>({
       writeBatch: async (ops) => {
@@ -211,26 +220,36 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     const json = detailsJson(event.details);
     const id = this.nextEventId++;
-    this.inFlightEvents.set(id, { event, json });
+    this.inFlightEvents.push({ id, event, json });
     this.commits.enqueue({ t: "event", id, atMs: event.atMs, kind: event.kind, mac: event.mac, ip: event.ip ?? null, json });
   }
 
   events(query: EventQuery = {}): readonly BootEvent[] {
     if (this.closed) return [];
     const limit = query.limit ?? DEFAULT_EVENT_LIMIT;
-    const rows = (query.mac === undefined
-      ? this.read.eventsAll.all(query.afterId ?? 0, limit)
-      : this.read.eventsByMac.all(query.mac, query.afterId ?? 0, limit)) as EventRow[];
-    const byId = new Map<number, BootEvent>(rows.map((r) => [r.id, rowToEvent(r)]));
-    for (const [id, { event: e, json }] of this.inFlightEvents) {
-      if (query.afterId !== undefined && id <= query.afterId) continue;
+    // In-flight events are the newest: take them first, newest first, then the database.
+    const out: BootEvent[] = [];
+    for (let i = this.inFlightEvents.length - 1; i >= 0 && out.length < limit; i--) {
+      const { id, event: e, json } = this.inFlightEvents[i]!;
+      if (query.afterId !== undefined && id <= query.afterId) break;
       if (query.mac !== undefined && e.mac !== query.mac) continue;
-      byId.set(id, {
+      out.push({
         id, atMs: e.atMs, kind: e.kind, mac: e.mac, ...(e.ip === undefined ? {} : { ip: e.ip }),
         details: JSON.parse(json) as Record<string, unknown>,
       });
     }
-    return selectEvents([...byId.values()].sort((a, b) => a.id - b.id), query);
+    if (out.length >= limit) return out;
+    // A batch may be committed before its events leave the in-flight list: skip ids already taken.
+    const firstInFlight = this.inFlightEvents[0]?.id;
+    const rows = (query.mac === undefined
+      ? this.read.eventsAll.all(query.afterId ?? 0, limit)
+      : this.read.eventsByMac.all(query.mac, query.afterId ?? 0, limit)) as EventRow[];
+    for (const r of rows) {
+      if (out.length >= limit) break;
+      if (firstInFlight !== undefined && r.id >= firstInFlight) continue;
+      out.push(rowToEvent(r));
+    }
+    return out;
   }
 
   async close(): Promise<void> {
