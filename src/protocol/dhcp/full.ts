@@ -22,7 +22,7 @@ interface Client {
 
 /**
  * The client's network. Node cannot tell which interface a broadcast came in
- * on, so: the relay's giaddr; else the client's own ciaddr; else its
+ * on, so: the relay's link (link.ts); else the client's own ciaddr; else its
  * reservation; else the server address it unicast to; else the only directly
  * attached network (or the only one with a pool). Anything else is ambiguous
  * and ignored.
