@@ -10,7 +10,9 @@
  *   the script; a second MAC gets the same address;
  * - a relayed request (giaddr) for the PXE client with its own iPXE script;
  * - proxy mode: the site's server still sends root-path and host-name to
- *   the loader, and no boot file.
+ *   the loader, and no boot file;
+ * - the shared-root site: PXE clients' own boot programs and iPXE scripts,
+ *   IA32/arm64/byArch boot files, next-server when TFTP listens everywhere.
  * Every server only ever sees the namespace's veth; nothing touches the host.
  */
 import { after, before, describe, test } from "node:test";
@@ -61,8 +63,10 @@ const SERVERS: readonly ServerUnderTest[] = [
     name: "Kea",
     start: (inv, dir) => {
       // The generated file leaves interfaces-config empty for the site to fill in; here it is the test link.
-      const cfg = JSON.parse(renderKea(inv)) as { Dhcp4: { "interfaces-config": { interfaces: string[] } } };
+      const cfg = JSON.parse(renderKea(inv)) as { Dhcp4: { "interfaces-config": { interfaces: string[] }; "lease-database": { name?: string } } };
       cfg.Dhcp4["interfaces-config"].interfaces = ["s0"];
+      // A site with a pool keeps leases in /var/lib/kea; the test keeps them in its temp dir.
+      if (cfg.Dhcp4["lease-database"].name !== undefined) cfg.Dhcp4["lease-database"].name = join(dir, "kea-leases4.csv");
       writeFileSync(join(dir, "kea-dhcp4.json"), JSON.stringify(cfg));
       return {
         argv: ["kea-dhcp4", "-c", join(dir, "kea-dhcp4.json")],
@@ -230,4 +234,58 @@ for (const server of SERVERS) {
       }
     });
   }
+}
+
+/**
+ * The shared-root site (test/support/site-variants.ts) on its office network:
+ * PXE clients with their own boot program and iPXE script, more
+ * architectures, and a TFTP server listening on every address.
+ */
+for (const server of SERVERS) {
+  describe(`${server.name} runs the generated shared-root site configuration`, { timeout: 90_000 }, () => {
+    const OFFICE = "198.18.10.1";
+    const LINK = "198.18.10.250";
+    let lab: Lab;
+    let srv: Namespace;
+    let cli: Namespace;
+    let dir: string;
+
+    before(async () => {
+      dir = tempDir("render-srv-shared");
+      lab = new Lab("rsrvsh");
+      srv = await lab.namespace("srv");
+      cli = await lab.namespace("cli");
+      await lab.veth(srv, "s0", cli, "c0");
+      await srv.addr("s0", `${OFFICE}/24`);
+      await cli.addr("c0", `${LINK}/24`);
+      await startServer(srv, server.start(SITE_VARIANTS["shared-root"]!(), dir));
+    });
+
+    after(async () => {
+      await lab.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const cases = [
+      { what: "a PXE client's own iPXE script", p: () => pxeRequest({ mac: "52:54:00:10:00:41", arch: 7, ipxe: true }), ip: "198.18.10.41", file: "thin.ipxe" },
+      { what: "a PXE client's own boot program", p: () => pxeRequest({ mac: "52:54:00:10:00:41", arch: 7 }), ip: "198.18.10.41", file: "undionly.kpxe" },
+      { what: "arm64 UEFI (option 93 = 11)", p: () => pxeRequest({ mac: "52:54:00:10:00:44", arch: 11 }), ip: "198.18.10.44", file: "boot/loader-arm64.efi" },
+      { what: "IA32 UEFI (option 93 = 6)", p: () => pxeRequest({ mac: "00:1e:68:10:00:11", arch: 6 }), ip: "198.18.10.11", file: "boot/loader-ia32.efi" },
+      { what: "an extra architecture from byArch (16)", p: () => pxeRequest({ mac: "00:1e:68:10:00:11", arch: 16 }), ip: "198.18.10.11", file: "boot/ipxe-http.efi" },
+      { what: "the site iPXE script for a client without its own", p: () => pxeRequest({ mac: "00:1e:68:10:00:11", arch: 0, ipxe: true }), ip: "198.18.10.11", file: "boot/menu.ipxe" },
+    ];
+    for (const c of cases) {
+      test(`${c.what}: ${c.file}`, async () => {
+        const got = await probe(cli, {
+          bind: { address: "0.0.0.0", port: 68 }, sendFrom: LINK, listenMs: 700,
+          sends: [{ to: BCAST, port: 67, bytes: requestBytes(withBroadcast(c.p())) }],
+        });
+        const os = got.map((r) => decode(r.bytes)).filter((x) => getOption(x.options, DhcpOption.DhcpMessageType) === MessageType.Offer);
+        assert.equal(os.length, 1, `one OFFER (got ${os.length})`);
+        assert.equal(os[0]!.yiaddr, c.ip);
+        assert.equal(fileOf(os[0]!), c.file);
+        assert.equal(os[0]!.siaddr, OFFICE, "TFTP listens on every address: the server's address on this network");
+      });
+    }
+  });
 }
