@@ -211,3 +211,15 @@ test("property: under loss, reordering and duplication every transfer completes 
     { numRuns: 300 },
   );
 });
+
+test("after three unanswered doublings the timeout jumps to the maximum, and drops back on progress", () => {
+  const s = new Sender({ ...base, maxRetries: 10, initialRtoMs: 20, minRtoMs: 20, maxRtoMs: 6000 });
+  const delays: number[] = [];
+  const grab = (a: SenderAction[]): void => {
+    for (const x of a) if (x.type === "armTimer") delays.push(x.delayMs);
+  };
+  grab(s.handle({ type: "start", nowMs: 0 }));
+  for (let i = 0; i < 5; i++) grab(s.handle({ type: "timeout", nowMs: 0 }));
+  grab(s.handle({ type: "ack", block: 1, nowMs: 1 }));
+  assert.deepEqual(delays, [20, 40, 80, 160, 6000, 6000, 20]);
+});

@@ -5,6 +5,8 @@
  * milliseconds instead of the classic fixed second, which is what keeps a
  * lossy transfer fast.
  */
+const DOUBLINGS_BEFORE_MAX = 3;
+
 export interface RtoConfig {
   readonly initialRtoMs: number;
   readonly minRtoMs: number;
@@ -15,6 +17,7 @@ export class RtoEstimator {
   private srttMs: number | undefined;
   private rttvarMs = 0;
   private backoff = 1;
+  private doublings = 0;
   private baseMs: number;
 
   constructor(private readonly cfg: RtoConfig) {
@@ -36,11 +39,20 @@ export class RtoEstimator {
   /** Progress was made: drop the exponential backoff. */
   resetBackoff(): void {
     this.backoff = 1;
+    this.doublings = 0;
   }
 
-  /** A timeout fired: double the next timeout (RFC 6298 section 5.5), up to the maximum. */
+  /**
+   * A timeout fired: double the next timeout (RFC 6298 section 5.5), and after
+   * DOUBLINGS_BEFORE_MAX unanswered doublings go straight to the maximum. A
+   * peer that is still silent then is usually waiting for its own timer
+   * (atftp re-ACKs a repeated block once, then waits 5 s, restarting the wait on
+   * every packet it ignores), so only a long quiet gap lets it speak.
+   */
   backOff(): void {
-    if (this.baseMs * this.backoff < this.cfg.maxRtoMs) this.backoff *= 2;
+    this.doublings++;
+    if (this.doublings > DOUBLINGS_BEFORE_MAX) this.backoff = Math.ceil(this.cfg.maxRtoMs / this.baseMs);
+    else if (this.baseMs * this.backoff < this.cfg.maxRtoMs) this.backoff *= 2;
   }
 
   get rtoMs(): number {

@@ -189,12 +189,11 @@ export class Sender {
   }
 
   private progress(nowMs: number): void {
-    // Karn's rule: no sample from a retransmitted send, and keep the backed-off
-    // timeout until a clean sample arrives (as TCP does, RFC 6298 section 5).
-    if (!this.resentSinceSample) {
-      this.rto.sample(nowMs - this.sentAtMs);
-      this.rto.resetBackoff();
-    }
+    // Karn's rule: no RTT sample from a retransmitted send. Unlike TCP we drop
+    // the backoff on any progress: on a LAN a stall is a lost packet, not
+    // congestion, and keeping a multi-second timeout would cost the next loss dearly.
+    if (!this.resentSinceSample) this.rto.sample(nowMs - this.sentAtMs);
+    this.rto.resetBackoff();
     this.retries = 0;
   }
 
