@@ -31,7 +31,8 @@ export interface RunningPeer {
   stop(): Promise<void>;
 }
 
-export type PeerName = "laggboot" | "kea" | "dnsmasq";
+/** laggboot-mem: the same server with the in-memory store, to show what durable leases cost. */
+export type PeerName = "laggboot" | "laggboot-mem" | "kea" | "dnsmasq";
 
 const serverMain = fileURLToPath(new URL("../../test/support/dhcp-server-main.js", import.meta.url));
 
@@ -73,10 +74,15 @@ export function laggbootPolicy(net: BenchNet): JsonPolicy {
   };
 }
 
-export async function startPeer(name: PeerName, ns: Namespace, net: BenchNet, dir: string): Promise<RunningPeer> {
+export async function startPeer(name: PeerName, ns: Namespace, net: BenchNet, dir: string, recvBufferBytes?: number): Promise<RunningPeer> {
   switch (name) {
-    case "laggboot": {
-      const config: ServerMainConfig = { policy: laggbootPolicy(net), dbPath: join(dir, "laggboot.db"), quiet: true, maxRunMs: 600_000 };
+    case "laggboot":
+    case "laggboot-mem": {
+      const config: ServerMainConfig = {
+        policy: laggbootPolicy(net), quiet: true, maxRunMs: 600_000,
+        ...(name === "laggboot" ? { dbPath: join(dir, "laggboot.db") } : {}),
+        ...(recvBufferBytes === undefined ? {} : { recvBufferBytes }),
+      };
       const file = join(dir, "laggboot.json");
       writeFileSync(file, JSON.stringify(config));
       const child = ns.spawn([process.execPath, serverMain, file], { stdio: ["pipe", "ignore", "inherit"] });

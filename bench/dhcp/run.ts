@@ -2,6 +2,8 @@
  * DHCP benchmark (run by hand, as root; not part of npm test):
  *   npx tsc -p tsconfig.json && node dist/bench/dhcp/run.js [--rates 1000,2000,4000,8000]
  *     [--seconds 10] [--clients 10000] [--peers laggboot,kea,dnsmasq] [--storm 1000]
+ *     [--recv-buffer BYTES]   (laggboot's SO_RCVBUF; default 1 MiB)
+ * Peers: laggboot (SQLite, durable), laggboot-mem (in-memory store), kea, dnsmasq.
  * In namespaces (prefix lbd, 198.18.0.0/15): perfdhcp acts as a relay (port
  * 67, giaddr) against each server in turn, same link, pool and lease time,
  * each server freshly started per offered rate. Reports completed 4-way
@@ -32,6 +34,8 @@ const seconds = Number(arg("seconds", "10"));
 const clients = Number(arg("clients", "10000"));
 const peers = arg("peers", "laggboot,kea,dnsmasq").split(",") as PeerName[];
 const stormClients = Number(arg("storm", "1000"));
+const recvBufferArg = arg("recv-buffer", "");
+const recvBufferBytes = recvBufferArg === "" ? undefined : Number(recvBufferArg);
 
 const NET: BenchNet = {
   serverIf: "s0", serverAddress: "198.19.0.1", relayAddress: "198.19.0.2", network: "198.19.0.0", prefixLength: 16,
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
     for (const rate of rates) {
       for (const peer of peers) {
         const dir = mkdtempSync(join(tmpdir(), `lb-bench-${peer}-`));
-        const running = await startPeer(peer, srv, NET, dir);
+        const running = await startPeer(peer, srv, NET, dir, recvBufferBytes);
         try {
           // Warm-up (all servers alike): 2 s at 200/s with other MACs, so a JIT-compiled
           // server is measured warm, as it runs in production.
