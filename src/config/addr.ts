@@ -25,7 +25,17 @@ export function parseIpv4(s: string): Ipv4 | undefined {
 }
 
 export function ipv4ToInt(ip: Ipv4): number {
-  return ip.split(".").reduce((acc, p) => acc * 256 + Number(p), 0);
+  let n = 0, part = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + part;
+      part = 0;
+    } else {
+      part = part * 10 + (c - 48);
+    }
+  }
+  return n * 256 + part;
 }
 
 export function intToIpv4(n: number): Ipv4 {
@@ -70,18 +80,19 @@ export function formatPrefix(p: Ipv4Prefix): string {
   return `${p.network}/${p.length}`;
 }
 
+const MAC_COLON = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const MAC_SEP = /^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/;
+const MAC_CISCO = /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/;
+
 /** Accepts 00:1e:68:aa:bb:cc, 00-1E-68-AA-BB-CC and 001e.68aa.bbcc; returns lower-case colon form. */
 export function parseMac(s: string): Mac | undefined {
   const hex = s.trim().toLowerCase();
+  if (MAC_COLON.test(hex)) return hex as Mac;
   let digits: string;
-  if (/^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/.test(hex)) {
-    if (new Set(hex.replace(/[0-9a-f]/g, "")).size !== 1) return undefined; // no mixed separators
-    digits = hex.replace(/[:-]/g, "");
-  } else if (/^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/.test(hex)) {
-    digits = hex.replace(/\./g, "");
-  } else {
-    return undefined;
-  }
+  if (MAC_SEP.test(hex)) digits = hex.replace(/-/g, "");
+  else if (MAC_CISCO.test(hex)) digits = hex.replace(/\./g, "");
+  else return undefined;
+  if (digits.includes(":")) digits = digits.replace(/:/g, "");
   return (digits.match(/../g) ?? []).join(":") as Mac;
 }
 

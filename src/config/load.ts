@@ -4,11 +4,10 @@
  * nothing here throws for bad input. File access is injected (`SiteProbe`) so
  * the whole pipeline runs on plain values in tests.
  */
-import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { isErrorCode, type ErrorCode } from "../errors.js";
 import { formatKeyPath, severityOf, sortFindings, type Finding, type KeyPath } from "./findings.js";
-import { Locator } from "./locate.js";
+import { readYaml, type Locator } from "./locate.js";
 import { clientSchema, serverSchema, type ClientParsed } from "./schema.js";
 import { resolveInventory } from "./resolve.js";
 import type { Inventory } from "./types.js";
@@ -34,8 +33,8 @@ export class Reporter {
   constructor(
     private readonly file: string,
     private readonly locator: Locator | undefined,
-    /** Fallback paths for values that came from `defaults:` rather than the client. */
-    private readonly origins: Map<string, KeyPath> = new Map(),
+    /** Where a client's value came from when the client did not write it (defaults:). */
+    private readonly originOf: (path: KeyPath) => KeyPath | undefined = () => undefined,
   ) {}
 
   add(code: ErrorCode, path: KeyPath, message: string, opts: { key?: boolean } = {}): void {
@@ -53,15 +52,6 @@ export class Reporter {
     this.findings.push({ code, severity: severityOf(code), message, file: this.file, line: pos.line, col: pos.col, path: shown });
   }
 
-  /** clients[i].a.b -> defaults[kind].a.b when the client did not set it itself. */
-  private originOf(path: KeyPath): KeyPath | undefined {
-    for (let n = path.length; n >= 2; n--) {
-      const alt = this.origins.get(JSON.stringify(path.slice(0, n)));
-      if (alt) return [...alt, ...path.slice(n)];
-    }
-    return undefined;
-  }
-
   get hasErrors(): boolean {
     return this.findings.some((f) => f.severity === "error");
   }
@@ -73,26 +63,47 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 const NESTED = new Set(["wifi", "root", "lagg"]);
 const EXCLUSIVE = [["passphrase", "passphraseFile"]];
 
-/** Client keys over defaults; nested objects merge one level deep. Records where each value came from. */
-function mergeDefaults(client: Obj, defaults: Obj | undefined, clientPath: KeyPath, defaultsPath: KeyPath, origins: Map<string, KeyPath>): Obj {
+/** Client keys over defaults; nested objects merge one level deep. */
+function mergeDefaults(client: Obj, defaults: Obj | undefined): Obj {
   if (!defaults) return client;
   const out: Obj = { ...client };
   for (const [k, dv] of Object.entries(defaults)) {
     const cv = client[k];
-    if (cv === undefined) {
-      out[k] = dv;
-      origins.set(JSON.stringify([...clientPath, k]), [...defaultsPath, k]);
-    } else if (NESTED.has(k) && isObj(cv) && isObj(dv)) {
-      // Keys that exclude each other: a client's own choice replaces the default's.
-      const dropped = new Set(EXCLUSIVE.filter((group) => group.some((g) => cv[g] !== undefined)).flat());
-      const inherited = Object.fromEntries(Object.entries(dv).filter(([nk]) => !dropped.has(nk)));
-      out[k] = { ...inherited, ...cv };
-      for (const nk of Object.keys(inherited)) {
-        if (cv[nk] === undefined) origins.set(JSON.stringify([...clientPath, k, nk]), [...defaultsPath, k, nk]);
-      }
-    }
+    if (cv === undefined) out[k] = dv;
+    else if (NESTED.has(k) && isObj(cv) && isObj(dv)) out[k] = { ...inherited(cv, dv), ...cv };
   }
   return out;
+}
+
+/** The keys of a nested default a client inherits: a client's own choice in an exclusive group replaces the default's. */
+function inherited(cv: Obj, dv: Obj): Obj {
+  const dropped = new Set(EXCLUSIVE.filter((group) => group.some((g) => cv[g] !== undefined)).flat());
+  return dropped.size === 0 ? dv : Object.fromEntries(Object.entries(dv).filter(([nk]) => !dropped.has(nk)));
+}
+
+/**
+ * clients[i].k... -> defaults[kind].k... when client i did not write k (or,
+ * for wifi/root/lagg, the nested key) and the value came from defaults.
+ * Computed only for findings, so a clean inventory pays nothing for it.
+ */
+function defaultsOrigin(clientsRaw: unknown, defaults: unknown): (path: KeyPath) => KeyPath | undefined {
+  return (path) => {
+    if (path[0] !== "clients" || typeof path[1] !== "number" || path.length < 3 || !Array.isArray(clientsRaw) || !isObj(defaults)) return undefined;
+    const c: unknown = clientsRaw[path[1]];
+    if (!isObj(c) || typeof c["kind"] !== "string") return undefined;
+    const d = defaults[c["kind"]];
+    const k = String(path[2]);
+    if (!isObj(d) || d[k] === undefined) return undefined;
+    const base: KeyPath = ["defaults", c["kind"], k];
+    const cv = c[k];
+    if (cv === undefined) return [...base, ...path.slice(3)];
+    const dv = d[k];
+    if (path.length >= 4 && NESTED.has(k) && isObj(cv) && isObj(dv)) {
+      const nk = String(path[3]);
+      if (cv[nk] === undefined && inherited(cv, dv)[nk] !== undefined) return [...base, ...path.slice(3)];
+    }
+    return undefined;
+  };
 }
 
 function reportZod(rep: Reporter, base: KeyPath, error: z.ZodError): void {
@@ -114,26 +125,14 @@ const TOP_KEYS = new Set(["version", "server", "defaults", "clients"]);
 const KINDS = ["freebsd-lagg", "pxe"] as const;
 
 export function loadInventoryText(text: string, file: string, probe: SiteProbe): LoadResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const findings: Finding[] = doc.errors.map((e) => {
-      const p = lineCounter.linePos(e.pos[0]);
-      return {
-        code: "LB_ERR_YAML_SYNTAX",
-        severity: "error",
-        message: e.message.split("\n")[0] ?? e.message,
-        file,
-        line: p.line,
-        col: p.col,
-        path: "(document)",
-      };
-    });
-    return { inventory: undefined, findings: sortFindings(findings) };
+  const src = readYaml(text);
+  if (!src.ok) {
+    const finding: Finding = { code: "LB_ERR_YAML_SYNTAX", severity: "error", message: src.message, file, line: src.line, col: src.col, path: "(document)" };
+    return { inventory: undefined, findings: [finding] };
   }
-  const origins = new Map<string, KeyPath>();
-  const rep = new Reporter(file, new Locator(doc, lineCounter), origins);
-  const root: unknown = doc.toJS({ maxAliasCount: 100 });
+  const rootData = src.data;
+  const rep = new Reporter(file, src.locator, isObj(rootData) ? defaultsOrigin(rootData["clients"], rootData["defaults"]) : undefined);
+  const root: unknown = src.data;
   if (!isObj(root)) {
     rep.add("LB_ERR_SCHEMA", [], "the inventory must be a YAML mapping with server: and clients:");
     return { inventory: undefined, findings: rep.findings };
@@ -176,7 +175,7 @@ export function loadInventoryText(text: string, file: string, probe: SiteProbe):
         rep.add("LB_ERR_SCHEMA", path, "a client must be a mapping");
         return;
       }
-      const merged = mergeDefaults(c, defaultsFor(c["kind"]), path, ["defaults", String(c["kind"])], origins);
+      const merged = mergeDefaults(c, defaultsFor(c["kind"]));
       const r = clientSchema.safeParse(merged);
       if (r.success) clients.push({ parsed: r.data, index });
       else reportZod(rep, path, r.error);

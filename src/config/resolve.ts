@@ -139,14 +139,14 @@ function reservedAddresses(server: ServerConfig): Map<string, string> {
   return m;
 }
 
-function resolveClient(c: ClientParsed, index: number, server: ServerConfig, rep: Reporter, probe: SiteProbe): Client | undefined {
+function resolveClient(c: ClientParsed, index: number, server: ServerConfig, reserved: ReadonlyMap<string, string>, rep: Reporter, probe: SiteProbe): Client | undefined {
   const path: KeyPath = ["clients", index];
   const addr = ip(c.ip);
   const network = server.networks.find((n) => inPrefix(addr, n.prefix));
   if (!network) {
     rep.add("LB_ERR_ADDRESS_OUTSIDE_NETWORK", [...path, "ip"], `${addr} is not inside any network in server.networks`);
   } else {
-    const taken = reservedAddresses(server).get(addr);
+    const taken = reserved.get(addr);
     if (taken) rep.add("LB_ERR_ADDRESS_RESERVED", [...path, "ip"], `${addr} is ${taken}`);
     if (network.pool && inPool(addr, network.pool)) rep.add("LB_ERR_ADDRESS_RESERVED", [...path, "ip"], `${addr} is inside the dynamic pool of network ${network.name}; a reserved address must be outside it`);
   }
@@ -264,8 +264,9 @@ function checkSharedRoots(clients: readonly { c: Client; index: number }[], rep:
 export function resolveInventory(s: ServerParsed, parsed: readonly { parsed: ClientParsed; index: number }[], rep: Reporter, probe: SiteProbe): Inventory {
   const server = resolveServer(s, rep, probe);
   const resolved: { c: Client; index: number }[] = [];
+  const reserved = reservedAddresses(server);
   for (const { parsed: c, index } of parsed) {
-    const r = resolveClient(c, index, server, rep, probe);
+    const r = resolveClient(c, index, server, reserved, rep, probe);
     if (r) resolved.push({ c: r, index });
   }
   checkUnique(resolved, rep);
