@@ -39,7 +39,7 @@ export function restartNeeded(a: Inventory, b: Inventory): string | undefined {
   if (sa.tftp.address !== sb.tftp.address || sa.tftp.port !== sb.tftp.port) reasons.push(`the TFTP address changed (${sa.tftp.address}:${sa.tftp.port} -> ${sb.tftp.address}:${sb.tftp.port}, a privileged port)`);
   const tftpKeys = ["root", "writableDir", "singlePort", "maxTransfers", "maxTransfersPerClient"] as const;
   for (const k of tftpKeys) if (sa.tftp[k] !== sb.tftp[k]) reasons.push(`server.tftp.${k} changed`);
-  if (sa.http.address !== sb.http.address || sa.http.port !== sb.http.port) reasons.push("the HTTP address changed");
+  if (sa.http.address !== sb.http.address || sa.http.port !== sb.http.port || sa.http.allowedHosts.join() !== sb.http.allowedHosts.join()) reasons.push("the HTTP address or allowed host names changed");
   if (sa.storage.path !== sb.storage.path) reasons.push("server.storage.path changed");
   if ((sa.runAs?.user ?? "") !== (sb.runAs?.user ?? "") || (sa.runAs?.group ?? "") !== (sb.runAs?.group ?? "")) reasons.push("server.runAs changed");
   return reasons.length > 0 ? reasons.join("; ") : undefined;

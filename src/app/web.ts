@@ -9,7 +9,7 @@ export interface WebHandle {
   stop(): Promise<void>;
 }
 
-export async function startWeb(app: App, listen: { address: string; port: number }, clock: () => number = Date.now): Promise<WebHandle> {
+export async function startWeb(app: App, listen: { address: string; port: number; allowedHosts?: readonly string[] }, clock: () => number = Date.now): Promise<WebHandle> {
   const metrics = new LaggbootMetrics(app.health().startedAtMs);
   app.dhcpListeners.add((e) => metrics.onDhcpEvent(e, clock()));
   app.transferListeners.add((e) => metrics.onTransfer(e));
@@ -17,7 +17,7 @@ export async function startWeb(app: App, listen: { address: string; port: number
     metrics.updateFromCounters(app.counters);
     return metrics.render();
   };
-  const http = createHttpServer(listen, app, { metrics });
+  const http = createHttpServer({ address: listen.address, port: listen.port }, app, { metrics, allowedHosts: listen.allowedHosts ?? [] });
   const bound = await http.start();
   return { address: bound.address, port: bound.port, stop: () => http.stop() };
 }

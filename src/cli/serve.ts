@@ -104,7 +104,7 @@ export function registerServe(program: Command): void {
       const bound = await app.start();
       let web: WebHandle;
       try {
-        web = await startWeb(app, { address: inventory.server.http.address, port: portOpt(opts.httpPort, "--http-port") ?? inventory.server.http.port });
+        web = await startWeb(app, { address: inventory.server.http.address, port: portOpt(opts.httpPort, "--http-port") ?? inventory.server.http.port, allowedHosts: inventory.server.http.allowedHosts });
       } catch (e) {
         await app.stop(0);
         throw e;

@@ -102,10 +102,15 @@ function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): Server
       if (probe.kindOf(join(s.tftp.root, f)) !== "file") rep.add("LB_WARN_BOOT_FILE_MISSING", path, `${f} is not a file in the TFTP root ${s.tftp.root}`);
     }
   }
-  for (const [path, f] of [
+  const written: [KeyPath, string | undefined][] = [
     [[...tftpPath, "bootFiles", "bios"], bootFiles.bios], [[...tftpPath, "bootFiles", "x64Uefi"], bootFiles.x64Uefi],
-    [[...tftpPath, "ipxeScript"], s.tftp.ipxeScript], [[...tftpPath, "root"], s.tftp.root], [["server", "nfs", "rootsDir"], s.nfs.rootsDir],
-  ] as [KeyPath, string][]) {
+    [[...tftpPath, "bootFiles", "ia32Uefi"], bootFiles.ia32Uefi], [[...tftpPath, "bootFiles", "arm64Uefi"], bootFiles.arm64Uefi],
+    [[...tftpPath, "ipxeScript"], s.tftp.ipxeScript], [[...tftpPath, "root"], s.tftp.root], [[...tftpPath, "writableDir"], s.tftp.writableDir],
+    [["server", "nfs", "rootsDir"], s.nfs.rootsDir], [["server", "storage", "path"], s.storage.path],
+    ...Object.entries(s.tftp.bootFiles.byArch).map(([k, v]): [KeyPath, string] => [[...tftpPath, "bootFiles", "byArch", k], v]),
+  ];
+  for (const [path, f] of written) {
+    if (f === undefined) continue;
     const why = unsafeForConfigs(f);
     if (why) rep.add("LB_ERR_UNSAFE_VALUE", path, why);
   }
@@ -119,7 +124,7 @@ function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): Server
       maxTransfers: s.tftp.maxTransfers, maxTransfersPerClient: s.tftp.maxTransfersPerClient,
     },
     nfs: { server: s.nfs.server ? ip(s.nfs.server) : ip(s.address), rootsDir: s.nfs.rootsDir },
-    http: { address: ip(s.http.address), port: s.http.port },
+    http: { address: ip(s.http.address), port: s.http.port, allowedHosts: s.http.allowedHosts },
     storage: s.storage,
     runAs: s.runAs ? { user: s.runAs.user, group: s.runAs.group } : undefined,
   };

@@ -134,6 +134,9 @@ export const serverSchema = z.strictObject({
     .strictObject({
       address: ipv4.default("127.0.0.1").meta({ description: "Status API, metrics and dashboard address." }),
       port: port.default(8067),
+      allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, "a host name")).max(32).default([]).meta({
+        description: "Host names accepted in the Host header besides IP literals and localhost (a reverse proxy's name). Guards a loopback-bound API against DNS rebinding.",
+      }),
     })
     .prefault({}),
   storage: z

@@ -50,7 +50,7 @@ export interface ServerConfig {
     readonly maxTransfersPerClient: number;
   };
   readonly nfs: { readonly server: Ipv4; readonly rootsDir: string };
-  readonly http: { readonly address: Ipv4; readonly port: number };
+  readonly http: { readonly address: Ipv4; readonly port: number; readonly allowedHosts: readonly string[] };
   readonly storage: { readonly path: string };
   readonly runAs: { readonly user: string; readonly group: string | undefined } | undefined;
 }

@@ -215,3 +215,9 @@ test("not a mapping, clients not a list, unknown top-level key", () => {
   const f = check((l) => l.push("extra: 1"));
   assert.equal(at(only(f, "LB_ERR_SCHEMA")), "20:1 extra");
 });
+
+test("every file name the generators write is checked: byArch, arm64, writableDir", () => {
+  const f = check((l) => l.splice(7, 0, "  tftp: { bootFiles: { arm64Uefi: \"a b.efi\", byArch: { \"16\": \"x,y\" } }, writableDir: \"up load\" }"));
+  const unsafe = f.filter((x) => x.code === "LB_ERR_UNSAFE_VALUE").map((x) => x.path).sort();
+  assert.deepEqual(unsafe, ["server.tftp.bootFiles.arm64Uefi", "server.tftp.bootFiles.byArch[\"16\"]", "server.tftp.writableDir"]);
+});
