@@ -102,4 +102,23 @@ describe("relayed requests", { timeout: 60_000 }, () => {
     const ignored = (c: Record<string, unknown>): number => (c["ignored"] as Record<string, number>)["no-network"] ?? 0;
     assert.equal(ignored(after) - ignored(before), 1);
   });
+
+  test("a retransmitted DISCOVER gets the same OFFER; a RELEASE frees the pool lease durably", async () => {
+    const mac = "02:00:00:00:23:77";
+    const discover = requestBytes(plainRequest({ mac, type: MessageType.Discover, giaddr: RELAY, xid: 0x7777 }));
+    const send = (bytes: Uint8Array) => probe(relay, { bind: { address: RELAY, port: 67 }, listenMs: 600, sends: [{ to: SERVER, port: 67, bytes }] });
+    const first = await send(discover);
+    const again = await send(discover);
+    assert.equal(first.length, 1);
+    assert.deepEqual(again.map((r) => Buffer.from(r.bytes).toString("hex")), first.map((r) => Buffer.from(r.bytes).toString("hex")));
+    const ip = decode(first[0]!.bytes).yiaddr;
+    assert.match(ip, /^198\.18\.23\.(1\d\d|2[0-4]\d|250)$/);
+    const ack = await send(requestBytes(plainRequest({ mac, type: MessageType.Request, giaddr: RELAY, xid: 0x7778, requestedIp: ip, serverId: SERVER })));
+    assert.equal(getOption(decode(ack[0]!.bytes).options, DhcpOption.DhcpMessageType), MessageType.Ack);
+    const before = await server.counters();
+    await send(requestBytes(plainRequest({ mac, type: MessageType.Release, xid: 0x7779, ciaddr: ip, serverId: SERVER })));
+    const after = await server.counters();
+    assert.equal((after["handled"] as Record<string, number>)["dhcp.release"], 1);
+    assert.equal((after["leases"] as number), (before["leases"] as number) - 1);
+  });
 });
