@@ -9,11 +9,12 @@
  * Run as root: npx tsc -p tsconfig.json && node dist/bench/lab/tftp-trace.js [ROUNDS]
  * Not part of npm test.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { ensureLabAssets } from "../../src/lab/assets.js";
 import { bootToMarker, withLab, type LabServerStarter } from "../../src/lab/lab.js";
+import type { LabNamespace } from "../../src/lab/net.js";
 import { laggbootServe } from "../../src/lab/laggboot-serve.js";
 import { waitUntil } from "../../src/lab/proc.js";
 import { startDnsmasq } from "../../test/e2e/support/dnsmasq.js";
@@ -107,15 +108,38 @@ function analyse(pkts: Pkt[]): Record<string, number> {
   };
 }
 
+/** CPU ms (user+system) of the boot server's process in the namespace: node for laggboot, the non-RA dnsmasq. */
+async function serverCpuMs(ns: LabNamespace): Promise<number> {
+  const pids = (await ns.exec(["ip", "netns", "pids", ns.name]).catch(() => ({ stdout: "" }))).stdout.split("\n").filter((x) => x.trim() !== "");
+  const ticksPerS = 100; // USER_HZ on Linux
+  for (const pid of pids) {
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (cmd.includes("ra-dnsmasq") || !(cmd.includes("main.js") || cmd.includes("dnsmasq.conf"))) continue;
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    // utime and stime are fields 14 and 15 (1-based) of /proc/PID/stat; index 11 and 12 after "comm) ".
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerS;
+  }
+  return NaN;
+}
+
 async function once(name: string, starter: LabServerStarter): Promise<Record<string, unknown>> {
   const load1 = Math.round(loadavg()[0]! * 10) / 10;
   return withLab({ firmware: "bios", server: starter }, async (lab) => {
     const pcap = join(lab.workDir, "link.pcap");
     const dump = lab.net.server.spawn(["tcpdump", "-i", lab.net.serverIf, "-s", "96", "-U", "-w", pcap, "udp and not port 67 and not port 68"], { logFile: join(lab.workDir, "tcpdump.log") });
-    await waitUntil("tcpdump to listen", () => readFileSync(join(lab.workDir, "tcpdump.log"), "utf8").includes("listening"), 10_000);
+    const dumpLog = join(lab.workDir, "tcpdump.log");
+    await waitUntil("tcpdump to listen", () => existsSync(dumpLog) && readFileSync(dumpLog, "utf8").includes("listening"), 10_000);
+    const cpu0 = await serverCpuMs(lab.net.server);
     const r = await bootToMarker(lab, 240_000);
+    const cpuMs = (await serverCpuMs(lab.net.server)) - cpu0;
     await dump.stop(3000);
-    return { server: name, load1, bootS: Math.round(r.bootMs / 100) / 10, ...analyse(readPcap(pcap, lab.net.addresses.serverIp)) };
+    const a = analyse(readPcap(pcap, lab.net.addresses.serverIp));
+    return { server: name, load1, bootS: Math.round(r.bootMs / 100) / 10, serverCpuMsDuringBoot: cpuMs, cpuUsPerDataPacket: Math.round((cpuMs * 1000) / a["dataPackets"]!), ...a };
   });
 }
 
