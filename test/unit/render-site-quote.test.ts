@@ -16,6 +16,7 @@ import { SITE_TARGETS } from "../../src/render/site-targets.js";
 import type { Mac } from "../../src/config/addr.js";
 import type { Client, Inventory } from "../../src/config/types.js";
 import { SITE_VARIANTS, loadOk } from "../support/site-variants.js";
+import { loadInventoryText } from "../../src/config/load.js";
 import { EXAMPLE_INVENTORY } from "../../src/config/example.js";
 
 const unsafe = (fn: () => unknown, label: string): void =>
@@ -110,11 +111,16 @@ test("a hostile root path stops every generator that writes it", () => {
   for (const target of ["isc-dhcpd", "kea", "dnsmasq"]) unsafe(() => SITE_TARGETS[target]!.render(newline), `${target}: newline`);
 });
 
-test("a boot file the loader lets through (byArch) with a blank or comma is refused, not written", () => {
+test("check refuses a boot file with a blank or comma; the generators refuse it too if it gets past", () => {
   const text = EXAMPLE_INVENTORY.replace("      x64Uefi: loader.efi", '      x64Uefi: loader.efi\n      byArch: { "16": "http boot,efi" }');
   assert.notEqual(text, EXAMPLE_INVENTORY);
-  const inv = loadOk(text, { readSecret: () => ({ ok: true, value: "example passphrase" }), kindOf: () => "missing" });
-  assert.equal(inv.server.tftp.bootFiles.byArch.get(16), "http boot,efi");
+  const probe = { readSecret: () => ({ ok: true as const, value: "example passphrase" }), kindOf: () => "missing" as const };
+  const r = loadInventoryText(text, "laggboot.yaml", probe);
+  assert.ok(r.findings.some((f) => f.code === "LB_ERR_UNSAFE_VALUE" && f.path === 'server.tftp.bootFiles.byArch["16"]'));
+  // Defence in depth: an inventory built around the checker still cannot produce a broken file.
+  const good = loadOk(EXAMPLE_INVENTORY, probe);
+  const byArch = new Map(good.server.tftp.bootFiles.byArch).set(16, "http boot,efi");
+  const inv = { ...good, server: { ...good.server, tftp: { ...good.server.tftp, bootFiles: { ...good.server.tftp.bootFiles, byArch } } } };
   for (const target of ["kea", "dnsmasq"]) unsafe(() => SITE_TARGETS[target]!.render(inv), target);
   // dhcpd quotes it as one string: blanks and commas are plain characters there.
   assert.ok(SITE_TARGETS["isc-dhcpd"]!.render(inv).includes('filename "http boot,efi";'));
