@@ -11,9 +11,14 @@ import type { DhcpPacket } from "../../wire/dhcp4/types.js";
 import { IgnoreReason, type DhcpResponder, type LeaseWrite as ResponderWrite } from "../../protocol/dhcp/index.js";
 import type { Engine, LeaseWrite, Verdict } from "./types.js";
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** chaddr as "aa:bb:...", `hlen` bytes (6 when a client leaves hlen 0). Runs for every packet: no intermediate arrays. */
 function macOf(p: DhcpPacket): string {
   const len = Math.min(p.hlen === 0 ? 6 : p.hlen, p.chaddr.length);
-  return [...p.chaddr.subarray(0, len)].map((b) => b.toString(16).padStart(2, "0")).join(":");
+  let out = len > 0 ? HEX[p.chaddr[0]!]! : "";
+  for (let i = 1; i < len; i++) out += `:${HEX[p.chaddr[i]!]!}`;
+  return out;
 }
 
 function toStoreWrite(w: ResponderWrite): LeaseWrite {

@@ -97,7 +97,6 @@ export class DhcpServer<Packet, Policy> {
     if (!this.accepting) return;
     this.counters.received++;
     const nowMs = this.clock();
-    const from = `${rinfo.address}:${rinfo.port}`;
     let packet: Packet;
     let mac: string;
     try {
@@ -105,12 +104,12 @@ export class DhcpServer<Packet, Policy> {
       mac = this.options.engine.clientMac(packet);
     } catch (e) {
       this.counters.malformed++;
-      this.emit({ type: "malformed", atMs: nowMs, from, error: errorText(e) });
+      this.emit({ type: "malformed", atMs: nowMs, from: `${rinfo.address}:${rinfo.port}`, error: errorText(e) });
       return;
     }
     if (!this.limiter.allow(mac, nowMs)) {
       this.counters.rateLimited++;
-      this.emit({ type: "rate-limited", atMs: nowMs, mac, from });
+      this.emit({ type: "rate-limited", atMs: nowMs, mac, from: `${rinfo.address}:${rinfo.port}` });
       return;
     }
     const arrival: Arrival = {
