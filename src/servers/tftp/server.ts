@@ -19,7 +19,7 @@ import {
   type RequestPacket,
   type TftpPacket,
 } from "../../wire/tftp/index.js";
-import { checkMode, checkPath, negotiate, Receiver, Sender } from "../../protocol/tftp/index.js";
+import { checkMode, checkPath, negotiate, Receiver, Sender, type TransferMode } from "../../protocol/tftp/index.js";
 import { LaggbootError } from "../../errors.js";
 import { ReadTransfer, type TransferIo, type TransferResult } from "./read-transfer.js";
 import { WriteTransfer } from "./write-transfer.js";
@@ -162,55 +162,93 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
     };
   }
 
+  /** What one request carries through its start-up. */
+  interface Start {
+    readonly req: RequestPacket;
+    readonly client: ClientRef;
+    readonly key: string;
+    readonly slot: Slot;
+    readonly t0: number;
+    readonly path: string;
+    readonly mode: TransferMode;
+    readonly refuse: (code: number, message: string, reason: string) => void;
+  }
+
   async function startRequest(req: RequestPacket, client: ClientRef, key: string, slot: Slot): Promise<void> {
     const t0 = now();
+    const refuseSlot = (code: number, message: string, reason: string, p?: string): void => {
+      release(key, slot);
+      refuse(req, client, code, message, reason, p);
+    };
     const mode = checkMode(req);
     if (!mode.ok) return refuseSlot(mode.code, mode.message, mode.reason);
     const path = checkPath(req.filename, cfg.maxPathBytes);
     if (!path.ok) return refuseSlot(path.code, path.message, path.reason);
-    const base = { client, req, key, slot, t0, path: path.path };
-    if (req.type === "RRQ") {
-      const src = await openReadSource(realRoot, path.path, mode.mode, client, deps.virtualFiles, cfg.maxNetasciiBytes);
-      if (!src.ok) return refuseSlot(src.code, src.message, src.reason, path.path);
-      if (stopping) {
-        await src.source.close();
-        return refuseSlot(ERROR_CODE.NOT_DEFINED, "server shutting down", "stopping", path.path);
-      }
-      const n = negotiate("read", req.options, cfg, src.source.sizeBytes);
-      const sender = new Sender({
-        sizeBytes: src.source.sizeBytes,
-        blockSize: n.blockSize,
-        windowSize: n.windowSize,
-        sendOack: n.oack.length > 0,
-        maxRetries: cfg.maxRetries,
-        oackFallbackAfterRepeats: OACK_FALLBACK_AFTER_REPEATS,
-        ...rtoBounds(n.timeoutSeconds),
-      });
-      let io: TransferIo;
-      try {
-        io = await openIo(slot);
-      } catch (e) {
-        await src.source.close();
-        return refuseSlot(ERROR_CODE.NOT_DEFINED, "server error", `socket: ${String(e)}`, path.path);
-      }
-      const t = new ReadTransfer(sender, src.source, n.oack, io, cfg.readAheadBlocks, (r) =>
-        finish({ ...base, direction: "read", virtual: src.virtual, sizeBytes: src.source.sizeBytes }, r, sender.blockSize, sender.windowSize),
-      );
-      slot.transfer = t;
-      counters.started++;
-      t.start();
-      return;
+    const start: Start = {
+      req,
+      client,
+      key,
+      slot,
+      t0,
+      path: path.path,
+      mode: mode.mode,
+      refuse: (code, message, reason) => refuseSlot(code, message, reason, path.path),
+    };
+    return req.type === "RRQ" ? startRead(start) : startWrite(start);
+  }
+
+  async function startRead(st: Start): Promise<void> {
+    const src = await openReadSource(realRoot, st.path, st.mode, st.client, deps.virtualFiles, cfg.maxNetasciiBytes);
+    if (!src.ok) return st.refuse(src.code, src.message, src.reason);
+    if (stopping) {
+      await src.source.close();
+      return st.refuse(ERROR_CODE.NOT_DEFINED, "server shutting down", "stopping");
     }
+    const n = negotiate("read", st.req.options, cfg, src.source.sizeBytes);
+    const sender = new Sender({
+      sizeBytes: src.source.sizeBytes,
+      blockSize: n.blockSize,
+      windowSize: n.windowSize,
+      sendOack: n.oack.length > 0,
+      maxRetries: cfg.maxRetries,
+      oackFallbackAfterRepeats: OACK_FALLBACK_AFTER_REPEATS,
+      ...rtoBounds(n.timeoutSeconds),
+    });
+    let io: TransferIo;
+    try {
+      io = await openIo(st.slot);
+    } catch (e) {
+      await src.source.close();
+      return st.refuse(ERROR_CODE.NOT_DEFINED, "server error", `socket: ${String(e)}`);
+    }
+    const info = { ...st, direction: "read" as const, virtual: src.virtual, sizeBytes: src.source.sizeBytes };
+    const t = new ReadTransfer(sender, src.source, n.oack, io, cfg.readAheadBlocks, (r) =>
+      finish(info, r, sender.blockSize, sender.windowSize),
+    );
+    st.slot.transfer = t;
+    counters.started++;
+    t.start();
+  }
+
+  async function startWrite(st: Start): Promise<void> {
     if (realWritable === undefined) {
-      return refuseSlot(ERROR_CODE.ACCESS_VIOLATION, "server is read-only", "write refused: read-only", path.path);
+      return st.refuse(ERROR_CODE.ACCESS_VIOLATION, "server is read-only", "write refused: read-only");
     }
     // Windowed writes are not offered: the receiver is lockstep.
-    const n = negotiate("write", req.options, { maxBlockSize: cfg.maxBlockSize, maxWindowSize: 1 }, undefined);
+    const n = negotiate("write", st.req.options, { maxBlockSize: cfg.maxBlockSize, maxWindowSize: 1 }, undefined);
     if (n.tsizeBytes !== undefined && n.tsizeBytes > cfg.maxWriteBytes) {
-      return refuseSlot(ERROR_CODE.DISK_FULL, "file too large", "tsize over limit", path.path);
+      return st.refuse(ERROR_CODE.DISK_FULL, "file too large", "tsize over limit");
     }
-    const target = await openWriteTarget(realWritable, path.path);
-    if (!target.ok) return refuseSlot(target.code, target.message, target.reason, path.path);
+    const target = await openWriteTarget(realWritable, st.path);
+    if (!target.ok) return st.refuse(target.code, target.message, target.reason);
+    const discard = async (): Promise<void> => {
+      await target.file.close();
+      await fsp.unlink(target.tmpPath).catch(() => undefined);
+    };
+    if (stopping) {
+      await discard();
+      return st.refuse(ERROR_CODE.NOT_DEFINED, "server shutting down", "stopping");
+    }
     const receiver = new Receiver({
       blockSize: n.blockSize,
       sendOack: n.oack.length > 0,
@@ -220,23 +258,18 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
     });
     let io: TransferIo;
     try {
-      io = await openIo(slot);
+      io = await openIo(st.slot);
     } catch (e) {
-      await target.file.close();
-      await fsp.unlink(target.tmpPath).catch(() => undefined);
-      return refuseSlot(ERROR_CODE.NOT_DEFINED, "server error", `socket: ${String(e)}`, path.path);
+      await discard();
+      return st.refuse(ERROR_CODE.NOT_DEFINED, "server error", `socket: ${String(e)}`);
     }
-    const w = new WriteTransfer(receiver, target.file, target.tmpPath, target.finalPath, mode.mode === "netascii", n.oack, io, (r) =>
-      finish({ ...base, direction: "write", virtual: false, sizeBytes: undefined }, r, n.blockSize, 1),
+    const info = { ...st, direction: "write" as const, virtual: false, sizeBytes: undefined };
+    const w = new WriteTransfer(receiver, target.file, target.tmpPath, target.finalPath, st.mode === "netascii", n.oack, io, (r) =>
+      finish(info, r, n.blockSize, 1),
     );
-    slot.transfer = w;
+    st.slot.transfer = w;
     counters.started++;
     w.start();
-
-    function refuseSlot(code: number, message: string, reason: string, p?: string): void {
-      release(key, slot);
-      refuse(req, client, code, message, reason, p);
-    }
   }
 
   function rtoBounds(timeoutSeconds: number | undefined): { initialRtoMs: number; minRtoMs: number; maxRtoMs: number } {
@@ -246,16 +279,10 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
     return { initialRtoMs: Math.min(cfg.initialRtoMs, maxRtoMs), minRtoMs, maxRtoMs };
   }
 
-  interface FinishInfo {
-    client: ClientRef;
-    req: RequestPacket;
-    key: string;
-    slot: Slot;
-    t0: number;
-    path: string;
-    direction: "read" | "write";
-    virtual: boolean;
-    sizeBytes: number | undefined;
+  interface FinishInfo extends Start {
+    readonly direction: "read" | "write";
+    readonly virtual: boolean;
+    readonly sizeBytes: number | undefined;
   }
 
   function finish(i: FinishInfo, r: TransferResult, blockSize: number, windowSize: number): void {
