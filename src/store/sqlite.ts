@@ -161,6 +161,8 @@ export class SqliteStore implements Store {
       onFailure: (_e, ops) => {
         forget(ops);
         this.reload();
+        // Writes queued behind the failed batch are still to come: keep them visible.
+        for (const op of this.commits.queued) this.applyToIndex(op);
       },
     });
   }
@@ -264,6 +266,16 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.reject(new LaggbootError("LB_ERR_STORE", "the store is closed"));
     applyToIndex();
     return this.commits.submit(op);
+  }
+
+  private applyToIndex(op: StoreOp): void {
+    switch (op.t) {
+      case "lease": this.index.put(op.lease); return;
+      case "remove": this.index.remove(op.ip); return;
+      case "bad": this.index.putBad(op.bad); return;
+      case "unbad": this.index.removeBad(op.ip); return;
+      case "event": return;
+    }
   }
 
   private reload(): void {

@@ -123,3 +123,29 @@ test("group commit: maxBatch writes a full batch at once", async () => {
   await Promise.all(ps);
   assert.deepEqual(written, [[1, 2, 3], [4]]);
 });
+
+for (const writerThread of [true, false]) {
+  test(`sqlite (${writerThread ? "writer thread" : "inline"}): a failed batch rejects its writers, the view returns to the database, later writes survive`, async () => {
+    const { path, done } = tempDb();
+    try {
+      const s = openSqliteStore({ path, writerThread });
+      await s.commitLease(lease(1));
+      // A state the schema's CHECK refuses makes the whole batch fail.
+      const storeError = (e: unknown): boolean => e instanceof LaggbootError && e.code === "LB_ERR_STORE";
+      const bad = assert.rejects(s.commitLease(lease(2, { state: "bogus" as "bound" })), storeError);
+      const sameBatch = assert.rejects(s.commitLease(lease(3)), storeError);
+      await new Promise((r) => setImmediate(r));
+      const later = s.commitLease(lease(4)); // queued behind the failing batch (writer thread) or in its own
+      await bad;
+      await sameBatch;
+      await later;
+      assert.deepEqual(s.listLeases().map((l) => l.ip), ["198.18.1.1", "198.18.1.4"]);
+      await s.close();
+      const again = openSqliteStore({ path });
+      assert.deepEqual(again.listLeases().map((l) => l.ip), ["198.18.1.1", "198.18.1.4"]);
+      await again.close();
+    } finally {
+      done();
+    }
+  });
+}
