@@ -27,6 +27,11 @@ function labNamespaces(): string[] {
     .filter((n) => n.startsWith(LAB_PREFIX));
 }
 
+/** Consecutive equal entries as one. */
+function collapseRepeats(xs: readonly string[]): string[] {
+  return xs.filter((x, i) => i === 0 || xs[i - 1] !== x);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -83,8 +88,9 @@ test("laggboot lab --json (BIOS iPXE): reserved address, iPXE script, kernel+ini
   assert.equal(report.markerSeen, report.marker, "the initramfs printed this run's marker, from this run's script");
   assert.match(report.marker, /^lbq-[0-9a-f]+-bios$/);
 
-  // The status API's stages, in the order the server recorded them.
-  const stages = report.stages.map((s) => `${s.stage} ${s.detail}`);
+  // The status API's stages, in the order the server recorded them. A firmware
+  // that repeats its DISCOVER on a slow machine is offered twice: one step.
+  const stages = collapseRepeats(report.stages.map((s) => `${s.stage} ${s.detail}`));
   assert.deepEqual(stages, [
     `dhcp-offered ${report.client.ip}`,
     `dhcp-acked ${report.client.ip}`,

@@ -49,7 +49,9 @@ test("OVMF's own PXE: size probe (ERROR 8 after OACK), ipxe.efi with windowsize 
     // The status API: stages in order, the probe among the files.
     const clients = JSON.parse(await httpGetInNs(lab.net.server, `http://127.0.0.1:${LAB_HTTP_PORT}/api/v1/clients`)) as ClientStatus[];
     const c = clients.find((x) => x.name === me.hostname)!;
-    assert.deepEqual(c.stages.map((s) => `${s.stage} ${s.detail}`), [
+    // A DISCOVER repeated on a slow machine is offered twice: one step.
+    const steps = c.stages.map((s) => `${s.stage} ${s.detail}`).filter((x, i, all) => i === 0 || all[i - 1] !== x);
+    assert.deepEqual(steps, [
       `dhcp-offered ${me.ip}`,
       `dhcp-acked ${me.ip}`,
       "boot-file-sent ipxe.efi",
