@@ -3,11 +3,15 @@
  * allows, with a bounded number in flight, and prints each address once its
  * commit resolved (that is, once a server would have sent the ACK). Stops by
  * itself after `maxLeases` or `maxMs`, whichever comes first.
- * argv: dbPath maxLeases maxMs
+ * argv: dbPath maxLeases maxMs [selfKillAfter]
+ * With selfKillAfter the child kills itself with SIGKILL right after printing
+ * that many acks: the harshest instant, with other commits in flight.
  */
 import { openSqliteStore } from "../../src/store/index.js";
 
-const [path, maxLeasesArg, maxMsArg] = process.argv.slice(2);
+const [path, maxLeasesArg, maxMsArg, selfKillArg] = process.argv.slice(2);
+const selfKillAfter = selfKillArg === undefined ? Infinity : Number(selfKillArg);
+let acked = 0;
 const maxLeases = Number(maxLeasesArg);
 const maxMs = Number(maxMsArg);
 const store = openSqliteStore({ path: path! });
@@ -29,7 +33,8 @@ function pump(): void {
       ip: addr, mac: `02:00:00:${((n >> 16) & 255).toString(16).padStart(2, "0")}:${((n >> 8) & 255).toString(16).padStart(2, "0")}:${(n & 255).toString(16).padStart(2, "0")}`,
       network: "lab", state: "bound", startMs: Date.now(), expiresMs: Date.now() + 3_600_000,
     }).then(() => {
-      process.stdout.write(`${addr}\n`);
+      process.stdout.write(`${addr}\n`); // synchronous on a pipe (Linux): the line is out before the kill
+      if (++acked >= selfKillAfter) process.kill(process.pid, "SIGKILL");
       inFlight--;
       pump();
     }, (e: unknown) => {
