@@ -55,6 +55,22 @@ export type SenderAction =
   | { readonly type: "armTimer"; readonly delayMs: number }
   | { readonly type: "finish"; readonly outcome: TransferOutcome; readonly clientErrorCode?: number };
 
+/**
+ * What `Sender.ack()` reports: the ACK while sending is the event of every
+ * block, so it has a path that allocates nothing.
+ */
+export const ACK_RESULT = {
+  /** Duplicate or stale ACK: nothing to do. */
+  IGNORED: 0,
+  /** Send blocks `windowFirst..windowLast` and arm the timer for `rtoMs` (what `handle` returns as sendData + armTimer). */
+  SEND_WINDOW: 1,
+  /** The last block was acknowledged: the transfer finished "ok". */
+  FINISHED: 2,
+  /** Not in the sending phase; nothing changed: pass the ACK to `handle`. */
+  USE_HANDLE: 3,
+} as const;
+export type AckResult = (typeof ACK_RESULT)[keyof typeof ACK_RESULT];
+
 type Phase = "idle" | "oack" | "sending" | "done";
 
 export class Sender {
@@ -69,6 +85,9 @@ export class Sender {
   private retries = 0;
   private repeats = 0;
   private sentAtMs = 0;
+  /** The window last sent (absolute indexes, inclusive). */
+  private winFirst = 0;
+  private winLast = 0;
   private resentSinceSample = false;
   private readonly rto: RtoEstimator;
   /** Counters for stats and tests. */
@@ -99,6 +118,39 @@ export class Sender {
   }
   get rtoMs(): number {
     return this.rto.rtoMs;
+  }
+  /** First block of the window last sent (see ACK_RESULT.SEND_WINDOW). */
+  get windowFirst(): number {
+    return this.winFirst;
+  }
+  /** Last block of the window last sent. */
+  get windowLast(): number {
+    return this.winLast;
+  }
+
+  /**
+   * The same as `handle({ type: "ack", block, nowMs })`, with the outcome as
+   * a number instead of actions, so the per-block path allocates nothing.
+   */
+  ack(block: number, nowMs: number): AckResult {
+    if (this.phase !== "sending") return ACK_RESULT.USE_HANDLE;
+    const delta = (block - (this.acked % LIMITS.BLOCK_NUMBER_MODULO) + LIMITS.BLOCK_NUMBER_MODULO) % LIMITS.BLOCK_NUMBER_MODULO;
+    if (delta === 0) {
+      this.counters.duplicateAcks++;
+      return ACK_RESULT.IGNORED;
+    }
+    if (delta > this.sent - this.acked) {
+      this.counters.staleAcks++;
+      return ACK_RESULT.IGNORED;
+    }
+    this.acked += delta;
+    this.progress(nowMs);
+    if (this.acked >= this.lastIndexNow) {
+      this.phase = "done";
+      return ACK_RESULT.FINISHED;
+    }
+    this.advanceWindow(nowMs, false);
+    return ACK_RESULT.SEND_WINDOW;
   }
 
   handle(ev: SenderEvent): SenderAction[] {
@@ -143,20 +195,14 @@ export class Sender {
       this.phase = "sending";
       return this.sendWindow(nowMs, false);
     }
-    if (this.phase !== "sending") return [];
-    const delta = (block - (this.acked % LIMITS.BLOCK_NUMBER_MODULO) + LIMITS.BLOCK_NUMBER_MODULO) % LIMITS.BLOCK_NUMBER_MODULO;
-    if (delta === 0) {
-      this.counters.duplicateAcks++;
-      return [];
+    switch (this.ack(block, nowMs)) {
+      case ACK_RESULT.SEND_WINDOW:
+        return this.windowActions(false);
+      case ACK_RESULT.FINISHED:
+        return [{ type: "finish", outcome: "ok" }];
+      default:
+        return [];
     }
-    if (delta > this.sent - this.acked) {
-      this.counters.staleAcks++;
-      return [];
-    }
-    this.acked += delta;
-    this.progress(nowMs);
-    if (this.acked >= this.lastIndexNow) return this.finish("ok");
-    return this.sendWindow(nowMs, false);
   }
 
   private onTimeout(nowMs: number): SenderAction[] {
@@ -198,6 +244,19 @@ export class Sender {
   }
 
   private sendWindow(nowMs: number, retransmit: boolean): SenderAction[] {
+    this.advanceWindow(nowMs, retransmit);
+    return this.windowActions(retransmit);
+  }
+
+  private windowActions(retransmit: boolean): SenderAction[] {
+    return [
+      { type: "sendData", first: this.winFirst, last: this.winLast, retransmit },
+      { type: "armTimer", delayMs: this.rto.rtoMs },
+    ];
+  }
+
+  /** Moves the window to the block after the last ACK and books it as sent. */
+  private advanceWindow(nowMs: number, retransmit: boolean): void {
     const first = this.acked + 1;
     const last = Math.min(this.acked + this.windowSizeNow, this.lastIndexNow);
     const fresh = Math.max(0, last - this.sent);
@@ -208,10 +267,8 @@ export class Sender {
       this.sentAtMs = nowMs;
       this.resentSinceSample = fresh < last - first + 1;
     }
-    return [
-      { type: "sendData", first, last, retransmit },
-      { type: "armTimer", delayMs: this.rto.rtoMs },
-    ];
+    this.winFirst = first;
+    this.winLast = last;
   }
 
   private finish(outcome: TransferOutcome, clientErrorCode?: number): SenderAction[] {

@@ -6,9 +6,15 @@
  * then data, one preadv per chunk), and the next chunk is read ahead while the
  * current one is sent, so disk latency stays off the ACK -> DATA path.
  * Memory per transfer: two chunks of max(window, readAhead) x (blksize + 4).
+ *
+ * The ACK -> DATA path is the per-block cost, so it allocates nothing: the
+ * Sender's `ack()` reports a number, the blocks go out as subarrays of the
+ * ready chunk, and the one transfer timer is not re-armed per block: it keeps
+ * a deadline, and when it fires early it sleeps on to the deadline.
  */
+import { performance } from "node:perf_hooks";
 import { encode, encodeDataHeader, ERROR_CODE, LIMITS, type TftpOption, type TftpPacket } from "../../wire/tftp/index.js";
-import { blockRange, Sender, type SenderAction, type TransferOutcome } from "../../protocol/tftp/index.js";
+import { ACK_RESULT, blockRange, Sender, type SenderAction, type TransferOutcome } from "../../protocol/tftp/index.js";
 import type { BlockSource } from "./source.js";
 
 export interface TransferIo {
@@ -40,7 +46,9 @@ export class ReadTransfer {
   /** The chunk after `chunk`, being read or ready. */
   private next: { first: number; ready: Chunk | undefined } | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private timerDelayMs = -1;
+  /** When the timer is due, and when the scheduled setTimeout fires (performance.now() ms). */
+  private deadlineMs = 0;
+  private fireAtMs = 0;
   private finished = false;
 
   constructor(
@@ -57,9 +65,40 @@ export class ReadTransfer {
   }
 
   onPacket(p: TftpPacket): void {
-    if (p.type === "ACK") this.run(this.sender.handle({ type: "ack", block: p.block, nowMs: this.io.now() }));
+    if (p.type === "ACK") this.onAck(p.block);
     else if (p.type === "ERROR") this.run(this.sender.handle({ type: "error", code: p.code, nowMs: this.io.now() }));
     // Anything else on a read transfer is ignored: it cannot move the transfer.
+  }
+
+  /** An ACK for `block` (wire number); the path of every block. */
+  onAck(block: number): void {
+    const nowMs = this.io.now();
+    switch (this.sender.ack(block, nowMs)) {
+      case ACK_RESULT.IGNORED:
+        return;
+      case ACK_RESULT.FINISHED:
+        this.run([{ type: "finish", outcome: "ok" }]);
+        return;
+      case ACK_RESULT.SEND_WINDOW: {
+        const first = this.sender.windowFirst;
+        const last = this.sender.windowLast;
+        // Nothing queued and the blocks ready: send now, as pump() would.
+        if (this.queue.length === 0 && !this.pumping && !this.loading && !this.finished && this.ensure(first, last)) {
+          this.sendBlocks(first, last);
+          this.arm(this.sender.rtoMs);
+          return;
+        }
+        // Behind a read (ensure may just have started one): queue it for the pump.
+        this.run([
+          { type: "sendData", first, last, retransmit: false },
+          { type: "armTimer", delayMs: this.sender.rtoMs },
+        ]);
+        return;
+      }
+      case ACK_RESULT.USE_HANDLE:
+        this.run(this.sender.handle({ type: "ack", block, nowMs }));
+        return;
+    }
   }
 
   onRepeatedRequest(): void {
@@ -213,21 +252,39 @@ export class ReadTransfer {
     for (let i = first; i <= last; i++) {
       const c = i < this.chunk!.first + this.chunk!.count ? this.chunk! : this.next!.ready!;
       const stride = c.blockSize + LIMITS.DATA_HEADER_BYTES;
-      const k = i - c.first;
-      const r = blockRange(i, c.blockSize, size);
-      this.io.send(c.packets.subarray(k * stride, k * stride + LIMITS.DATA_HEADER_BYTES + r.end - r.start));
+      const at = (i - c.first) * stride;
+      // Data bytes of block i: a full block, or what is left of the file (blockRange without the object).
+      const len = Math.min(c.blockSize, size - (i - 1) * c.blockSize);
+      this.io.send(c.packets.subarray(at, at + LIMITS.DATA_HEADER_BYTES + len));
     }
   }
 
+  /** (Re)starts the transfer timer: it fires `delayMs` from now unless armed again before. */
   private arm(delayMs: number): void {
-    if (this.timer !== undefined && delayMs === this.timerDelayMs) {
-      this.timer.refresh();
+    const t = performance.now();
+    this.deadlineMs = t + delayMs;
+    // A timer that fires no later than the new deadline can stay: onTimer sleeps on to the deadline.
+    if (this.timer !== undefined && this.fireAtMs <= this.deadlineMs) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.schedule(t, delayMs);
+  }
+
+  private schedule(t: number, delayMs: number): void {
+    this.fireAtMs = t + delayMs;
+    this.timer = setTimeout(this.onTimer, delayMs);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (this.finished) return;
+    const t = performance.now();
+    // Timers have millisecond resolution: within 1 ms of the deadline counts as due.
+    if (this.deadlineMs - t >= 1) {
+      this.schedule(t, this.deadlineMs - t);
       return;
     }
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timerDelayMs = delayMs;
-    this.timer = setTimeout(() => this.run(this.sender.handle({ type: "timeout", nowMs: this.io.now() })), delayMs);
-  }
+    this.run(this.sender.handle({ type: "timeout", nowMs: this.io.now() }));
+  };
 
   private sendError(code: number, message: string): void {
     try {

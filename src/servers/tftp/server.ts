@@ -48,6 +48,9 @@ const DEFAULTS = {
   maxNetasciiBytes: 4 * 1024 * 1024,
 } as const;
 
+/** Opcode and block number (RFC 1350 section 5). */
+const ACK_BYTES = 4;
+
 /** A repeated RRQ twice while waiting for ACK 0 means the client ignores OACKs. */
 const OACK_FALLBACK_AFTER_REPEATS = 2;
 
@@ -120,9 +123,16 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
 
   async function transferSocket(slot: Slot, localAddress: string): Promise<dgram.Socket> {
     const s = dgram.createSocket({ type: "udp4" });
-    s.on("message", (msg) => {
+    s.on("message", (msg: Buffer) => {
+      const t = slot.transfer;
+      // The ACK of every block skips the decoder's object: opcode ACK and a
+      // block number are all decode() would read from it (trailing bytes are tolerated there too).
+      if (t instanceof ReadTransfer && msg.length >= ACK_BYTES && msg.readUInt16BE(0) === OPCODE.ACK) {
+        t.onAck(msg.readUInt16BE(2));
+        return;
+      }
       const p = tryDecode(msg);
-      if (p) slot.transfer?.onPacket(p);
+      if (p) t?.onPacket(p);
     });
     s.on("error", (e: NodeJS.ErrnoException) => {
       // ICMP port unreachable on a connected socket: the client has gone.
