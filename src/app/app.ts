@@ -15,6 +15,8 @@ import type { Logger } from "./logger.js";
 import { StatusTracker } from "./status-tracker.js";
 import type { HealthReport, StatusSource } from "./status-types.js";
 
+const PRUNE_INTERVAL_MS = 60_000;
+
 export interface AppOptions {
   readonly inventoryPath: string;
   readonly logger: Logger;
@@ -59,6 +61,7 @@ export class App implements StatusSource {
   readonly transferListeners = new Set<(e: TransferEvent) => void>();
   readonly dhcpListeners = new Set<(e: DhcpServerEvent) => void>();
   metricsRenderer: () => string = () => "";
+  private pruneTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(inventory: Inventory, private readonly opts: AppOptions) {
     this.inventory = inventory;
@@ -161,6 +164,7 @@ export class App implements StatusSource {
     try {
       const bound = await this.tftp.start();
       this.services.tftp = "running";
+      this.startPruning();
       return { tftp: bound };
     } catch (e) {
       this.services.tftp = "failed";
@@ -169,8 +173,17 @@ export class App implements StatusSource {
     }
   }
 
+  /** Expired pool leases and old DECLINE marks go once a minute (RFC 2131 4.3.1 lets expired addresses be reused). */
+  private startPruning(): void {
+    this.pruneTimer = setInterval(() => {
+      this.store.pruneExpired(this.clock()).catch((e: unknown) => this.opts.logger.log("error", "pruning expired leases failed", { error: String(e) }));
+    }, PRUNE_INTERVAL_MS);
+    this.pruneTimer.unref();
+  }
+
   /** Stop taking new work; running transfers get `graceMs` to finish. */
   async stop(graceMs: number): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await Promise.all([this.dhcp.stop(), this.tftp.stop(graceMs)]);
     this.services = { dhcp: "stopped", tftp: "stopped" };
     await this.store.close();
