@@ -11,7 +11,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ensureLabAssets } from "../../src/lab/assets.js";
@@ -159,4 +159,9 @@ test("laggboot lab: usage errors exit 2 before anything is made", async () => {
   const t = await runLab(["--timeout", "soon"]);
   assert.equal(t.code, 2);
   assert.match(t.stderr, /--timeout must be a positive number/);
+  // Not root: refused at once (setpriv is util-linux, always there).
+  const u = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI, "lab"], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(u.status, 2, u.stderr);
+  assert.match(u.stderr, /laggboot lab needs root/);
+  assert.doesNotMatch(u.stderr + u.stdout, /creating the network namespaces/);
 });
