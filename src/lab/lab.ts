@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { qemuArgv, SerialConsole, type Firmware, type SerialLine } from "./qemu.js";
 import { BOOTED_LINE, ensureLabAssets, populateTftpRoot, TFTP_NAMES, type LabAssets } from "./assets.js";
-import { createLabNet, type LabNet } from "./net.js";
+import { createLabNet, onEmergencyCleanup, type LabNet } from "./net.js";
 import type { ExitStatus, ManagedProcess } from "./proc.js";
 import { startRouterAdvertiser } from "./router-adverts.js";
 
@@ -93,6 +93,8 @@ export async function withLab<T>(options: LabOptions, body: (lab: Lab) => Promis
   if (options.assets === undefined) progress("building or reusing the boot assets (scripts/lab-assets.sh)");
   const assets = options.assets ?? (await ensureLabAssets());
   const workDir = mkdtempSync(join(tmpdir(), "lbq-lab-"));
+  const removeWorkDir = (): void => rmSync(workDir, { recursive: true, force: true });
+  const unregister = options.keepWorkDir ? (): boolean => true : onEmergencyCleanup(removeWorkDir);
   let net: LabNet | undefined;
   let server: LabServer | undefined;
   const clients: QemuClient[] = [];
@@ -144,7 +146,8 @@ export async function withLab<T>(options: LabOptions, body: (lab: Lab) => Promis
     for (const c of clients) await c.process.stop(2000);
     if (server) await server.stop().catch(() => undefined);
     if (net) await net.close();
-    if (!options.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+    unregister();
+    if (!options.keepWorkDir) removeWorkDir();
   }
 }
 

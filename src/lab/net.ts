@@ -115,7 +115,15 @@ function kill(pid: number, sig: NodeJS.Signals): void {
  * synchronously and kill what runs inside them (all started by us).
  */
 const openNamespaces = new Set<string>();
+/** More synchronous cleanups for the same moment (e.g. a lab's temp dir); each removes itself when done normally. */
+const emergencyCleanups = new Set<() => void>();
 let exitHookInstalled = false;
+
+/** Run `fn` too if the process exits or is signalled while a lab is open; returns the unregister function. */
+export function onEmergencyCleanup(fn: () => void): () => void {
+  emergencyCleanups.add(fn);
+  return () => emergencyCleanups.delete(fn);
+}
 let signalHookInstalled = false;
 
 /** Kill what runs inside the open lab namespaces and delete them, synchronously. Never throws. */
@@ -131,6 +139,14 @@ export function removeOpenNamespacesNow(): void {
     rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
   }
   openNamespaces.clear();
+  for (const fn of emergencyCleanups) {
+    try {
+      fn();
+    } catch {
+      // best effort
+    }
+  }
+  emergencyCleanups.clear();
 }
 
 /**
