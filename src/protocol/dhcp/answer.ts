@@ -85,9 +85,9 @@ export function configOptions(
     .setRaw(DhcpOption.RootPath, rw?.rootPath)
     .setRaw(DhcpOption.BroadcastAddress, w.broadcast, { droppable: true })
     .setRaw(DhcpOption.InterfaceMtu, w.mtu, { droppable: true });
-  const asked = new Set(x.f.parameterRequestList);
-  if (boot !== undefined && asked.has(DhcpOption.TftpServerName)) o.set(DhcpOption.TftpServerName, x.c.policy.nextServer, { droppable: true });
-  if (boot !== undefined && asked.has(DhcpOption.BootFileName)) o.set(DhcpOption.BootFileName, boot.file, { droppable: true });
+  const asked = x.f.parameterRequestList;
+  if (boot !== undefined && asked.includes(DhcpOption.TftpServerName)) o.set(DhcpOption.TftpServerName, x.c.policy.nextServer, { droppable: true });
+  if (boot !== undefined && asked.includes(DhcpOption.BootFileName)) o.set(DhcpOption.BootFileName, boot.file, { droppable: true });
   // iPXE: 175.176 = 1 tells it not to wait ~3 s for ProxyDHCP offers (we are the whole answer).
   if (x.f.ipxe) o.set(DhcpOption.IpxeEncapsulated, new Map([[IpxeSubOption.NoPxeDhcp, Uint8Array.of(1)]]));
   return o;

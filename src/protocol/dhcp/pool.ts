@@ -26,8 +26,9 @@ export function inPool(net: CompiledNetwork, ip: string): boolean {
 /** May `ip` be given to `mac` now? Never a network, broadcast, server, gateway or reserved address. */
 export function usableFor(c: CompiledPolicy, net: CompiledNetwork, ip: string, mac: string, leases: LeaseView, nowMs: number): boolean {
   const n = ipv4ToInt(ip);
-  if (n === undefined || !inPool(net, ip) || !inNetwork(net, n)) return false;
-  if (ip === intToIpv4(net.base) || ip === net.broadcast || ip === net.policy.gateway) return false;
+  if (n === undefined || net.poolFirst === undefined || net.poolLast === undefined || n < net.poolFirst || n > net.poolLast) return false;
+  if (!inNetwork(net, n)) return false;
+  if (n === net.base || ip === net.broadcast || ip === net.policy.gateway) return false;
   if (c.serverAddresses.has(ip) || c.reservedIps.has(ip)) return false;
   if (leases.isBadAddress(ip, nowMs)) return false;
   const holder = leases.leaseByIp(ip);

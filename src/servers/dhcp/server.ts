@@ -48,6 +48,9 @@ export class DhcpServer<Packet, Policy> {
   private sockets: SocketSet | undefined;
   private accepting = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Sends whose callback has not run yet; stop() waits for them too. */
+  private sending = 0;
+  private sendsDrained: (() => void) | undefined;
   private readonly limiter: RateLimiter;
   private readonly unknownLog: OncePerInterval;
   private readonly clock: () => number;
@@ -88,7 +91,8 @@ export class DhcpServer<Packet, Policy> {
   async stop(): Promise<void> {
     this.accepting = false;
     const grace = new Promise<void>((resolve) => setTimeout(resolve, this.options.stopGraceMs ?? 2000).unref());
-    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+    const settled = Promise.allSettled([...this.inFlight]).then(() => this.drainSends());
+    await Promise.race([settled, grace]);
     await this.sockets?.close();
     this.sockets = undefined;
   }
@@ -131,7 +135,7 @@ export class DhcpServer<Packet, Policy> {
       this.track(this.handled(verdict, nowMs));
       return;
     }
-    this.track(this.reply(verdict, nowMs));
+    this.reply(verdict, nowMs);
   }
 
   private ignored(verdict: IgnoreVerdict, nowMs: number): void {
@@ -154,26 +158,68 @@ export class DhcpServer<Packet, Policy> {
     this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, verdict.details);
   }
 
-  private async reply(verdict: ReplyVerdict, nowMs: number): Promise<void> {
+  /**
+   * Sends at once when nothing needs to be durable first (a reservation's
+   * reply, an OFFER from the pool): no promise, no await on the hot path.
+   */
+  private reply(verdict: ReplyVerdict, nowMs: number): void {
+    if (!needsWait(verdict.writes)) {
+      this.applyUnwaited(verdict.writes, verdict.mac);
+      this.send(verdict, nowMs);
+      return;
+    }
     // RFC 2131 4.3.1/4.3.2: the binding is recorded before the client hears of it.
-    if (!(await this.persist(verdict.writes, verdict.mac, nowMs))) return;
+    this.track(this.persist(verdict.writes, verdict.mac, nowMs).then((ok) => {
+      if (ok) this.send(verdict, nowMs);
+    }));
+  }
+
+  private send(verdict: ReplyVerdict, nowMs: number): void {
     const sockets = this.sockets;
     if (sockets === undefined) return;
     const out = sockets.pick(verdict.fromAddress, verdict.fromProxyPort);
+    this.sending++;
+    try {
+      out.socket.send(verdict.bytes, verdict.toPort, verdict.toAddress, (err) => this.sent(verdict, nowMs, err));
+    } catch (e) {
+      // A socket closed under us throws at once; counted like any other handling failure.
+      this.counters.engineErrors++;
+      this.emit({ type: "engine-error", atMs: this.clock(), mac: verdict.mac, error: errorText(e) });
+      if (--this.sending === 0) this.sendsDrained?.();
+    }
+  }
+
+  private sent(verdict: ReplyVerdict, nowMs: number, err: Error | null): void {
     const to = `${verdict.toAddress}:${verdict.toPort}`;
-    await new Promise<void>((resolve) => {
-      out.socket.send(verdict.bytes, verdict.toPort, verdict.toAddress, (err) => {
-        if (err) {
-          this.counters.sendErrors++;
-          this.emit({ type: "send-error", atMs: this.clock(), mac: verdict.mac, to, error: err.message });
-        } else {
-          bump(this.counters.sent, verdict.messageType);
-          this.emit({ type: "reply", atMs: nowMs, mac: verdict.mac, messageType: verdict.messageType, to, details: verdict.details });
-          this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, { to, ...verdict.details });
-        }
+    if (err) {
+      this.counters.sendErrors++;
+      if (this.options.onEvent !== undefined) this.emit({ type: "send-error", atMs: this.clock(), mac: verdict.mac, to, error: err.message });
+    } else {
+      bump(this.counters.sent, verdict.messageType);
+      if (this.options.onEvent !== undefined) {
+        this.emit({ type: "reply", atMs: nowMs, mac: verdict.mac, messageType: verdict.messageType, to, details: verdict.details });
+      }
+      this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, { to, ...verdict.details });
+    }
+    if (--this.sending === 0) this.sendsDrained?.();
+  }
+
+  /** Resolves once no send callback is outstanding. */
+  private drainSends(): Promise<void> {
+    if (this.sending === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.sendsDrained = () => {
+        this.sendsDrained = undefined;
         resolve();
-      });
+      };
     });
+  }
+
+  /** Writes nobody waits for (OFFER holds): applied to the store's view at once, failures counted. */
+  private applyUnwaited(writes: readonly LeaseWrite[], mac: string): void {
+    for (const w of writes) {
+      if (w.kind === "commit") this.options.store.commitLease(w.lease).catch((e: unknown) => this.storeFailed(mac, e));
+    }
   }
 
   /**
@@ -227,6 +273,12 @@ export class DhcpServer<Packet, Policy> {
     this.inFlight.add(guarded);
     void guarded.finally(() => this.inFlight.delete(guarded));
   }
+}
+
+/** Must the reply wait for a durable write? Not for OFFER holds only (see persist). */
+function needsWait(writes: readonly LeaseWrite[]): boolean {
+  for (const w of writes) if (w.kind !== "commit" || w.lease.state !== "offered") return true;
+  return false;
 }
 
 function errorText(e: unknown): string {

@@ -26,9 +26,26 @@ export function parseIpv4Bytes(s: string): Uint8Array | undefined {
   return out;
 }
 
+/** Same grammar as parseIpv4Bytes, without allocating: the pool checks run it per candidate address. */
 export function ipv4ToInt(s: string): number | undefined {
-  const b = parseIpv4Bytes(s);
-  return b === undefined ? undefined : ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  let n = 0;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return undefined;
+    } else if (c === 46 && digits > 0 && part < 3) {
+      n = n * 256 + value;
+      part++;
+      value = 0;
+      digits = 0;
+    } else return undefined;
+  }
+  if (part !== 3 || digits === 0) return undefined;
+  return n * 256 + value;
 }
 
 export function intToIpv4(n: number): string {

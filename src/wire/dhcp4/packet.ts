@@ -57,7 +57,8 @@ function readArea(b: Uint8Array, start: number, end: number, area: string, into:
       into.parts.set(code, list);
       into.firstOffset.set(code, i);
     }
-    list.push(b.slice(i + 2, i + 2 + len));
+    // A view, not a copy: a packet's options share the received bytes (never written to).
+    list.push(b.subarray(i + 2, i + 2 + len));
     i += 2 + len;
   }
   // No END before the field ends: tolerated (several firmwares omit it when the field is full).
