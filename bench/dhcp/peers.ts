@@ -74,7 +74,9 @@ export function laggbootPolicy(net: BenchNet): JsonPolicy {
   };
 }
 
-export async function startPeer(name: PeerName, ns: Namespace, net: BenchNet, dir: string, recvBufferBytes?: number): Promise<RunningPeer> {
+export async function startPeer(
+  name: PeerName, ns: Namespace, net: BenchNet, dir: string, recvBufferBytes?: number, cpuProfDir?: string,
+): Promise<RunningPeer> {
   switch (name) {
     case "laggboot":
     case "laggboot-mem": {
@@ -85,7 +87,8 @@ export async function startPeer(name: PeerName, ns: Namespace, net: BenchNet, di
       };
       const file = join(dir, "laggboot.json");
       writeFileSync(file, JSON.stringify(config));
-      const child = ns.spawn([process.execPath, serverMain, file], { stdio: ["pipe", "ignore", "inherit"] });
+      const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`];
+      const child = ns.spawn([process.execPath, ...prof, serverMain, file], { stdio: ["pipe", "ignore", "inherit"] });
       await waitFor(child, 1000);
       return { name, pid: child.pid!, stop: stopper(child) };
     }

@@ -3,6 +3,7 @@
  *   npx tsc -p tsconfig.json && node dist/bench/dhcp/run.js [--rates 1000,2000,4000,8000]
  *     [--seconds 10] [--clients 10000] [--peers laggboot,kea,dnsmasq] [--storm 1000]
  *     [--recv-buffer BYTES]   (laggboot's SO_RCVBUF; default 1 MiB)
+ *     [--cpu-prof DIR]        (laggboot runs under node --cpu-prof, profiles in DIR; skews its CPU figures)
  * Peers: laggboot (SQLite, durable), laggboot-mem (in-memory store), kea, dnsmasq.
  * In namespaces (prefix lbd, 198.18.0.0/15): perfdhcp acts as a relay (port
  * 67, giaddr) against each server in turn, same link, pool and lease time,
@@ -36,6 +37,7 @@ const peers = arg("peers", "laggboot,kea,dnsmasq").split(",") as PeerName[];
 const stormClients = Number(arg("storm", "1000"));
 const recvBufferArg = arg("recv-buffer", "");
 const recvBufferBytes = recvBufferArg === "" ? undefined : Number(recvBufferArg);
+const cpuProfDir = arg("cpu-prof", "") || undefined;
 
 const NET: BenchNet = {
   serverIf: "s0", serverAddress: "198.19.0.1", relayAddress: "198.19.0.2", network: "198.19.0.0", prefixLength: 16,
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     for (const rate of rates) {
       for (const peer of peers) {
         const dir = mkdtempSync(join(tmpdir(), `lb-bench-${peer}-`));
-        const running = await startPeer(peer, srv, NET, dir, recvBufferBytes);
+        const running = await startPeer(peer, srv, NET, dir, recvBufferBytes, cpuProfDir);
         try {
           // Warm-up (all servers alike): 2 s at 200/s with other MACs, so a JIT-compiled
           // server is measured warm, as it runs in production.

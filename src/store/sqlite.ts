@@ -21,6 +21,12 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** Group-commit window; 0 starts a batch at the next event-loop turn. */
   readonly commitWindowMs?: number;
+  /**
+   * How long writes nobody is held up by (boot events, an OFFER's hold on a
+   * pool address) may wait to ride an urgent batch before they start one of
+   * their own. Default 50 ms.
+   */
+  readonly backgroundWindowMs?: number;
   /** Keep at most this many events (oldest pruned). */
   readonly maxEvents?: number;
   /** Write on a worker thread (default true); false writes on the calling thread. */
@@ -115,6 +121,9 @@ class ThreadWriter implements BatchWriter {
   }
 }
 
+/** Events and OFFER holds wait at most this long for an ACK's batch to ride. */
+export const DEFAULT_BACKGROUND_WINDOW_MS = 50;
+
 export class SqliteStore implements Store {
   private readonly index = new LeaseIndex();
   private readonly commits: GroupCommit<StoreOp>;
@@ -155,6 +164,7 @@ export class SqliteStore implements Store {
         }
       },
       windowMs: options.commitWindowMs ?? 0,
+      lazyMs: options.backgroundWindowMs ?? DEFAULT_BACKGROUND_WINDOW_MS,
       onSuccess: forget,
       // The index ran ahead of a transaction that did not happen: the
       // database is the truth again.
@@ -265,7 +275,8 @@ export class SqliteStore implements Store {
   private write(op: StoreOp, applyToIndex: () => void): Promise<void> {
     if (this.closed) return Promise.reject(new LaggbootError("LB_ERR_STORE", "the store is closed"));
     applyToIndex();
-    return this.commits.submit(op);
+    // An OFFER's hold is not waited for by anyone (the server sends the OFFER at once): it rides the next batch.
+    return this.commits.submit(op, !(op.t === "lease" && op.lease.state === "offered"));
   }
 
   private applyToIndex(op: StoreOp): void {
