@@ -10,6 +10,8 @@
  * every 20 ms). Single transfers run LBTF_REPEAT (3) times; the median is shown.
  *
  * Run by hand as root: npx tsc -p tsconfig.json && node dist/bench/tftp/run.js
+ * LBTF_BASELINE=DIR adds the laggboot built in DIR (e.g. `git archive` of an
+ * older commit, compiled) as "laggboot-baseline", for before/after in one run.
  * atftpd conflicts with tftpd-hpa in apt: the script unpacks it with
  * `apt-get download atftpd && dpkg -x` into a temp dir (or set ATFTPD=path).
  * Not part of npm test.
@@ -152,6 +154,20 @@ async function main(): Promise<void> {
         JSON.stringify({ root: r, address: ip, port: 69, maxTransfers: 1024, maxTransfersPerClient: 1024, maxWindowSize: 64 }),
       ],
     },
+    // LBTF_BASELINE=DIR (another checkout, built) adds that build of laggboot to the same run, for before/after figures.
+    ...(process.env.LBTF_BASELINE
+      ? [
+          {
+            name: "laggboot-baseline",
+            windowed: true,
+            argv: (r: string, ip: string) => [
+              process.execPath,
+              resolve(process.env.LBTF_BASELINE!, "dist/test/support/tftp-serve-child.js"),
+              JSON.stringify({ root: r, address: ip, port: 69, maxTransfers: 1024, maxTransfersPerClient: 1024, maxWindowSize: 64 }),
+            ],
+          },
+        ]
+      : []),
     { name: "tftpd-hpa", windowed: false, argv: (r, ip) => ["in.tftpd", "-L", "-s", "-u", "root", "-a", `${ip}:69`, r] },
     {
       name: "atftpd",
@@ -180,7 +196,7 @@ async function main(): Promise<void> {
         // separates them instead.
         proc = lab.spawnServer([...serverPin, ...s.argv(root, ip)]);
         let resent = 0;
-        if (s.name === "laggboot" && proc.stdout) {
+        if (s.name.startsWith("laggboot") && proc.stdout) {
           createInterface({ input: proc.stdout }).on("line", (l) => {
             const m = JSON.parse(l) as { event?: { blocksResent: number } };
             if (m.event) resent += m.event.blocksResent;
