@@ -57,7 +57,7 @@ export type SenderAction =
 
 /**
  * What `Sender.ack()` reports: the ACK while sending is the event of every
- * block, so it has a path that allocates nothing.
+ * block, so it has a path that creates no objects.
  */
 export const ACK_RESULT = {
   /** Duplicate or stale ACK: nothing to do. */
@@ -130,7 +130,7 @@ export class Sender {
 
   /**
    * The same as `handle({ type: "ack", block, nowMs })`, with the outcome as
-   * a number instead of actions, so the per-block path allocates nothing.
+   * a number instead of actions, so the per-block path creates no action objects.
    */
   ack(block: number, nowMs: number): AckResult {
     if (this.phase !== "sending") return ACK_RESULT.USE_HANDLE;

@@ -7,10 +7,11 @@
  * current one is sent, so disk latency stays off the ACK -> DATA path.
  * Memory per transfer: two chunks of max(window, readAhead) x (blksize + 4).
  *
- * The ACK -> DATA path is the per-block cost, so it allocates nothing: the
- * Sender's `ack()` reports a number, the blocks go out as subarrays of the
- * ready chunk, and the one transfer timer is not re-armed per block: it keeps
- * a deadline, and when it fires early it sleeps on to the deadline.
+ * The ACK -> DATA path is the per-block cost, so it creates no objects but
+ * the DATA subarray that socket.send takes: the Sender's `ack()` reports a
+ * number, the blocks go out as subarrays of the ready chunk, and the one
+ * transfer timer is not re-armed per block: it keeps a deadline, and when it
+ * fires early it sleeps on to the deadline.
  */
 import { performance } from "node:perf_hooks";
 import { encode, encodeDataHeader, ERROR_CODE, LIMITS, type TftpOption, type TftpPacket } from "../../wire/tftp/index.js";
