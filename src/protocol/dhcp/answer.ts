@@ -43,7 +43,7 @@ export function reply(x: Exchange, spec: ReplySpec): DhcpDecision {
   // RFC 3046 section 2.2: relay agent information is echoed unchanged, last.
   const relayInfo = x.req.options.get(DhcpOption.RelayAgentInformation);
   if (relayInfo !== undefined && x.req.giaddr !== ZERO_ADDRESS) spec.options.setRaw(DhcpOption.RelayAgentInformation, relayInfo);
-  const draft = replyPacket(x.req, spec.header, spec.options.toMap(), isNak);
+  const draft = replyPacket(x.req, spec.header, spec.options.shared(), isNak);
   const { packet, bytes } = fitReply(draft, spec.options, x.f.maxReplyBytes);
   return {
     kind: "reply",

@@ -37,6 +37,11 @@ export class OptionList {
     return new Map(this.map);
   }
 
+  /** The list's own map, not a copy: for a draft packet built once the list is complete (fitReply copies before it changes the list). */
+  shared(): ReadonlyMap<number, Uint8Array> {
+    return this.map;
+  }
+
   /** Drops the least important droppable option; false when none is left. */
   dropOne(): boolean {
     const code = this.droppable.pop();
@@ -56,7 +61,7 @@ export interface ReplyHeader {
 }
 
 /** Header of a reply to `request` (RFC 2131 table 3). */
-export function replyPacket(request: DhcpPacket, h: ReplyHeader, options: Map<number, Uint8Array>, isNak: boolean): DhcpPacket {
+export function replyPacket(request: DhcpPacket, h: ReplyHeader, options: ReadonlyMap<number, Uint8Array>, isNak: boolean): DhcpPacket {
   // Table 3: flags copied from the request; a NAK through a relay sets the broadcast bit (4.3.2).
   const flags = isNak && request.giaddr !== ZERO_ADDRESS ? request.flags | BROADCAST_FLAG : request.flags;
   return {

@@ -145,7 +145,8 @@ interface Piece {
 }
 
 interface Layout {
-  readonly main: Piece[];
+  /** The options field's pieces; undefined when every option fits there as given (then `p.options` is written in order). */
+  readonly main: Piece[] | undefined;
   readonly file: Piece[] | undefined;
   readonly sname: Piece[] | undefined;
   readonly overload: number;
@@ -174,20 +175,26 @@ function piecesBytes(pieces: readonly Piece[]): number {
  * options: the FreeBSD loader's parser does not skip it.
  */
 function layout(p: DhcpPacket, maxBytes: number): Layout {
-  const entries: [number, Uint8Array][] = [];
+  // First pass without building anything: every reply normally fits the options field as it is.
+  let simpleBytes = 0;
   for (const [code, data] of p.options) {
-    if (code === DhcpOption.Pad || code === DhcpOption.End || code === DhcpOption.OptionOverload) continue;
+    if (isSkipped(code)) continue;
     if (!Number.isInteger(code) || code < 0 || code > 255) throw new EncodeError(`option ${code}`, "option code must be 1..254");
-    entries.push([code, data]);
+    simpleBytes += optionWireBytes(data);
   }
   const mainCap = maxBytes - OPTIONS_OFFSET; // includes END
   if (mainCap < 1) throw new EncodeError("maxBytes", `maxBytes ${maxBytes} leaves no room for options`);
-  // Everything in the options field: pieces may exceed 255 bytes here; writePieces splits them.
-  const simple: Piece[] = entries.map(([code, data]) => ({ code, data }));
-  const simpleBytes = piecesBytes(simple);
-  if (simpleBytes + 1 <= mainCap) return { main: simple, file: undefined, sname: undefined, overload: 0, mainBytes: simpleBytes + 1 };
+  // Everything in the options field: values may exceed 255 bytes here; the writer splits them.
+  if (simpleBytes + 1 <= mainCap) return { main: undefined, file: undefined, sname: undefined, overload: 0, mainBytes: simpleBytes + 1 };
 
+  const entries: [number, Uint8Array][] = [];
+  for (const [code, data] of p.options) if (!isSkipped(code)) entries.push([code, data]);
   return overloadLayout(p, entries, mainCap, maxBytes);
+}
+
+/** PAD, END and the overload option are framing, never values: the encoder places them itself. */
+function isSkipped(code: number): boolean {
+  return code === DhcpOption.Pad || code === DhcpOption.End || code === DhcpOption.OptionOverload;
 }
 
 interface Area {
@@ -282,18 +289,26 @@ function writeString(out: Uint8Array, at: number, s: string, field: string): voi
 
 /** Writes pieces as code/length/value; a value over 255 bytes continues in further pieces (RFC 3396). */
 function writePieces(out: Uint8Array, at: number, pieces: readonly Piece[]): number {
-  for (const piece of pieces) {
-    const d = piece.data;
-    let from = 0;
-    do {
-      const n = Math.min(MAX_OPTION_DATA, d.length - from);
-      out[at] = piece.code;
-      out[at + 1] = n;
-      for (let i = 0; i < n; i++) out[at + 2 + i] = d[from + i]!;
-      at += 2 + n;
-      from += n;
-    } while (from < d.length);
-  }
+  for (const piece of pieces) at = writeOption(out, at, piece.code, piece.data);
+  return at;
+}
+
+/** The options map in its own order, framing codes skipped (the layout that needs no overload). */
+function writeOptions(out: Uint8Array, at: number, options: DhcpPacket["options"]): number {
+  for (const [code, data] of options) if (!isSkipped(code)) at = writeOption(out, at, code, data);
+  return at;
+}
+
+function writeOption(out: Uint8Array, at: number, code: number, d: Uint8Array): number {
+  let from = 0;
+  do {
+    const n = Math.min(MAX_OPTION_DATA, d.length - from);
+    out[at] = code;
+    out[at + 1] = n;
+    for (let i = 0; i < n; i++) out[at + 2 + i] = d[from + i]!;
+    at += 2 + n;
+    from += n;
+  } while (from < d.length);
   return at;
 }
 
@@ -324,7 +339,7 @@ export function encode(p: DhcpPacket, opts: EncodeOptions = {}): Uint8Array {
   if (l.file) out[writePieces(out, FieldOffset.file, l.file)] = DhcpOption.End;
   else writeString(out, FieldOffset.file, p.file, "file");
   view.setUint32(FieldOffset.cookie, MAGIC_COOKIE);
-  let at = writePieces(out, OPTIONS_OFFSET, l.main);
+  let at = l.main === undefined ? writeOptions(out, OPTIONS_OFFSET, p.options) : writePieces(out, OPTIONS_OFFSET, l.main);
   if (l.overload !== 0) {
     out[at] = DhcpOption.OptionOverload;
     out[at + 1] = 1;
