@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Sender, lastIndex, type SenderAction, type SenderConfig } from "../../src/protocol/tftp/index.js";
+import { ACK_RESULT, Sender, lastIndex, type SenderAction, type SenderConfig } from "../../src/protocol/tftp/index.js";
 import { simulateRead } from "../support/tftp-sim.js";
 
 const base: SenderConfig = {
@@ -222,4 +222,62 @@ test("after three unanswered doublings the timeout jumps to the maximum, and dro
   for (let i = 0; i < 5; i++) grab(s.handle({ type: "timeout", nowMs: 0 }));
   grab(s.handle({ type: "ack", block: 1, nowMs: 1 }));
   assert.deepEqual(delays, [20, 40, 80, 160, 6000, 6000, 20]);
+});
+
+test("property: ack() (the allocation-free path) decides exactly as handle() for any event sequence", () => {
+  type Ev = { t: "ack"; block: number } | { t: "timeout" } | { t: "repeat" } | { t: "error"; code: number };
+  const event = fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 0, max: 12 }).map((block): Ev => ({ t: "ack", block })) },
+    { weight: 1, arbitrary: fc.constant<Ev>({ t: "timeout" }) },
+    { weight: 1, arbitrary: fc.constant<Ev>({ t: "repeat" }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 8 }).map((code): Ev => ({ t: "error", code })) },
+  );
+  fc.assert(
+    fc.property(
+      fc.record({
+        sizeBytes: fc.integer({ min: 0, max: 6000 }),
+        windowSize: fc.integer({ min: 1, max: 4 }),
+        sendOack: fc.boolean(),
+        events: fc.array(event, { maxLength: 60 }),
+      }),
+      ({ sizeBytes, windowSize, sendOack, events }) => {
+        const cfg = { ...base, sizeBytes, windowSize, sendOack };
+        const a = new Sender(cfg);
+        const b = new Sender(cfg);
+        assert.deepEqual(b.handle({ type: "start", nowMs: 0 }), a.handle({ type: "start", nowMs: 0 }));
+        events.forEach((e, i) => {
+          const nowMs = (i + 1) * 3;
+          if (e.t === "ack") {
+            const want = a.handle({ type: "ack", block: e.block, nowMs });
+            const r = b.ack(e.block, nowMs);
+            const got: SenderAction[] =
+              r === ACK_RESULT.USE_HANDLE
+                ? b.handle({ type: "ack", block: e.block, nowMs })
+                : r === ACK_RESULT.SEND_WINDOW
+                  ? [
+                      { type: "sendData", first: b.windowFirst, last: b.windowLast, retransmit: false },
+                      { type: "armTimer", delayMs: b.rtoMs },
+                    ]
+                  : r === ACK_RESULT.FINISHED
+                    ? [{ type: "finish", outcome: "ok" }]
+                    : [];
+            assert.deepEqual(got, want);
+          } else {
+            const ev =
+              e.t === "timeout"
+                ? ({ type: "timeout", nowMs } as const)
+                : e.t === "repeat"
+                  ? ({ type: "requestRepeated", nowMs } as const)
+                  : ({ type: "error", code: e.code, nowMs } as const);
+            assert.deepEqual(b.handle(ev), a.handle(ev));
+          }
+          assert.deepEqual(b.counters, a.counters);
+          assert.equal(b.ackedIndex, a.ackedIndex);
+          assert.equal(b.done, a.done);
+          assert.equal(b.rtoMs, a.rtoMs);
+        });
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
