@@ -159,6 +159,7 @@ export class App implements StatusSource {
       this.services.dhcp = "running";
     } catch (e) {
       this.services.dhcp = "failed";
+      await this.store.close();
       throw e;
     }
     try {
@@ -169,6 +170,7 @@ export class App implements StatusSource {
     } catch (e) {
       this.services.tftp = "failed";
       await this.dhcp.stop();
+      await this.store.close();
       throw e;
     }
   }

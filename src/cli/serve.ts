@@ -38,26 +38,32 @@ const portOpt = (v: string | undefined, name: string): number | undefined => {
   return n;
 };
 
-/** Looks up a user's and group's numeric ids (id(1) is on every Linux and FreeBSD). */
+/** Numeric ids of server.runAs, through id(1) and getent(1), present on Linux and FreeBSD. */
 function lookupIds(user: string, group: string | undefined): { uid: number; gid: number } {
-  try {
-    const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
-    const gid = Number(execFileSync("id", ["-g", group ?? user], { encoding: "utf8" }).trim());
-    if (group !== undefined) {
-      const g = execFileSync("getent", ["group", group], { encoding: "utf8" }).split(":")[2];
-      if (g !== undefined) return { uid, gid: Number(g) };
+  const ask = (cmd: string, args: string[]): string | undefined => {
+    try {
+      return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return undefined;
     }
-    return { uid, gid };
-  } catch (e) {
-    throw new LaggbootError("LB_ERR_USAGE", `server.runAs: no such user or group "${user}${group ? ":" + group : ""}"`, { cause: e });
+  };
+  const uid = ask("id", ["-u", user]);
+  if (uid === undefined || !/^\d+$/.test(uid)) throw new LaggbootError("LB_ERR_USAGE", `server.runAs.user: no such user "${user}"`);
+  let gid: string | undefined;
+  if (group === undefined) {
+    gid = ask("id", ["-g", user]);
+  } else {
+    gid = /^\d+$/.test(group) ? group : ask("getent", ["group", group])?.split(":")[2];
+    if (gid === undefined) throw new LaggbootError("LB_ERR_USAGE", `server.runAs.group: no such group "${group}"`);
   }
+  return { uid: Number(uid), gid: Number(gid) };
 }
 
 /** After binding: hand the database to the unprivileged user, then become it. */
-function dropPrivileges(inv: Inventory, storePath: string, log: Logger): boolean {
+function dropPrivileges(inv: Inventory, ids: { uid: number; gid: number } | undefined, storePath: string, log: Logger): boolean {
   const runAs = inv.server.runAs;
-  if (!runAs || typeof process.getuid !== "function" || process.getuid() !== 0) return false;
-  const { uid, gid } = lookupIds(runAs.user, runAs.group);
+  if (!runAs || !ids) return false;
+  const { uid, gid } = ids;
   if (storePath !== ":memory:") {
     const dir = dirname(storePath);
     chownSync(dir, uid, gid);
@@ -94,6 +100,11 @@ export function registerServe(program: Command): void {
       const path = configPath(cmd.optsWithGlobals<{ config?: string }>().config);
       const inventory = loadValid(path);
       const storePath = opts.store ?? inventory.server.storage.path;
+      // Resolve server.runAs before binding anything, so a typo fails fast.
+      const runAs = inventory.server.runAs;
+      const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+      const ids = runAs && isRoot ? lookupIds(runAs.user, runAs.group) : undefined;
+      if (runAs && !isRoot) log.log("warn", "not running as root: server.runAs ignored", { user: runAs.user });
       // Loaded here so that check, render and apply do not pay for the servers.
       const { App } = await import("../app/app.js");
       const { startWeb } = await import("../app/web.js");
@@ -109,7 +120,14 @@ export function registerServe(program: Command): void {
         await app.stop(0);
         throw e;
       }
-      const dropped = dropPrivileges(inventory, storePath, log);
+      let dropped: boolean;
+      try {
+        dropped = dropPrivileges(inventory, ids, storePath, log);
+      } catch (e) {
+        await web.stop();
+        await app.stop(0);
+        throw e;
+      }
       if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
       const s = inventory.server;
       log.log("info", "laggboot serving", {

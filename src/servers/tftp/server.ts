@@ -392,7 +392,8 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
         });
       } catch (e) {
         s.close();
-        throw new LaggbootError("LB_ERR_IO", `tftp: cannot bind ${cfg.address}:${cfg.port}`, { cause: e });
+        const why = (e as NodeJS.ErrnoException).code === "EADDRINUSE" ? "the port is in use (another TFTP server?)" : (e as NodeJS.ErrnoException).code === "EACCES" ? "permission denied (ports below 1024 need root)" : (e as NodeJS.ErrnoException).code === "EADDRNOTAVAIL" ? "the address is not on this machine" : String((e as Error).message ?? e);
+        throw new LaggbootError("LB_ERR_IO", `tftp: cannot bind ${cfg.address}:${cfg.port}: ${why}`, { cause: e });
       }
       main = s;
       const a = s.address();
