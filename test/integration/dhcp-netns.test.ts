@@ -26,7 +26,11 @@ test("a lab links namespaces, refuses addresses outside 198.18.0.0/15, and remov
       ?? await a.exec(["busybox", "ping", "-c", "1", "-W", "2", "198.18.250.2"]);
     assert.match(ping.stdout, /1 (packets )?received/);
     b.spawn(["sleep", "60"]);
-    started = (await b.pids()).length;
+    // ip netns exec enters the namespace a moment after spawn returns: wait for it (bounded).
+    for (let i = 0; i < 100 && started === 0; i++) {
+      started = (await b.pids()).length;
+      if (started === 0) await new Promise((r) => setTimeout(r, 50));
+    }
     throw new Error("body failed");
   }), /body failed/);
   assert.equal(started, 1, "the sleeper ran inside the namespace");
