@@ -5,7 +5,7 @@
  * survives the process.
  */
 import { LaggbootError } from "../errors.js";
-import { LeaseIndex } from "./lease-index.js";
+import { IndexedReads } from "./index-reads.js";
 import { copyDetails, selectEvents } from "./events.js";
 import type { BadAddress, BootEvent, BootEventInput, EventQuery, Lease, Store } from "./types.js";
 
@@ -14,14 +14,14 @@ export interface MemoryStoreOptions {
   readonly maxEvents?: number;
 }
 
-export class MemoryStore implements Store {
-  private readonly index = new LeaseIndex();
+export class MemoryStore extends IndexedReads implements Store {
   private readonly eventLog: BootEvent[] = [];
   private nextEventId = 1;
   private closed = false;
   private readonly maxEvents: number;
 
   constructor(options: MemoryStoreOptions = {}) {
+    super();
     this.maxEvents = options.maxEvents ?? 100_000;
   }
 
@@ -35,30 +35,6 @@ export class MemoryStore implements Store {
 
   markBadAddress(bad: BadAddress): Promise<void> {
     return this.write(() => this.index.putBad(bad));
-  }
-
-  leaseByIp(ip: string): Lease | undefined {
-    return this.index.get(ip);
-  }
-
-  leasesByMac(mac: string): readonly Lease[] {
-    return this.index.byMacAddress(mac);
-  }
-
-  listLeases(): readonly Lease[] {
-    return this.index.all();
-  }
-
-  freeAddress(first: string, last: string, _nowMs: number, usable: (ip: string) => boolean): string | undefined {
-    return this.index.freeAddress(first, last, usable);
-  }
-
-  isBadAddress(ip: string, nowMs: number): boolean {
-    return this.index.isBad(ip, nowMs);
-  }
-
-  listBadAddresses(nowMs: number): readonly BadAddress[] {
-    return this.index.badAt(nowMs);
   }
 
   async pruneExpired(nowMs: number): Promise<number> {

@@ -12,7 +12,7 @@ import type Database from "better-sqlite3";
 import { LaggbootError } from "../errors.js";
 import { DEFAULT_EVENT_LIMIT, detailsJson } from "./events.js";
 import { GroupCommit } from "./group-commit.js";
-import { LeaseIndex } from "./lease-index.js";
+import { IndexedReads } from "./index-reads.js";
 import { createApplier, migrate, openConnection, type StoreOp } from "./sqlite-ops.js";
 import type { BadAddress, BootEvent, BootEventInput, EventQuery, Lease, Store } from "./types.js";
 
@@ -124,8 +124,7 @@ class ThreadWriter implements BatchWriter {
 /** Events and OFFER holds wait at most this long for an ACK's batch to ride. */
 export const DEFAULT_BACKGROUND_WINDOW_MS = 50;
 
-export class SqliteStore implements Store {
-  private readonly index = new LeaseIndex();
+export class SqliteStore extends IndexedReads implements Store {
   private readonly commits: GroupCommit<StoreOp>;
   private readonly writer: BatchWriter;
   /**
@@ -139,6 +138,7 @@ export class SqliteStore implements Store {
   private readonly read: ReturnType<SqliteStore["prepareReads"]>;
 
   constructor(private readonly db: Database.Database, options: SqliteStoreOptions) {
+    super();
     const maxEvents = options.maxEvents ?? 100_000;
     this.read = this.prepareReads();
     this.reload();
@@ -192,30 +192,6 @@ export class SqliteStore implements Store {
 
   markBadAddress(bad: BadAddress): Promise<void> {
     return this.write({ t: "bad", bad: { ...bad } }, () => this.index.putBad(bad));
-  }
-
-  leaseByIp(ip: string): Lease | undefined {
-    return this.index.get(ip);
-  }
-
-  leasesByMac(mac: string): readonly Lease[] {
-    return this.index.byMacAddress(mac);
-  }
-
-  listLeases(): readonly Lease[] {
-    return this.index.all();
-  }
-
-  freeAddress(first: string, last: string, _nowMs: number, usable: (ip: string) => boolean): string | undefined {
-    return this.index.freeAddress(first, last, usable);
-  }
-
-  isBadAddress(ip: string, nowMs: number): boolean {
-    return this.index.isBad(ip, nowMs);
-  }
-
-  listBadAddresses(nowMs: number): readonly BadAddress[] {
-    return this.index.badAt(nowMs);
   }
 
   async pruneExpired(nowMs: number): Promise<number> {

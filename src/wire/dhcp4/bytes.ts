@@ -4,29 +4,13 @@ export function ipv4FromBytes(b: Uint8Array, at: number): string {
   return `${b[at]!}.${b[at + 1]!}.${b[at + 2]!}.${b[at + 3]!}`;
 }
 
-/** Parses a dotted quad ("a.b.c.d", each 0..255, 1-3 digits); undefined when malformed. Hand-written: it runs for every address of every reply. */
+/** Parses a dotted quad ("a.b.c.d", each 0..255, 1-3 digits); undefined when malformed. */
 export function parseIpv4Bytes(s: string): Uint8Array | undefined {
-  const out = new Uint8Array(4);
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      value = value * 10 + (c - 48);
-      if (++digits > 3 || value > 255) return undefined;
-    } else if (c === 46 && digits > 0 && part < 3) {
-      out[part++] = value;
-      value = 0;
-      digits = 0;
-    } else return undefined;
-  }
-  if (part !== 3 || digits === 0) return undefined;
-  out[3] = value;
-  return out;
+  const n = ipv4ToInt(s);
+  return n === undefined ? undefined : Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 }
 
-/** Same grammar as parseIpv4Bytes, without allocating: the pool checks run it per candidate address. */
+/** A dotted quad as a number, without allocating (hand-written: it runs for every address of every reply and per pool candidate). */
 export function ipv4ToInt(s: string): number | undefined {
   let n = 0;
   let part = 0;
