@@ -38,10 +38,7 @@ describe("laggboot doctor on a namespace", { timeout: 60_000 }, () => {
       "",
     ].join("\n"));
     lab = new Lab("doctor");
-    ns = await lab.namespace("srv");
-    const peer = await lab.namespace("peer");
-    await lab.veth(ns, "s0", peer, "p0");
-    await ns.addr("s0", "198.18.40.1/24");
+    ns = (await lab.serverAndClient("198.18.40.1/24")).srv;
   });
 
   after(async () => {

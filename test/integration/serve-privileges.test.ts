@@ -44,10 +44,7 @@ describe("serve drops privileges after binding", { timeout: 120_000 }, () => {
     writeFileSync(join(dir, "tftp/pxeboot"), "boot program\n");
     writeFileSync(join(dir, "laggboot.yaml"), inventory(dir, 69));
     lab = new Lab("privs");
-    srv = await lab.namespace("srv");
-    cli = await lab.namespace("cli");
-    await lab.veth(srv, "s0", cli, "c0");
-    await srv.addr("s0", `${SERVER}/24`);
+    ({ srv, cli } = await lab.serverAndClient(`${SERVER}/24`));
     await cli.addr("c0", "198.18.31.200/24");
     serve = startServe(srv, ["--config", join(dir, "laggboot.yaml")]);
     await serve.waitLog((l) => l["msg"] === "laggboot serving");
@@ -99,10 +96,7 @@ describe("serve refuses to start, and exits, when it cannot bind or cannot becom
     try {
       chmodSync(dir, 0o755);
       mkdirSync(join(dir, "tftp"));
-      const srv = await lab.namespace("srv");
-      const peer = await lab.namespace("peer");
-      await lab.veth(srv, "s0", peer, "p0");
-      await srv.addr("s0", `${SERVER}/24`);
+      const { srv } = await lab.serverAndClient(`${SERVER}/24`);
       writeFileSync(join(dir, "laggboot.yaml"), inventory(dir, 69).replace("  runAs: { user: nobody, group: nogroup }\n", ""));
       const holder = srv.spawn([process.execPath, "-e", `require('node:dgram').createSocket('udp4').bind(69, '${SERVER}')`], { stdio: ["ignore", "ignore", "ignore"] });
       await new Promise((r) => setTimeout(r, 500));
@@ -122,10 +116,7 @@ describe("serve refuses to start, and exits, when it cannot bind or cannot becom
     const lab = new Lab("nouser");
     try {
       mkdirSync(join(dir, "tftp"));
-      const srv = await lab.namespace("srv");
-      const peer = await lab.namespace("peer");
-      await lab.veth(srv, "s0", peer, "p0");
-      await srv.addr("s0", `${SERVER}/24`);
+      const { srv } = await lab.serverAndClient(`${SERVER}/24`);
       writeFileSync(join(dir, "laggboot.yaml"), inventory(dir, 69).replace("user: nobody", "user: no-such-user-lb"));
       const serve = startServe(srv, ["--config", join(dir, "laggboot.yaml")]);
       assert.equal(await serve.exited, 2);

@@ -71,10 +71,7 @@ describe("laggboot serve with real clients", { timeout: 300_000 }, () => {
     inv = join(dir, "laggboot.yaml");
     writeFileSync(inv, inventory(dir));
     lab = new Lab("serve");
-    srv = await lab.namespace("srv");
-    cli = await lab.namespace("cli");
-    await lab.veth(srv, "s0", cli, "c0");
-    await srv.addr("s0", `${SERVER}/24`);
+    ({ srv, cli } = await lab.serverAndClient(`${SERVER}/24`));
     await cli.addr("c0", "198.18.30.200/24");
     serve = startServe(srv, ["--config", inv, "--pidfile", join(dir, "pid"), "--grace", "120"]);
     await serve.waitLog((l) => l["msg"] === "laggboot serving");

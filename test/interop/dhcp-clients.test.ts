@@ -45,10 +45,7 @@ describe("real DHCP clients against laggboot (full mode)", { timeout: 120_000 },
   before(async () => {
     dir = tempDir("clients");
     lab = new Lab("clients");
-    srv = await lab.namespace("srv");
-    cli = await lab.namespace("cli");
-    await lab.veth(srv, "s0", cli, "c0");
-    await srv.addr("s0", `${SERVER}/24`);
+    ({ srv, cli } = await lab.serverAndClient(`${SERVER}/24`));
     server = await startLaggboot(srv, dir, { policy: fullPolicy, dbPath: join(dir, "leases.db") });
   });
 

@@ -77,10 +77,7 @@ describe("FreeBSD loader emulation against laggboot (full mode)", { timeout: 60_
   before(async () => {
     dir = tempDir("loader");
     lab = new Lab("loader");
-    srv = await lab.namespace("srv");
-    cli = await lab.namespace("cli");
-    await lab.veth(srv, "s0", cli, "c0");
-    await srv.addr("s0", `${SERVER}/24`);
+    ({ srv, cli } = await lab.serverAndClient(`${SERVER}/24`));
     await cli.addr("c0", `${CLIENT_LINK}/24`);
     server = await startLaggboot(srv, dir, { policy, dbPath: join(dir, "leases.db") });
   });

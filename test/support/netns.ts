@@ -132,6 +132,18 @@ export class Lab {
     await b.exec(["ip", "link", "set", bIf, "up"]);
   }
 
+  /**
+   * The usual test link: a server namespace "srv" (interface s0, holding
+   * `serverCidr`) and a client namespace "cli" (interface c0, no address).
+   */
+  async serverAndClient(serverCidr: string): Promise<{ srv: Namespace; cli: Namespace }> {
+    const srv = await this.namespace("srv");
+    const cli = await this.namespace("cli");
+    await this.veth(srv, "s0", cli, "c0");
+    await srv.addr("s0", serverCidr);
+    return { srv, cli };
+  }
+
   /** A bridge inside `ns` (a switch joining several namespaces on one link). */
   async bridge(ns: Namespace, name: string): Promise<void> {
     await ns.exec(["ip", "link", "add", name, "type", "bridge"]);
