@@ -7,10 +7,12 @@ import { constants, accessSync, statSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { networkInterfaces } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Inventory } from "../config/types.js";
 import { checkNfsExport, type NfsExportCheck, type NfsExportCheckInput } from "../servers/nfs-mount/check.js";
 import { describePortHolder } from "./port-owner.js";
+import { readRefusal, type ModeOwner, type UnixIdentity } from "./unix-access.js";
+import { lookupIdentity } from "./unix-user.js";
 
 export type DoctorStatus = "ok" | "warn" | "fail";
 
@@ -29,6 +31,10 @@ export interface DoctorProbe {
   /** "file" | "dir" | "missing" | "unreadable" | "other" */
   fileState(path: string): "file" | "dir" | "missing" | "unreadable" | "other";
   nfsExport(input: NfsExportCheckInput): Promise<NfsExportCheck>;
+  /** server.runAs as numbers, or why it cannot be resolved. */
+  identity(user: string, group: string | undefined): UnixIdentity | string;
+  /** Why `who` cannot reach and read `path` by its mode bits, or undefined when it can. */
+  readRefusal(path: string, who: UnixIdentity): string | undefined;
 }
 
 const finding = (check: string, status: DoctorStatus, proves: string, advice?: string): DoctorFinding => ({ check, status, proves, advice });
@@ -62,12 +68,37 @@ async function checkPorts(inv: Inventory, probe: DoctorProbe): Promise<DoctorFin
   return out;
 }
 
-function checkBootFiles(inv: Inventory, probe: DoctorProbe): DoctorFinding[] {
+/** The user laggboot serve drops to, when server.runAs is set: boot files must be readable by it, not only by root. */
+interface RunAs {
+  readonly user: string;
+  readonly who: UnixIdentity;
+}
+
+function checkRunAs(inv: Inventory, probe: DoctorProbe): { findings: DoctorFinding[]; runAs: RunAs | undefined } {
+  const r = inv.server.runAs;
+  if (!r) return { findings: [], runAs: undefined };
+  const who = probe.identity(r.user, r.group);
+  if (typeof who === "string") {
+    return { findings: [finding("server.runAs", "fail", `${who}: laggboot serve refuses to start.`, `Create the user (FreeBSD: 'pw useradd ${r.user} -d /nonexistent -s /usr/sbin/nologin'; Linux: 'useradd --system ${r.user}'), or correct server.runAs.`)], runAs: undefined };
+  }
+  return {
+    findings: [finding("server.runAs", "ok", `laggboot serve binds as root, then runs as ${r.user} (uid ${who.uid}, gid ${who.gid}, groups ${who.groups.join(",")}); the TFTP root and boot files are checked as that user.`)],
+    runAs: { user: r.user, who },
+  };
+}
+
+function checkBootFiles(inv: Inventory, probe: DoctorProbe, runAs: RunAs | undefined): DoctorFinding[] {
   const t = inv.server.tftp;
   const rootState = probe.fileState(t.root);
   if (rootState !== "dir") {
     return [finding("tftp root", "fail", `The TFTP root ${t.root} is ${rootState === "missing" ? "missing" : "not a readable directory"}: no client can fetch a boot program.`,
       `Create it and copy the boot programs in: FreeBSD's /boot/pxeboot and /boot/loader.efi, iPXE's undionly.kpxe / ipxe.efi.`)];
+  }
+  const asUser = (path: string): string | undefined => (runAs ? probe.readRefusal(path, runAs.who) : undefined);
+  const userAdvice = (path: string): string => `Let ${runAs?.user} read it: for example 'chgrp -R ${runAs?.user} ${path}' and 'chmod -R g+rX ${path}', or make it world-readable (boot programs are not secret).`;
+  const rootRefused = asUser(t.root);
+  if (rootRefused !== undefined) {
+    return [finding("tftp root", "fail", `The TFTP root ${t.root} is readable by root, but laggboot serves as ${runAs?.user}, who ${rootRefused}: every transfer would fail with "access violation".`, userAdvice(t.root))];
   }
   const files = new Map<string, string>();
   for (const [arch, f] of t.bootFiles.byArch) files.set(f, `${files.has(f) ? files.get(f) + ", " : ""}option 93 = ${arch}`);
@@ -77,11 +108,15 @@ function checkBootFiles(inv: Inventory, probe: DoctorProbe): DoctorFinding[] {
     if (c.ipxeScript) files.set(c.ipxeScript, `client ${c.name}'s iPXE script`);
   }
   return [...files].map(([f, why]) => {
-    const state = probe.fileState(join(t.root, f));
-    return state === "file"
-      ? finding(`boot file ${f}`, "ok", `${join(t.root, f)} (${why}) is a readable file laggboot can serve.`)
-      : finding(`boot file ${f}`, "fail", `${join(t.root, f)} (${why}) is ${state === "missing" ? "missing" : state === "unreadable" ? "not readable" : "not a regular file"}.`,
+    const path = join(t.root, f);
+    const state = probe.fileState(path);
+    if (state !== "file") {
+      return finding(`boot file ${f}`, "fail", `${path} (${why}) is ${state === "missing" ? "missing" : state === "unreadable" ? "not readable" : "not a regular file"}.`,
         `Put the file there (readable by the user laggboot runs as), or change server.tftp in the inventory.`);
+    }
+    const refused = asUser(path);
+    if (refused !== undefined) return finding(`boot file ${f}`, "fail", `${path} (${why}) is readable by root, but laggboot serves as ${runAs?.user}, who ${refused}.`, userAdvice(path));
+    return finding(`boot file ${f}`, "ok", `${path} (${why}) is a readable file laggboot can serve${runAs ? ` as ${runAs.user}` : ""}.`);
   });
 }
 
@@ -112,7 +147,8 @@ export interface DoctorOptions {
 }
 
 export async function runDoctor(inv: Inventory, probe: DoctorProbe, opts: DoctorOptions): Promise<DoctorFinding[]> {
-  const out = [...checkAddresses(inv, probe), ...(await checkPorts(inv, probe)), ...checkBootFiles(inv, probe), ...checkSharedRoots(inv, probe)];
+  const runAs = checkRunAs(inv, probe);
+  const out = [...checkAddresses(inv, probe), ...(await checkPorts(inv, probe)), ...runAs.findings, ...checkBootFiles(inv, probe, runAs.runAs), ...checkSharedRoots(inv, probe)];
   if (opts.nfs) out.push(...(await checkExports(inv, probe, opts.nfsTimeoutMs)));
   return out;
 }
@@ -155,4 +191,26 @@ export const realDoctorProbe: DoctorProbe = {
     }
   },
   nfsExport: checkNfsExport,
+  identity(user, group) {
+    try {
+      return lookupIdentity(user, group);
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  },
+  readRefusal(path, who) {
+    // Every directory from / down, then the path itself, each stat'ed (following symlinks, as open(2) does).
+    const parts = resolve(path).split("/").filter((p) => p !== "");
+    const chain: { path: string; st: ModeOwner; dir: boolean }[] = [];
+    for (let i = 0; i <= parts.length; i++) {
+      const p = "/" + parts.slice(0, i).join("/");
+      try {
+        const st = statSync(p);
+        chain.push({ path: p, st: { mode: st.mode, uid: st.uid, gid: st.gid }, dir: st.isDirectory() });
+      } catch (e) {
+        return `cannot stat ${p} (${(e as NodeJS.ErrnoException).code ?? "error"})`;
+      }
+    }
+    return readRefusal(chain, who);
+  },
 };

@@ -9,7 +9,6 @@
  */
 import { chownSync, existsSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { execFileSync } from "node:child_process";
 import { Option, type Command } from "commander";
 import type { App as AppType } from "../app/app.js";
 import { createLogger, parseLevel, type Logger } from "../app/logger.js";
@@ -18,6 +17,8 @@ import type { Inventory } from "../config/types.js";
 import { LaggbootError } from "../errors.js";
 import type { WebHandle } from "../app/web.js";
 import { EXIT, act, configPath, loadFile, loadValid } from "./common.js";
+import { lookupIdentity } from "../app/unix-user.js";
+import type { UnixIdentity } from "../app/unix-access.js";
 
 interface ServeOptions {
   logLevel: string;
@@ -38,29 +39,8 @@ const portOpt = (v: string | undefined, name: string): number | undefined => {
   return n;
 };
 
-/** Numeric ids of server.runAs, through id(1) and getent(1), present on Linux and FreeBSD. */
-function lookupIds(user: string, group: string | undefined): { uid: number; gid: number } {
-  const ask = (cmd: string, args: string[]): string | undefined => {
-    try {
-      return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    } catch {
-      return undefined;
-    }
-  };
-  const uid = ask("id", ["-u", user]);
-  if (uid === undefined || !/^\d+$/.test(uid)) throw new LaggbootError("LB_ERR_USAGE", `server.runAs.user: no such user "${user}"`);
-  let gid: string | undefined;
-  if (group === undefined) {
-    gid = ask("id", ["-g", user]);
-  } else {
-    gid = /^\d+$/.test(group) ? group : ask("getent", ["group", group])?.split(":")[2];
-    if (gid === undefined) throw new LaggbootError("LB_ERR_USAGE", `server.runAs.group: no such group "${group}"`);
-  }
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
 /** After binding: hand the database to the unprivileged user, then become it. */
-function dropPrivileges(inv: Inventory, ids: { uid: number; gid: number } | undefined, storePath: string, log: Logger): boolean {
+function dropPrivileges(inv: Inventory, ids: UnixIdentity | undefined, storePath: string, log: Logger): boolean {
   const runAs = inv.server.runAs;
   if (!runAs || !ids) return false;
   const { uid, gid } = ids;
@@ -69,7 +49,8 @@ function dropPrivileges(inv: Inventory, ids: { uid: number; gid: number } | unde
     chownSync(dir, uid, gid);
     for (const f of readdirSync(dir)) if (f.startsWith(storePath.slice(dir.length + 1))) chownSync(join(dir, f), uid, gid);
   }
-  process.setgroups?.([gid]);
+  // The user's own supplementary groups, as initgroups(3) would set them (so a group granted read access to the TFTP root works), plus gid.
+  process.setgroups?.(ids.groups);
   process.setgid!(gid);
   process.setuid!(uid);
   log.log("info", "dropped root privileges", { user: runAs.user, uid, gid });
@@ -103,7 +84,7 @@ export function registerServe(program: Command): void {
       // Resolve server.runAs before binding anything, so a typo fails fast.
       const runAs = inventory.server.runAs;
       const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-      const ids = runAs && isRoot ? lookupIds(runAs.user, runAs.group) : undefined;
+      const ids = runAs && isRoot ? lookupIdentity(runAs.user, runAs.group) : undefined;
       if (runAs && !isRoot) log.log("warn", "not running as root: server.runAs ignored", { user: runAs.user });
       // Loaded here so that check, render and apply do not pay for the servers.
       const { App } = await import("../app/app.js");

@@ -20,6 +20,8 @@ function machine(over: Partial<DoctorProbe> & { files?: Record<string, "file" | 
     portBusy: async () => undefined,
     fileState: (p) => (files[p] as ReturnType<DoctorProbe["fileState"]>) ?? "missing",
     nfsExport: async (i): Promise<NfsExportCheck> => ({ ok: true, status: "allowed", proves: `${i.path} exported to ${i.client.address}`, advice: undefined }),
+    identity: () => "server.runAs.user: no such user (the example sets no runAs)",
+    readRefusal: () => undefined,
     ...over,
   };
 }
@@ -85,4 +87,35 @@ test("an NFS export refused to a client fails with the MOUNT check's advice", as
   const f = byCheck(fs, "nfs export for desk2");
   assert.equal(f.status, "fail");
   assert.equal(f.advice, "add 198.18.0.22 to the export");
+});
+
+test("server.runAs: boot files and the TFTP root are checked as that user, not as root", async () => {
+  const asUser = loadInventoryText(EXAMPLE_INVENTORY.replace("server:\n", "server:\n  runAs: { user: laggboot }\n"), "x.yaml", siteProbe).inventory!;
+  assert.equal(asUser.server.runAs?.user, "laggboot");
+  const who = { uid: 1001, gid: 1001, groups: [1001] };
+  const asked: string[] = [];
+  const ok = await runDoctor(asUser, machine({ identity: () => who, readRefusal: (p, w) => { asked.push(`${p} as ${w.uid}`); return undefined; } }), { nfs: false, nfsTimeoutMs: 1 });
+  assert.equal(byCheck(ok, "server.runAs").status, "ok");
+  assert.match(byCheck(ok, "boot file pxeboot").proves, /can serve as laggboot/);
+  assert.ok(asked.includes("/srv/tftp as 1001") && asked.includes("/srv/tftp/loader.efi as 1001"), asked.join(", "));
+
+  const file = await runDoctor(asUser, machine({ identity: () => who, readRefusal: (p) => (p === "/srv/tftp/loader.efi" ? "cannot read /srv/tftp/loader.efi (mode 0600, owner 0:0)" : undefined) }), { nfs: false, nfsTimeoutMs: 1 });
+  const f = byCheck(file, "boot file loader.efi");
+  assert.equal(f.status, "fail");
+  assert.match(f.proves, /readable by root, but laggboot serves as laggboot, who cannot read .*0600/);
+  assert.match(f.advice!, /chmod -R g\+rX \/srv\/tftp\/loader\.efi/);
+  assert.equal(byCheck(file, "boot file pxeboot").status, "ok");
+
+  const dir = await runDoctor(asUser, machine({ identity: () => who, readRefusal: (p) => (p === "/srv/tftp" ? "cannot enter /srv/tftp (mode 0700, owner 0:0)" : undefined) }), { nfs: false, nfsTimeoutMs: 1 });
+  assert.equal(byCheck(dir, "tftp root").status, "fail");
+  assert.match(byCheck(dir, "tftp root").proves, /access violation/);
+});
+
+test("server.runAs naming no user fails before any file is judged as it", async () => {
+  const asUser = loadInventoryText(EXAMPLE_INVENTORY.replace("server:\n", "server:\n  runAs: { user: nosuchuser }\n"), "x.yaml", siteProbe).inventory!;
+  const fs = await runDoctor(asUser, machine({ identity: (u) => `server.runAs.user: no such user "${u}"`, readRefusal: () => assert.fail("no identity, nothing to check as") }), { nfs: false, nfsTimeoutMs: 1 });
+  const f = byCheck(fs, "server.runAs");
+  assert.equal(f.status, "fail");
+  assert.match(f.proves, /no such user "nosuchuser": laggboot serve refuses to start/);
+  assert.equal(byCheck(fs, "boot file pxeboot").status, "ok");
 });
