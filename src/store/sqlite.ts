@@ -19,7 +19,12 @@ import type { BadAddress, BootEvent, BootEventInput, EventQuery, Lease, Store } 
 export interface SqliteStoreOptions {
   /** Database file; ":memory:" for a throwaway database (always written inline). */
   readonly path: string;
-  /** Group-commit window; 0 starts a batch at the next event-loop turn. */
+  /**
+   * Group-commit window: how long a lease write may wait for others to share
+   * its transaction and fsync (default DEFAULT_COMMIT_WINDOW_MS); 0 starts a
+   * batch at the next event-loop turn. Durability is the same either way: a
+   * write's promise resolves only once its batch is committed.
+   */
   readonly commitWindowMs?: number;
   /**
    * How long writes nobody is held up by (boot events, an OFFER's hold on a
@@ -124,6 +129,15 @@ class ThreadWriter implements BatchWriter {
 /** Events and OFFER holds wait at most this long for an ACK's batch to ride. */
 export const DEFAULT_BACKGROUND_WINDOW_MS = 50;
 
+/**
+ * An ACK waits at most this long (plus the batch in flight) for others to
+ * share its fsync. DHCP clients wait seconds for an answer (RFC 2131 4.1:
+ * 4 s before the first retransmission), so 10 ms is invisible to them, and
+ * at a few hundred exchanges per second it turns one transaction per ACK
+ * into one per several.
+ */
+export const DEFAULT_COMMIT_WINDOW_MS = 10;
+
 export class SqliteStore extends IndexedReads implements Store {
   private readonly commits: GroupCommit<StoreOp>;
   private readonly writer: BatchWriter;
@@ -163,7 +177,7 @@ export class SqliteStore extends IndexedReads implements Store {
           throw new LaggbootError("LB_ERR_STORE", `lease database write failed: ${String(cause)}`, { cause });
         }
       },
-      windowMs: options.commitWindowMs ?? 0,
+      windowMs: options.commitWindowMs ?? DEFAULT_COMMIT_WINDOW_MS,
       lazyMs: options.backgroundWindowMs ?? DEFAULT_BACKGROUND_WINDOW_MS,
       onSuccess: forget,
       // The index ran ahead of a transaction that did not happen: the

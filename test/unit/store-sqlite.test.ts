@@ -128,7 +128,8 @@ for (const writerThread of [true, false]) {
   test(`sqlite (${writerThread ? "writer thread" : "inline"}): a failed batch rejects its writers, the view returns to the database, later writes survive`, async () => {
     const { path, done } = tempDb();
     try {
-      const s = openSqliteStore({ path, writerThread });
+      // Window 0: the write after setImmediate below is queued behind the failing batch, not inside it.
+      const s = openSqliteStore({ path, writerThread, commitWindowMs: 0 });
       await s.commitLease(lease(1));
       // A state the schema's CHECK refuses makes the whole batch fail.
       const storeError = (e: unknown): boolean => e instanceof LaggbootError && e.code === "LB_ERR_STORE";
