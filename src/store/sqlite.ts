@@ -13,7 +13,7 @@ import { LaggbootError } from "../errors.js";
 import { DEFAULT_EVENT_LIMIT, detailsJson } from "./events.js";
 import { GroupCommit } from "./group-commit.js";
 import { IndexedReads } from "./index-reads.js";
-import { createApplier, migrate, openConnection, type StoreOp } from "./sqlite-ops.js";
+import { createApplier, migrate, openConnection, packBatch, type PackedBatch, type StoreOp } from "./sqlite-ops.js";
 import type { BadAddress, BootEvent, BootEventInput, EventQuery, Lease, Store } from "./types.js";
 
 export interface SqliteStoreOptions {
@@ -46,7 +46,7 @@ interface BadRow { ip: string; mac: string; network: string; since_ms: number; u
 interface EventRow { id: number; at_ms: number; kind: string; mac: string; ip: string | null; details: string }
 
 interface BatchWriter {
-  write(ops: readonly StoreOp[]): void | Promise<void>;
+  write(batch: PackedBatch): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,12 +65,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 }
 
 class InlineWriter implements BatchWriter {
-  private readonly apply: (ops: readonly StoreOp[]) => void;
+  private readonly apply: (batch: PackedBatch) => void;
   constructor(db: Database.Database, maxEvents: number) {
     this.apply = createApplier(db, maxEvents);
   }
-  write(ops: readonly StoreOp[]): void {
-    this.apply(ops);
+  write(batch: PackedBatch): void {
+    this.apply(batch);
   }
   async close(): Promise<void> {}
 }
@@ -100,14 +100,14 @@ class ThreadWriter implements BatchWriter {
     }));
   }
 
-  write(ops: readonly StoreOp[]): Promise<void> {
+  write(batch: PackedBatch): Promise<void> {
     if (this.broken !== undefined) return Promise.reject(this.broken);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker.ref();
-      // One string crosses the thread boundary far cheaper than a structured clone of many small objects.
-      this.worker.postMessage({ id, json: JSON.stringify(ops) });
+      // One string crosses the thread boundary far cheaper than a structured clone of many values.
+      this.worker.postMessage({ id, json: JSON.stringify(batch) });
     });
   }
 
@@ -172,7 +172,7 @@ export class SqliteStore extends IndexedReads implements Store {
     this.commits = new GroupCommit<StoreOp>({
       writeBatch: async (ops) => {
         try {
-          await this.writer.write(ops);
+          await this.writer.write(packBatch(ops));
         } catch (cause) {
           throw new LaggbootError("LB_ERR_STORE", `lease database write failed: ${String(cause)}`, { cause });
         }

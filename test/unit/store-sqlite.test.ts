@@ -6,6 +6,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqliteStore, SCHEMA_VERSION } from "../../src/store/index.js";
 import { GroupCommit } from "../../src/store/group-commit.js";
+import { packBatch } from "../../src/store/sqlite-ops.js";
 import { LaggbootError } from "../../src/errors.js";
 import { lease } from "./store-contract.js";
 
@@ -150,3 +151,43 @@ for (const writerThread of [true, false]) {
     }
   });
 }
+
+test("packBatch: only the last write per address and table goes out; events all stay, in order", () => {
+  const held = lease(1, { state: "offered" });
+  const bound = lease(1, { state: "bound" });
+  const bad = { ip: "198.18.1.9", mac: "02:00:00:00:00:09", network: "lab", sinceMs: 1, untilMs: 2 };
+  const packed = packBatch([
+    { t: "lease", lease: held },
+    { t: "event", id: 1, atMs: 1, kind: "dhcp.offer", mac: held.mac, ip: held.ip, json: "{}" },
+    { t: "lease", lease: lease(2) },
+    { t: "bad", bad },
+    { t: "lease", lease: bound },
+    { t: "remove", ip: lease(2).ip },
+    { t: "unbad", ip: bad.ip },
+    { t: "bad", bad: { ...bad, ip: lease(1).ip } }, // same address as the lease: another table, kept
+    { t: "event", id: 2, atMs: 2, kind: "dhcp.ack", mac: held.mac, ip: held.ip, json: "{}" },
+  ]);
+  const records: (string | number | null)[][] = [];
+  const widths: Record<number, number> = { 0: 9, 1: 2, 2: 6, 3: 2, 4: 7 };
+  for (let i = 0; i < packed.length; i += widths[packed[i] as number]!) records.push(packed.slice(i, i + widths[packed[i] as number]!));
+  assert.deepEqual(records.map((r) => [r[0], r[0] === 4 ? r[3] : r[1]]), [
+    [4, "dhcp.offer"], [0, bound.ip], [1, lease(2).ip], [3, bad.ip], [2, lease(1).ip], [4, "dhcp.ack"],
+  ]);
+  assert.equal(records[1]![4], "bound", "the bound lease, not the hold, is what is written");
+});
+
+test("sqlite: a hold and its bound lease in one batch end as the bound lease after a restart", async () => {
+  const { path, done } = tempDb();
+  try {
+    const s = openSqliteStore({ path, commitWindowMs: 50 });
+    void s.commitLease(lease(1, { state: "offered" }));
+    await Promise.all([s.commitLease(lease(1, { state: "bound" })), s.commitLease(lease(2)), s.removeLease(lease(2).ip)]);
+    assert.equal(s.commitStats.batches, 1, "the writes shared one batch");
+    await s.close();
+    const again = openSqliteStore({ path });
+    assert.deepEqual(again.listLeases(), [lease(1, { state: "bound" })]);
+    await again.close();
+  } finally {
+    done();
+  }
+});
