@@ -230,24 +230,29 @@ export class DhcpServer<Packet, Policy> {
    */
   private async persist(writes: readonly LeaseWrite[], mac: string | undefined, nowMs: number): Promise<boolean> {
     if (writes.length === 0) return true;
-    const store = this.options.store;
     try {
-      await Promise.all(writes.map((w) => {
-        switch (w.kind) {
-          case "commit":
-            if (w.lease.state === "offered") {
-              store.commitLease(w.lease).catch((e: unknown) => this.storeFailed(mac, e));
-              return undefined;
-            }
-            return store.commitLease(w.lease);
-          case "remove": return store.removeLease(w.ip);
-          case "bad": return store.markBadAddress(w.bad);
-        }
-      }));
+      // Nearly always one write (the ACK's bound lease): no array of promises for it.
+      if (writes.length === 1) await this.write(writes[0]!, mac);
+      else await Promise.all(writes.map((w) => this.write(w, mac)));
       return true;
     } catch (e) {
       this.storeFailed(mac, e, nowMs);
       return false;
+    }
+  }
+
+  /** One write; undefined for an OFFER's hold, which nobody waits for (see persist). */
+  private write(w: LeaseWrite, mac: string | undefined): Promise<void> | undefined {
+    const store = this.options.store;
+    switch (w.kind) {
+      case "commit":
+        if (w.lease.state === "offered") {
+          store.commitLease(w.lease).catch((e: unknown) => this.storeFailed(mac, e));
+          return undefined;
+        }
+        return store.commitLease(w.lease);
+      case "remove": return store.removeLease(w.ip);
+      case "bad": return store.markBadAddress(w.bad);
     }
   }
 
