@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import { openSqliteStore, SCHEMA_VERSION } from "../../src/store/index.js";
 import { GroupCommit } from "../../src/store/group-commit.js";
 import { packBatch } from "../../src/store/sqlite-ops.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
 import { LaggbootError } from "../../src/errors.js";
 import { lease } from "./store-contract.js";
 
@@ -187,6 +188,31 @@ test("sqlite: a hold and its bound lease in one batch end as the bound lease aft
     const again = openSqliteStore({ path });
     assert.deepEqual(again.listLeases(), [lease(1, { state: "bound" })]);
     await again.close();
+  } finally {
+    done();
+  }
+});
+
+test("sqlite: a version 1 database is migrated to the current schema with its leases and events", async () => {
+  const { path, done } = tempDb();
+  try {
+    const v1 = new Database(path);
+    v1.exec(MIGRATIONS[0]!);
+    v1.pragma("user_version = 1");
+    v1.prepare("INSERT INTO leases (ip, mac, network, state, start_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)")
+      .run("198.18.1.1", lease(1).mac, "lab", "bound", lease(1).startMs, lease(1).expiresMs);
+    v1.prepare("INSERT INTO events (at_ms, kind, mac, ip, details) VALUES (5, 'dhcp.ack', ?, '198.18.1.1', '{}')").run(lease(1).mac);
+    v1.close();
+    const s = openSqliteStore({ path });
+    assert.deepEqual(s.listLeases(), [lease(1)]);
+    assert.deepEqual(s.events({ mac: lease(1).mac }).map((e) => e.kind), ["dhcp.ack"]);
+    await s.close();
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'leases'").all() as { name: string }[])
+      .map((r) => r.name);
+    assert.ok(!indexes.includes("leases_by_mac"), `leases_by_mac still there: ${indexes.join(", ")}`);
+    db.close();
   } finally {
     done();
   }
