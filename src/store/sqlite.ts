@@ -38,6 +38,8 @@ export interface SqliteStoreOptions {
   readonly writerThread?: boolean;
 }
 
+type EventOp = Extract<StoreOp, { t: "event" }>;
+
 interface LeaseRow {
   ip: string; mac: string; network: string; state: "offered" | "bound";
   start_ms: number; expires_ms: number; client_id: string | null; host_name: string | null;
@@ -144,11 +146,12 @@ export class SqliteStore extends IndexedReads implements Store {
   private readonly commits: GroupCommit<StoreOp>;
   private readonly writer: BatchWriter;
   /**
-   * Events not yet durable, oldest first, kept as given (details parsed only
-   * when someone reads them). Batches complete in order, so durable ones
-   * leave from the front.
+   * Events not yet durable, oldest first: the very ops queued for the writer
+   * (details as their JSON, parsed only when someone reads them; the
+   * caller's details object is not kept alive until the batch is written).
+   * Batches complete in order, so durable ones leave from the front.
    */
-  private inFlightEvents: { readonly id: number; readonly event: BootEventInput; readonly json: string }[] = [];
+  private inFlightEvents: EventOp[] = [];
   private nextEventId: number;
   private closed = false;
   private readonly read: ReturnType<SqliteStore["prepareReads"]>;
@@ -222,10 +225,13 @@ export class SqliteStore extends IndexedReads implements Store {
 
   recordEvent(event: BootEventInput): void {
     if (this.closed) return;
-    const json = detailsJson(event.details);
-    const id = this.nextEventId++;
-    this.inFlightEvents.push({ id, event, json });
-    this.commits.enqueue({ t: "event", id, atMs: event.atMs, kind: event.kind, mac: event.mac, ip: event.ip ?? null, json });
+    const op: EventOp = {
+      t: "event", id: this.nextEventId, atMs: event.atMs, kind: event.kind, mac: event.mac, ip: event.ip ?? null,
+      json: detailsJson(event.details),
+    };
+    this.nextEventId++;
+    this.inFlightEvents.push(op);
+    this.commits.enqueue(op);
   }
 
   events(query: EventQuery = {}): readonly BootEvent[] {
@@ -234,12 +240,12 @@ export class SqliteStore extends IndexedReads implements Store {
     // In-flight events are the newest: take them first, newest first, then the database.
     const out: BootEvent[] = [];
     for (let i = this.inFlightEvents.length - 1; i >= 0 && out.length < limit; i--) {
-      const { id, event: e, json } = this.inFlightEvents[i]!;
-      if (query.afterId !== undefined && id <= query.afterId) break;
+      const e = this.inFlightEvents[i]!;
+      if (query.afterId !== undefined && e.id <= query.afterId) break;
       if (query.mac !== undefined && e.mac !== query.mac) continue;
       out.push({
-        id, atMs: e.atMs, kind: e.kind, mac: e.mac, ...(e.ip === undefined ? {} : { ip: e.ip }),
-        details: JSON.parse(json) as Record<string, unknown>,
+        id: e.id, atMs: e.atMs, kind: e.kind, mac: e.mac, ...(e.ip === null ? {} : { ip: e.ip }),
+        details: JSON.parse(e.json) as Record<string, unknown>,
       });
     }
     if (out.length >= limit) return out;
