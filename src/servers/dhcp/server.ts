@@ -47,7 +47,9 @@ export class DhcpServer<Packet, Policy> {
   private policy: Policy;
   private sockets: SocketSet | undefined;
   private accepting = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Replies and handled messages whose writes are in flight; stop() waits for them. */
+  private inFlight = 0;
+  private inFlightDrained: (() => void) | undefined;
   /** Sends whose callback has not run yet; stop() waits for them too. */
   private sending = 0;
   private sendsDrained: (() => void) | undefined;
@@ -91,7 +93,7 @@ export class DhcpServer<Packet, Policy> {
   async stop(): Promise<void> {
     this.accepting = false;
     const grace = new Promise<void>((resolve) => setTimeout(resolve, this.options.stopGraceMs ?? 2000).unref());
-    const settled = Promise.allSettled([...this.inFlight]).then(() => this.drainSends());
+    const settled = this.drainInFlight().then(() => this.drainSends());
     await Promise.race([settled, grace]);
     await this.sockets?.close();
     this.sockets = undefined;
@@ -169,6 +171,15 @@ export class DhcpServer<Packet, Policy> {
       return;
     }
     // RFC 2131 4.3.1/4.3.2: the binding is recorded before the client hears of it.
+    if (verdict.writes.length === 1) {
+      // The usual case, an ACK's bound lease: one promise and two callbacks, no async function around it.
+      this.inFlight++;
+      this.write(verdict.writes[0]!, verdict.mac)!.then(
+        () => this.settle(() => this.send(verdict, nowMs)),
+        (e: unknown) => this.settle(() => this.storeFailed(verdict.mac, e, nowMs)),
+      );
+      return;
+    }
     this.track(this.persist(verdict.writes, verdict.mac, nowMs).then((ok) => {
       if (ok) this.send(verdict, nowMs);
     }));
@@ -271,12 +282,32 @@ export class DhcpServer<Packet, Policy> {
   }
 
   private track(p: Promise<void>): void {
-    const guarded = p.catch((e: unknown) => {
+    this.inFlight++;
+    p.then(() => this.settle(), (e: unknown) => this.settle(() => {
+      throw e;
+    }));
+  }
+
+  /** Ends one in-flight item after running `last`; whatever `last` throws is counted, never an unhandled rejection. */
+  private settle(last?: () => void): void {
+    try {
+      last?.();
+    } catch (e) {
       this.counters.engineErrors++;
       this.emit({ type: "engine-error", atMs: this.clock(), mac: "", error: errorText(e) });
+    }
+    if (--this.inFlight === 0) this.inFlightDrained?.();
+  }
+
+  /** Resolves once nothing is in flight. */
+  private drainInFlight(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.inFlightDrained = () => {
+        this.inFlightDrained = undefined;
+        resolve();
+      };
     });
-    this.inFlight.add(guarded);
-    void guarded.finally(() => this.inFlight.delete(guarded));
   }
 }
 
