@@ -48,11 +48,9 @@ export class DhcpServer<Packet, Policy> {
   private sockets: SocketSet | undefined;
   private accepting = false;
   /** Replies and handled messages whose writes are in flight; stop() waits for them. */
-  private inFlight = 0;
-  private inFlightDrained: (() => void) | undefined;
+  private readonly inFlight = new Outstanding();
   /** Sends whose callback has not run yet; stop() waits for them too. */
-  private sending = 0;
-  private sendsDrained: (() => void) | undefined;
+  private readonly sending = new Outstanding();
   private readonly limiter: RateLimiter;
   private readonly unknownLog: OncePerInterval;
   private readonly clock: () => number;
@@ -93,7 +91,7 @@ export class DhcpServer<Packet, Policy> {
   async stop(): Promise<void> {
     this.accepting = false;
     const grace = new Promise<void>((resolve) => setTimeout(resolve, this.options.stopGraceMs ?? 2000).unref());
-    const settled = this.drainInFlight().then(() => this.drainSends());
+    const settled = this.inFlight.drained().then(() => this.sending.drained());
     await Promise.race([settled, grace]);
     await this.sockets?.close();
     this.sockets = undefined;
@@ -173,7 +171,7 @@ export class DhcpServer<Packet, Policy> {
     // RFC 2131 4.3.1/4.3.2: the binding is recorded before the client hears of it.
     if (verdict.writes.length === 1) {
       // The usual case, an ACK's bound lease: one promise and two callbacks, no async function around it.
-      this.inFlight++;
+      this.inFlight.add();
       this.write(verdict.writes[0]!, verdict.mac)!.then(
         () => this.settle(() => this.send(verdict, nowMs)),
         (e: unknown) => this.settle(() => this.storeFailed(verdict.mac, e, nowMs)),
@@ -189,14 +187,14 @@ export class DhcpServer<Packet, Policy> {
     const sockets = this.sockets;
     if (sockets === undefined) return;
     const out = sockets.pick(verdict.fromAddress, verdict.fromProxyPort);
-    this.sending++;
+    this.sending.add();
     try {
       out.socket.send(verdict.bytes, verdict.toPort, verdict.toAddress, (err) => this.sent(verdict, nowMs, err));
     } catch (e) {
       // A socket closed under us throws at once; counted like any other handling failure.
       this.counters.engineErrors++;
       this.emit({ type: "engine-error", atMs: this.clock(), mac: verdict.mac, error: errorText(e) });
-      if (--this.sending === 0) this.sendsDrained?.();
+      this.sending.done();
     }
   }
 
@@ -212,18 +210,7 @@ export class DhcpServer<Packet, Policy> {
       }
       this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, { to, ...verdict.details });
     }
-    if (--this.sending === 0) this.sendsDrained?.();
-  }
-
-  /** Resolves once no send callback is outstanding. */
-  private drainSends(): Promise<void> {
-    if (this.sending === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.sendsDrained = () => {
-        this.sendsDrained = undefined;
-        resolve();
-      };
-    });
+    this.sending.done();
   }
 
   /** Writes nobody waits for (OFFER holds): applied to the store's view at once, failures counted. */
@@ -282,7 +269,7 @@ export class DhcpServer<Packet, Policy> {
   }
 
   private track(p: Promise<void>): void {
-    this.inFlight++;
+    this.inFlight.add();
     p.then(() => this.settle(), (e: unknown) => this.settle(() => {
       throw e;
     }));
@@ -296,15 +283,28 @@ export class DhcpServer<Packet, Policy> {
       this.counters.engineErrors++;
       this.emit({ type: "engine-error", atMs: this.clock(), mac: "", error: errorText(e) });
     }
-    if (--this.inFlight === 0) this.inFlightDrained?.();
+    this.inFlight.done();
+  }
+}
+
+/** A count of things under way, and a promise that resolves once none is. */
+class Outstanding {
+  private n = 0;
+  private onZero: (() => void) | undefined;
+
+  add(): void {
+    this.n++;
   }
 
-  /** Resolves once nothing is in flight. */
-  private drainInFlight(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
+  done(): void {
+    if (--this.n === 0) this.onZero?.();
+  }
+
+  drained(): Promise<void> {
+    if (this.n === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      this.inFlightDrained = () => {
-        this.inFlightDrained = undefined;
+      this.onZero = () => {
+        this.onZero = undefined;
         resolve();
       };
     });
