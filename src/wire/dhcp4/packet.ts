@@ -102,7 +102,10 @@ function cString(b: Uint8Array, start: number, size: number): string {
 
 /** Decodes a DHCP packet. Throws only DecodeError. */
 export function decode(bytes: Uint8Array): DhcpPacket {
-  const b = bytes;
+  // Views of a Uint8Array subclass (Node's Buffer) are built through its species
+  // constructor, several times slower than plain views; every option is a view,
+  // so read through a plain Uint8Array over the same bytes.
+  const b = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.length < HEADER_BYTES) throw new DecodeError("header", b.length, `packet has ${b.length} bytes, BOOTP needs ${HEADER_BYTES}`);
   if (b.length < OPTIONS_OFFSET) throw new DecodeError("cookie", b.length, "packet ends before the magic cookie");
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
