@@ -202,7 +202,8 @@ export class SqliteStore extends IndexedReads implements Store {
   }
 
   commitLease(lease: Lease): Promise<void> {
-    return this.write({ t: "lease", lease: { ...lease } }, () => this.index.put(lease));
+    // Leases are immutable values (readonly fields): the op may hold the caller's, read when its batch is packed.
+    return this.write({ t: "lease", lease }, () => this.index.put(lease));
   }
 
   removeLease(ip: string): Promise<void> {
@@ -210,7 +211,7 @@ export class SqliteStore extends IndexedReads implements Store {
   }
 
   markBadAddress(bad: BadAddress): Promise<void> {
-    return this.write({ t: "bad", bad: { ...bad } }, () => this.index.putBad(bad));
+    return this.write({ t: "bad", bad }, () => this.index.putBad(bad));
   }
 
   async pruneExpired(nowMs: number): Promise<number> {
