@@ -6,7 +6,7 @@
  * /proc) and a stop function.
  */
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import type { Namespace } from "../../test/support/netns.js";
@@ -31,10 +31,21 @@ export interface RunningPeer {
   stop(): Promise<void>;
 }
 
-/** laggboot-mem: the same server with the in-memory store, to show what durable leases cost. */
-export type PeerName = "laggboot" | "laggboot-mem" | "kea" | "dnsmasq";
+/**
+ * laggboot-mem: the same server with the in-memory store, to show what durable leases cost.
+ * laggboot-baseline: the default (durable) configuration of another build of laggboot, from
+ * LBDH_BASELINE=DIR (a checkout built with tsc), for before/after figures in the same run.
+ */
+export type PeerName = "laggboot" | "laggboot-mem" | "laggboot-baseline" | "kea" | "dnsmasq";
 
 const serverMain = fileURLToPath(new URL("../../test/support/dhcp-server-main.js", import.meta.url));
+
+function serverMainOf(name: PeerName): string {
+  if (name !== "laggboot-baseline") return serverMain;
+  const dir = process.env.LBDH_BASELINE;
+  if (dir === undefined || dir === "") throw new Error("laggboot-baseline needs LBDH_BASELINE=DIR (a built checkout)");
+  return resolve(dir, "dist/test/support/dhcp-server-main.js");
+}
 
 function waitFor(child: ChildProcess, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -74,21 +85,33 @@ export function laggbootPolicy(net: BenchNet): JsonPolicy {
   };
 }
 
+export interface LaggbootKnobs {
+  /** SO_RCVBUF (default: the server's). */
+  readonly recvBufferBytes?: number | undefined;
+  /** Run under node --cpu-prof, profiles in this directory. */
+  readonly cpuProfDir?: string | undefined;
+  /** Group-commit window (default: the store's). Not applied to laggboot-baseline. */
+  readonly commitWindowMs?: number | undefined;
+}
+
 export async function startPeer(
-  name: PeerName, ns: Namespace, net: BenchNet, dir: string, recvBufferBytes?: number, cpuProfDir?: string,
+  name: PeerName, ns: Namespace, net: BenchNet, dir: string, knobs: LaggbootKnobs = {},
 ): Promise<RunningPeer> {
+  const { recvBufferBytes, cpuProfDir, commitWindowMs } = knobs;
   switch (name) {
     case "laggboot":
-    case "laggboot-mem": {
+    case "laggboot-mem":
+    case "laggboot-baseline": {
       const config: ServerMainConfig = {
         policy: laggbootPolicy(net), quiet: true, maxRunMs: 600_000,
-        ...(name === "laggboot" ? { dbPath: join(dir, "laggboot.db") } : {}),
+        ...(name === "laggboot-mem" ? {} : { dbPath: join(dir, "laggboot.db") }),
         ...(recvBufferBytes === undefined ? {} : { recvBufferBytes }),
+        ...(commitWindowMs === undefined || name === "laggboot-baseline" ? {} : { commitWindowMs }),
       };
       const file = join(dir, "laggboot.json");
       writeFileSync(file, JSON.stringify(config));
       const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`];
-      const child = ns.spawn([process.execPath, ...prof, serverMain, file], { stdio: ["pipe", "ignore", "inherit"] });
+      const child = ns.spawn([process.execPath, ...prof, serverMainOf(name), file], { stdio: ["pipe", "ignore", "inherit"] });
       await waitFor(child, 1000);
       return { name, pid: child.pid!, stop: stopper(child) };
     }

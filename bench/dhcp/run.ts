@@ -4,7 +4,9 @@
  *     [--seconds 10] [--clients 10000] [--peers laggboot,kea,dnsmasq] [--storm 1000]
  *     [--recv-buffer BYTES]   (laggboot's SO_RCVBUF; default 1 MiB)
  *     [--cpu-prof DIR]        (laggboot runs under node --cpu-prof, profiles in DIR; skews its CPU figures)
- * Peers: laggboot (SQLite, durable), laggboot-mem (in-memory store), kea, dnsmasq.
+ *     [--commit-window MS]    (laggboot's group-commit window instead of the store's default; for tuning only)
+ * Peers: laggboot (SQLite, durable), laggboot-mem (in-memory store), kea, dnsmasq, and
+ * laggboot-baseline: another build's laggboot (LBDH_BASELINE=DIR, a built checkout) for before/after.
  * In namespaces (prefix lbd, 198.18.0.0/15): perfdhcp acts as a relay (port
  * 67, giaddr) against each server in turn, same link, pool and lease time,
  * each server freshly started per offered rate. Reports completed 4-way
@@ -14,7 +16,7 @@
  * Bounded: every perfdhcp run stops after --seconds; the storm after 10 s.
  * Writes JSON to bench/results/ and prints a Markdown table.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CommandError, Lab } from "../../test/support/netns.js";
 import { exchangeDelaysMs, parsePerfdhcp, quantile } from "../../test/interop/dhcp-perfdhcp.js";
@@ -38,6 +40,8 @@ const stormClients = Number(arg("storm", "1000"));
 const recvBufferArg = arg("recv-buffer", "");
 const recvBufferBytes = recvBufferArg === "" ? undefined : Number(recvBufferArg);
 const cpuProfDir = arg("cpu-prof", "") || undefined;
+const commitWindowArg = arg("commit-window", "");
+const commitWindowMs = commitWindowArg === "" ? undefined : Number(commitWindowArg);
 
 const NET: BenchNet = {
   serverIf: "s0", serverAddress: "198.19.0.1", relayAddress: "198.19.0.2", network: "198.19.0.0", prefixLength: 16,
@@ -52,6 +56,41 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
+/**
+ * CPU seconds per thread of a process, from /proc/PID/task/TID/stat: where a server's time goes.
+ * Keyed "name:main" for the main thread and "name:TID" for the others (Node names most of its threads "node").
+ */
+function cpuByThread(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out.set(`${name}:${tid === String(pid) ? "main" : tid}`, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND);
+  }
+  return out;
+}
+
+function threadShare(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const share: Record<string, number> = {};
+  for (const [name, s] of after) {
+    const d = s - (before.get(name) ?? 0);
+    if (d > 0) share[name] = Math.round(d * 100) / 100;
+  }
+  return share;
+}
+
 interface Row {
   peer: PeerName;
   offeredPerSecond: number;
@@ -64,6 +103,8 @@ interface Row {
   cpuMsPerExchange: number | undefined;
   /** 1-minute load average when the run started: other work on the machine skews every figure. */
   loadAverage: number;
+  /** CPU seconds during the measured run per thread name (threads that ended meanwhile are missing). */
+  cpuByThread: Record<string, number>;
 }
 
 function loadAverage(): number {
@@ -84,7 +125,7 @@ async function main(): Promise<void> {
     for (const rate of rates) {
       for (const peer of peers) {
         const dir = mkdtempSync(join(tmpdir(), `lb-bench-${peer}-`));
-        const running = await startPeer(peer, srv, NET, dir, recvBufferBytes, cpuProfDir);
+        const running = await startPeer(peer, srv, NET, dir, { recvBufferBytes, cpuProfDir, commitWindowMs });
         try {
           // Warm-up (all servers alike): 2 s at 200/s with other MACs, so a JIT-compiled
           // server is measured warm, as it runs in production.
@@ -92,6 +133,7 @@ async function main(): Promise<void> {
             .catch(() => undefined);
           const load = loadAverage();
           const cpu0 = cpuSeconds(running.pid);
+          const threads0 = cpuByThread(running.pid);
           // perfdhcp exits non-zero when it saw drops; its report is still on stdout.
           const out = await perf.exec(["perfdhcp", "-4", "-l", "p0", "-r", String(rate), "-R", String(clients), "-p", String(seconds),
             "-W", "1000000", "-x", "t", NET.serverAddress], (seconds + 30) * 1000)
@@ -100,6 +142,7 @@ async function main(): Promise<void> {
               throw e;
             });
           const cpu = cpuSeconds(running.pid) - cpu0;
+          const threads = threadShare(threads0, cpuByThread(running.pid));
           const r = parsePerfdhcp(out.stdout);
           const sent = r.discoverOffer?.sent ?? 0;
           const acks = r.requestAck?.received ?? 0;
@@ -109,7 +152,7 @@ async function main(): Promise<void> {
             p99OfferMs: round(quantile(exchangeDelaysMs(out.stdout, "DISCOVER-OFFER"), 0.99)),
             p99AckMs: round(quantile(exchangeDelaysMs(out.stdout, "REQUEST-ACK"), 0.99)),
             cpuMsPerExchange: acks === 0 ? undefined : Math.round((cpu * 1000 * 1000) / acks) / 1000,
-            loadAverage: load,
+            loadAverage: load, cpuByThread: threads,
           };
           results.push(row);
           process.stderr.write(`${JSON.stringify(row)}\n`);

@@ -94,20 +94,27 @@ export class App implements StatusSource {
 
   /** The store, with every recorded event also pushed to live subscribers. */
   private observed(inner: Store): Store {
-    const fanOut = (): void => {
+    const listeners = this.listeners;
+    const recordEvent = (e: Parameters<Store["recordEvent"]>[0]): void => {
+      inner.recordEvent(e);
+      // Reading the event back costs a parse of its details: only when someone listens.
+      if (listeners.size === 0) return;
       const [newest] = inner.events({ limit: 1 });
-      if (newest) for (const l of this.listeners) l(newest);
+      if (newest) for (const l of listeners) l(newest);
     };
+    // The DHCP server calls the store several times per packet: each method is bound once, not on every access.
+    const bound = new Map<PropertyKey, unknown>();
     return new Proxy(inner, {
       get(target, prop, receiver) {
-        if (prop === "recordEvent") {
-          return (e: Parameters<Store["recordEvent"]>[0]) => {
-            target.recordEvent(e);
-            fanOut();
-          };
-        }
+        if (prop === "recordEvent") return recordEvent;
         const v: unknown = Reflect.get(target, prop, receiver);
-        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        if (typeof v !== "function") return v;
+        let f = bound.get(prop);
+        if (f === undefined) {
+          f = (v as (...a: unknown[]) => unknown).bind(target);
+          bound.set(prop, f);
+        }
+        return f;
       },
     });
   }
@@ -115,6 +122,13 @@ export class App implements StatusSource {
   private onDhcp(e: DhcpServerEvent): void {
     const client = this.tracker.onDhcp(e);
     const log = this.opts.logger;
+    // Per-packet lines (info, debug) build their fields only when the level keeps them.
+    const level = e.type === "reply" || e.type === "handled" || e.type === "unknown-client" ? "info"
+      : e.type === "ignored" || e.type === "malformed" || e.type === "rate-limited" ? "debug" : "error";
+    if (log.enabled?.(level) === false) {
+      for (const l of this.dhcpListeners) l(e);
+      return;
+    }
     switch (e.type) {
       case "reply":
         log.log("info", "dhcp reply", { client: client?.name ?? null, mac: e.mac, type: e.messageType, to: e.to, ...pick(e.details, ["bootFile", "freebsdLoader", "ipxe", "network"]) });

@@ -7,6 +7,8 @@ const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 
 export interface Logger {
   log(level: Level, msg: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** Would a line at this level be written? Lets a caller skip building fields that would be dropped. */
+  enabled?(level: Level): boolean;
 }
 
 export interface LoggerOptions {
@@ -24,6 +26,7 @@ function textValue(v: unknown): string {
 export function createLogger(o: LoggerOptions): Logger {
   const now = o.now ?? (() => new Date());
   return {
+    enabled: (level) => RANK[level] >= RANK[o.level],
     log(level, msg, fields = {}) {
       if (RANK[level] < RANK[o.level]) return;
       const time = now().toISOString();

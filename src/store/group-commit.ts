@@ -1,11 +1,14 @@
 /**
  * Group commit: writes that arrive close together share one transaction, so
  * one fsync makes a whole burst durable. A write joins the open batch; the
- * batch is written after `windowMs` (0: at the next turn of the event loop)
- * or as soon as it holds `maxBatch` writes. While a batch is being written
- * (possibly in another thread), new writes gather into the next one, which
- * starts the moment the previous one finishes: the batch size adapts to the
- * disk's fsync time by itself. Each caller's promise settles with its batch.
+ * batch is written `windowMs` after its oldest urgent write arrived (0: at
+ * the next turn of the event loop) or as soon as it holds `maxBatch` writes.
+ * While a batch is being written (possibly in another thread), new writes
+ * gather into the next one, which starts when the previous one finishes or
+ * when its own window ends, whichever is later: under load the batch size
+ * follows the disk's fsync time, and at low rates the window still gathers
+ * several writes per fsync instead of one. No write waits longer than
+ * windowMs plus the batch in flight. Each caller's promise settles with its batch.
  *
  * Writes marked not urgent (nobody is held up by them: boot events, an
  * OFFER's hold) do not start a batch of their own before `lazyMs`; they
@@ -16,6 +19,7 @@
 export interface GroupCommitOptions<Op> {
   /** Write all ops in one transaction; throw (or reject) to fail the whole batch. */
   readonly writeBatch: (ops: readonly Op[]) => void | Promise<void>;
+  /** How long an urgent write may wait for company, from its arrival (default 0: the next event-loop turn). */
   readonly windowMs?: number;
   readonly maxBatch?: number;
   /** How long a batch of only non-urgent writes may wait for an urgent one (default: windowMs). */
@@ -44,6 +48,8 @@ export class GroupCommit<Op> {
   private timerLazy = false;
   /** Urgent entries queued and not yet handed to a batch. */
   private urgentQueued = 0;
+  /** When the oldest queued urgent entry arrived (performance.now()), while urgentQueued > 0. */
+  private firstUrgentAt = 0;
   private readonly lazyMs: number;
   private writing: Promise<void> | undefined;
   private readonly windowMs: number;
@@ -62,7 +68,7 @@ export class GroupCommit<Op> {
   submit(op: Op, urgent = true): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.entries.push({ op, waiter: { resolve, reject }, urgent });
-      if (urgent) this.urgentQueued++;
+      if (urgent && this.urgentQueued++ === 0) this.firstUrgentAt = performance.now();
       this.schedule();
     });
   }
@@ -107,7 +113,7 @@ export class GroupCommit<Op> {
       if (lazy || !this.timerLazy) return;
       this.cancelTimer(); // an urgent write does not wait for the lazy timer
     }
-    const ms = lazy ? this.lazyMs : this.windowMs;
+    const ms = lazy ? this.lazyMs : this.urgentDelay();
     this.timerLazy = lazy;
     this.timer = ms > 0
       ? setTimeout(() => { this.timer = undefined; this.run(); }, ms)
@@ -119,6 +125,8 @@ export class GroupCommit<Op> {
     if (this.writing !== undefined || this.entries.length === 0) return;
     this.cancelTimer();
     const batch = this.entries.splice(0, this.maxBatch);
+    // Writes left over from a full batch have waited a whole batch already: they go next, without a window.
+    const overflow = this.entries.length > 0;
     const ops: Op[] = [];
     const waiters: Waiter[] = [];
     for (const e of batch) {
@@ -128,9 +136,16 @@ export class GroupCommit<Op> {
     }
     this.writing = this.write(ops, waiters).finally(() => {
       this.writing = undefined;
-      if (this.urgentQueued > 0 || this.entries.length >= this.maxBatch) this.run();
+      if (this.entries.length >= this.maxBatch || (this.urgentQueued > 0 && (overflow || this.urgentDelay() === 0))) this.run();
       else if (this.entries.length > 0) this.schedule();
     });
+  }
+
+  /** What is left of the window of the oldest queued urgent write (0: due now). */
+  private urgentDelay(): number {
+    if (this.windowMs <= 0) return 0;
+    const left = this.firstUrgentAt + this.windowMs - performance.now();
+    return left > 0 ? Math.ceil(left) : 0;
   }
 
   private async write(ops: Op[], waiters: Waiter[]): Promise<void> {
@@ -149,9 +164,9 @@ export class GroupCommit<Op> {
 
   private cancelTimer(): void {
     if (this.timer === undefined) return;
-    const ms = this.timerLazy ? this.lazyMs : this.windowMs;
-    if (ms > 0) clearTimeout(this.timer as NodeJS.Timeout);
-    else clearImmediate(this.timer as NodeJS.Immediate);
+    // Both kinds are cleared by what created them; a Timeout has refresh(), an Immediate not.
+    if ("refresh" in this.timer) clearTimeout(this.timer);
+    else clearImmediate(this.timer);
     this.timer = undefined;
   }
 }

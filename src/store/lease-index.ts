@@ -101,11 +101,13 @@ export class LeaseIndex {
 
 /** A fresh copy without undefined optional fields, so both stores return equal values. */
 export function normalizeLease(l: Lease): Lease {
-  return {
+  // Optional fields only when set; assigned, not spread (this runs for every lease write).
+  const out: { -readonly [K in keyof Lease]: Lease[K] } = {
     ip: l.ip, mac: l.mac, network: l.network, state: l.state, startMs: l.startMs, expiresMs: l.expiresMs,
-    ...(l.clientId === undefined ? {} : { clientId: l.clientId }),
-    ...(l.hostName === undefined ? {} : { hostName: l.hostName }),
   };
+  if (l.clientId !== undefined) out.clientId = l.clientId;
+  if (l.hostName !== undefined) out.hostName = l.hostName;
+  return out;
 }
 
 /** Numeric order of dotted quads, so listings read naturally. */

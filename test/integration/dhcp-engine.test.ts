@@ -82,6 +82,16 @@ test("rate limit: a burst, then the refill rate; MACs are independent; the table
   assert.ok(rl.tracked <= 8);
 });
 
+test("rate limit: eviction drops the MACs seen least recently (to within a second), not one seen again since", () => {
+  const rl = new RateLimiter({ burst: 3, perSecond: 2, maxTracked: 8 });
+  for (const m of ["a", "b", "c", "d", "e", "f", "g", "h"]) rl.allow(m, 0);
+  // "a" comes back two seconds later and uses up its burst; "b".."h" are now the stalest.
+  assert.deepEqual([0, 0, 0, 0].map(() => rl.allow("a", 2000)), [true, true, true, false]);
+  rl.allow("z", 2000); // the table is full: the stalest eighth (one MAC) goes
+  assert.equal(rl.tracked, 8);
+  assert.equal(rl.allow("a", 2000), false, "a was evicted: it came back with a fresh burst");
+});
+
 test("unknown-client log: once per key per interval", () => {
   const once = new OncePerInterval(1000, 4);
   assert.equal(once.shouldReport("x", 0), true);

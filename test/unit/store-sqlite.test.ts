@@ -6,6 +6,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqliteStore, SCHEMA_VERSION } from "../../src/store/index.js";
 import { GroupCommit } from "../../src/store/group-commit.js";
+import { packBatch } from "../../src/store/sqlite-ops.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
 import { LaggbootError } from "../../src/errors.js";
 import { lease } from "./store-contract.js";
 
@@ -128,7 +130,8 @@ for (const writerThread of [true, false]) {
   test(`sqlite (${writerThread ? "writer thread" : "inline"}): a failed batch rejects its writers, the view returns to the database, later writes survive`, async () => {
     const { path, done } = tempDb();
     try {
-      const s = openSqliteStore({ path, writerThread });
+      // Window 0: the write after setImmediate below is queued behind the failing batch, not inside it.
+      const s = openSqliteStore({ path, writerThread, commitWindowMs: 0 });
       await s.commitLease(lease(1));
       // A state the schema's CHECK refuses makes the whole batch fail.
       const storeError = (e: unknown): boolean => e instanceof LaggbootError && e.code === "LB_ERR_STORE";
@@ -149,3 +152,68 @@ for (const writerThread of [true, false]) {
     }
   });
 }
+
+test("packBatch: only the last write per address and table goes out; events all stay, in order", () => {
+  const held = lease(1, { state: "offered" });
+  const bound = lease(1, { state: "bound" });
+  const bad = { ip: "198.18.1.9", mac: "02:00:00:00:00:09", network: "lab", sinceMs: 1, untilMs: 2 };
+  const packed = packBatch([
+    { t: "lease", lease: held },
+    { t: "event", id: 1, atMs: 1, kind: "dhcp.offer", mac: held.mac, ip: held.ip, json: "{}" },
+    { t: "lease", lease: lease(2) },
+    { t: "bad", bad },
+    { t: "lease", lease: bound },
+    { t: "remove", ip: lease(2).ip },
+    { t: "unbad", ip: bad.ip },
+    { t: "bad", bad: { ...bad, ip: lease(1).ip } }, // same address as the lease: another table, kept
+    { t: "event", id: 2, atMs: 2, kind: "dhcp.ack", mac: held.mac, ip: held.ip, json: "{}" },
+  ]);
+  const records: (string | number | null)[][] = [];
+  const widths: Record<number, number> = { 0: 9, 1: 2, 2: 6, 3: 2, 4: 7 };
+  for (let i = 0; i < packed.length; i += widths[packed[i] as number]!) records.push(packed.slice(i, i + widths[packed[i] as number]!));
+  assert.deepEqual(records.map((r) => [r[0], r[0] === 4 ? r[3] : r[1]]), [
+    [4, "dhcp.offer"], [0, bound.ip], [1, lease(2).ip], [3, bad.ip], [2, lease(1).ip], [4, "dhcp.ack"],
+  ]);
+  assert.equal(records[1]![4], "bound", "the bound lease, not the hold, is what is written");
+});
+
+test("sqlite: a hold and its bound lease in one batch end as the bound lease after a restart", async () => {
+  const { path, done } = tempDb();
+  try {
+    const s = openSqliteStore({ path, commitWindowMs: 50 });
+    void s.commitLease(lease(1, { state: "offered" }));
+    await Promise.all([s.commitLease(lease(1, { state: "bound" })), s.commitLease(lease(2)), s.removeLease(lease(2).ip)]);
+    assert.equal(s.commitStats.batches, 1, "the writes shared one batch");
+    await s.close();
+    const again = openSqliteStore({ path });
+    assert.deepEqual(again.listLeases(), [lease(1, { state: "bound" })]);
+    await again.close();
+  } finally {
+    done();
+  }
+});
+
+test("sqlite: a version 1 database is migrated to the current schema with its leases and events", async () => {
+  const { path, done } = tempDb();
+  try {
+    const v1 = new Database(path);
+    v1.exec(MIGRATIONS[0]!);
+    v1.pragma("user_version = 1");
+    v1.prepare("INSERT INTO leases (ip, mac, network, state, start_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)")
+      .run("198.18.1.1", lease(1).mac, "lab", "bound", lease(1).startMs, lease(1).expiresMs);
+    v1.prepare("INSERT INTO events (at_ms, kind, mac, ip, details) VALUES (5, 'dhcp.ack', ?, '198.18.1.1', '{}')").run(lease(1).mac);
+    v1.close();
+    const s = openSqliteStore({ path });
+    assert.deepEqual(s.listLeases(), [lease(1)]);
+    assert.deepEqual(s.events({ mac: lease(1).mac }).map((e) => e.kind), ["dhcp.ack"]);
+    await s.close();
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'leases'").all() as { name: string }[])
+      .map((r) => r.name);
+    assert.ok(!indexes.includes("leases_by_mac"), `leases_by_mac still there: ${indexes.join(", ")}`);
+    db.close();
+  } finally {
+    done();
+  }
+});

@@ -49,7 +49,8 @@ export function clientMac(p: DhcpPacket): string {
   return macString(p.chaddr.subarray(0, len));
 }
 
-export function clientFacts(p: DhcpPacket): ClientFacts {
+/** `mac`: clientMac(p), when the caller has it already. */
+export function clientFacts(p: DhcpPacket, mac: string = clientMac(p)): ClientFacts {
   const o = p.options;
   const vendorClass = getOption(o, DhcpOption.VendorClassIdentifier);
   const userClasses = getOption(o, DhcpOption.UserClass) ?? [];
@@ -57,7 +58,7 @@ export function clientFacts(p: DhcpPacket): ClientFacts {
   const maxSize = getOption(o, DhcpOption.MaximumMessageSize);
   const id = o.get(DhcpOption.ClientIdentifier);
   return {
-    mac: clientMac(p),
+    mac,
     clientId: id === undefined ? undefined : hex(id),
     vendorClass,
     userClasses,

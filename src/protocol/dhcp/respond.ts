@@ -25,7 +25,7 @@ export function respond(c: CompiledPolicy, req: DhcpPacket, ctx: RequestContext)
   // Plain BOOTP (no option 53) is not served: every client we boot speaks DHCP.
   if (type === undefined) return { kind: "ignore", reason: IgnoreReason.NoMessageType, detail: "no option 53 (BOOTP is not served)", mac };
   if (!isMessageType(type)) return { kind: "ignore", reason: IgnoreReason.UnsupportedMessageType, detail: `message type ${type}`, mac };
-  const x: Exchange = { c, req, f: clientFacts(req), type, ctx };
+  const x: Exchange = { c, req, f: clientFacts(req, mac), type, ctx };
   if (ctx.localPort === DhcpPort.PxeBootServer) {
     // PXE boot-server requests (PXE 2.1 section 2.2.5) in either mode.
     if (type === MessageType.Request || type === MessageType.Inform) return proxyAnswer(x, true);

@@ -16,6 +16,9 @@ export interface RateLimitOptions {
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { burst: 20, perSecond: 10, maxTracked: 65_536 };
 
+/** How stale a MAC's place in the eviction order may get before it moves to the back. */
+const REORDER_AFTER_MS = 1000;
+
 interface Bucket {
   tokens: number;
   lastMs: number;
@@ -31,13 +34,18 @@ export class RateLimiter {
     if (b === undefined) {
       if (this.buckets.size >= this.options.maxTracked) this.evict();
       b = { tokens: this.options.burst, lastMs: nowMs };
+      this.buckets.set(mac, b);
     } else {
-      this.buckets.delete(mac); // re-insert below: Map order is then least recently seen first
       const elapsedMs = Math.max(0, nowMs - b.lastMs);
+      if (elapsedMs >= REORDER_AFTER_MS) {
+        // Move it to the end: Map order is least recently seen first, to within REORDER_AFTER_MS
+        // (a MAC seen again sooner keeps its place; a delete and insert per packet cost more than the rest).
+        this.buckets.delete(mac);
+        this.buckets.set(mac, b);
+      }
       b.tokens = Math.min(this.options.burst, b.tokens + (elapsedMs * this.options.perSecond) / 1000);
       b.lastMs = nowMs;
     }
-    this.buckets.set(mac, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;

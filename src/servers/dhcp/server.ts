@@ -47,10 +47,10 @@ export class DhcpServer<Packet, Policy> {
   private policy: Policy;
   private sockets: SocketSet | undefined;
   private accepting = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Replies and handled messages whose writes are in flight; stop() waits for them. */
+  private readonly inFlight = new Outstanding();
   /** Sends whose callback has not run yet; stop() waits for them too. */
-  private sending = 0;
-  private sendsDrained: (() => void) | undefined;
+  private readonly sending = new Outstanding();
   private readonly limiter: RateLimiter;
   private readonly unknownLog: OncePerInterval;
   private readonly clock: () => number;
@@ -91,7 +91,7 @@ export class DhcpServer<Packet, Policy> {
   async stop(): Promise<void> {
     this.accepting = false;
     const grace = new Promise<void>((resolve) => setTimeout(resolve, this.options.stopGraceMs ?? 2000).unref());
-    const settled = Promise.allSettled([...this.inFlight]).then(() => this.drainSends());
+    const settled = this.inFlight.drained().then(() => this.sending.drained());
     await Promise.race([settled, grace]);
     await this.sockets?.close();
     this.sockets = undefined;
@@ -169,6 +169,15 @@ export class DhcpServer<Packet, Policy> {
       return;
     }
     // RFC 2131 4.3.1/4.3.2: the binding is recorded before the client hears of it.
+    if (verdict.writes.length === 1) {
+      // The usual case, an ACK's bound lease: one promise and two callbacks, no async function around it.
+      this.inFlight.add();
+      this.write(verdict.writes[0]!, verdict.mac)!.then(
+        () => this.settle(() => this.send(verdict, nowMs)),
+        (e: unknown) => this.settle(() => this.storeFailed(verdict.mac, e, nowMs)),
+      );
+      return;
+    }
     this.track(this.persist(verdict.writes, verdict.mac, nowMs).then((ok) => {
       if (ok) this.send(verdict, nowMs);
     }));
@@ -178,14 +187,14 @@ export class DhcpServer<Packet, Policy> {
     const sockets = this.sockets;
     if (sockets === undefined) return;
     const out = sockets.pick(verdict.fromAddress, verdict.fromProxyPort);
-    this.sending++;
+    this.sending.add();
     try {
       out.socket.send(verdict.bytes, verdict.toPort, verdict.toAddress, (err) => this.sent(verdict, nowMs, err));
     } catch (e) {
       // A socket closed under us throws at once; counted like any other handling failure.
       this.counters.engineErrors++;
       this.emit({ type: "engine-error", atMs: this.clock(), mac: verdict.mac, error: errorText(e) });
-      if (--this.sending === 0) this.sendsDrained?.();
+      this.sending.done();
     }
   }
 
@@ -201,18 +210,7 @@ export class DhcpServer<Packet, Policy> {
       }
       this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, { to, ...verdict.details });
     }
-    if (--this.sending === 0) this.sendsDrained?.();
-  }
-
-  /** Resolves once no send callback is outstanding. */
-  private drainSends(): Promise<void> {
-    if (this.sending === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.sendsDrained = () => {
-        this.sendsDrained = undefined;
-        resolve();
-      };
-    });
+    this.sending.done();
   }
 
   /** Writes nobody waits for (OFFER holds): applied to the store's view at once, failures counted. */
@@ -230,24 +228,29 @@ export class DhcpServer<Packet, Policy> {
    */
   private async persist(writes: readonly LeaseWrite[], mac: string | undefined, nowMs: number): Promise<boolean> {
     if (writes.length === 0) return true;
-    const store = this.options.store;
     try {
-      await Promise.all(writes.map((w) => {
-        switch (w.kind) {
-          case "commit":
-            if (w.lease.state === "offered") {
-              store.commitLease(w.lease).catch((e: unknown) => this.storeFailed(mac, e));
-              return undefined;
-            }
-            return store.commitLease(w.lease);
-          case "remove": return store.removeLease(w.ip);
-          case "bad": return store.markBadAddress(w.bad);
-        }
-      }));
+      // Nearly always one write (the ACK's bound lease): no array of promises for it.
+      if (writes.length === 1) await this.write(writes[0]!, mac);
+      else await Promise.all(writes.map((w) => this.write(w, mac)));
       return true;
     } catch (e) {
       this.storeFailed(mac, e, nowMs);
       return false;
+    }
+  }
+
+  /** One write; undefined for an OFFER's hold, which nobody waits for (see persist). */
+  private write(w: LeaseWrite, mac: string | undefined): Promise<void> | undefined {
+    const store = this.options.store;
+    switch (w.kind) {
+      case "commit":
+        if (w.lease.state === "offered") {
+          store.commitLease(w.lease).catch((e: unknown) => this.storeFailed(mac, e));
+          return undefined;
+        }
+        return store.commitLease(w.lease);
+      case "remove": return store.removeLease(w.ip);
+      case "bad": return store.markBadAddress(w.bad);
     }
   }
 
@@ -266,12 +269,45 @@ export class DhcpServer<Packet, Policy> {
   }
 
   private track(p: Promise<void>): void {
-    const guarded = p.catch((e: unknown) => {
+    this.inFlight.add();
+    p.then(() => this.settle(), (e: unknown) => this.settle(() => {
+      throw e;
+    }));
+  }
+
+  /** Ends one in-flight item after running `last`; whatever `last` throws is counted, never an unhandled rejection. */
+  private settle(last?: () => void): void {
+    try {
+      last?.();
+    } catch (e) {
       this.counters.engineErrors++;
       this.emit({ type: "engine-error", atMs: this.clock(), mac: "", error: errorText(e) });
+    }
+    this.inFlight.done();
+  }
+}
+
+/** A count of things under way, and a promise that resolves once none is. */
+class Outstanding {
+  private n = 0;
+  private onZero: (() => void) | undefined;
+
+  add(): void {
+    this.n++;
+  }
+
+  done(): void {
+    if (--this.n === 0) this.onZero?.();
+  }
+
+  drained(): Promise<void> {
+    if (this.n === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.onZero = () => {
+        this.onZero = undefined;
+        resolve();
+      };
     });
-    this.inFlight.add(guarded);
-    void guarded.finally(() => this.inFlight.delete(guarded));
   }
 }
 

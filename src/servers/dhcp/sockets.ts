@@ -12,7 +12,9 @@
  * All use SO_REUSEADDR so the wildcard and the address-bound sockets can share
  * port 67, and SO_BROADCAST so replies may go to 255.255.255.255.
  */
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from "node:dgram";
+import { lookup as dnsLookup } from "node:dns";
+import { isIPv4 } from "node:net";
 import { LaggbootError } from "../../errors.js";
 
 export interface SocketLayout {
@@ -95,12 +97,25 @@ export class SocketSet {
   }
 }
 
+/**
+ * Every address a DHCP socket binds or sends to is an IPv4 literal (the
+ * responder's destinations, the inventory's server addresses). dgram passes
+ * each one through `lookup` before it sends; the default (dns.lookup) answers
+ * a literal only on the next tick, so every reply cost a deferred call and
+ * its closures. This one answers a literal at once; anything else still goes
+ * to dns.lookup.
+ */
+const literalLookup: NonNullable<SocketOptions["lookup"]> = (host, options, callback) => {
+  if (isIPv4(host)) callback(null, host, 4);
+  else dnsLookup(host, options, callback);
+};
+
 function bindOne(
   address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler, recvBufferBytes: number | undefined,
 ): Promise<BoundSocket> {
   return new Promise((resolve, reject) => {
     // A larger receive buffer lets a boot storm queue instead of being dropped by the kernel.
-    const socket = createSocket({ type: "udp4", reuseAddr: true, ...(recvBufferBytes === undefined ? {} : { recvBufferSize: recvBufferBytes }) });
+    const socket = createSocket({ type: "udp4", reuseAddr: true, lookup: literalLookup, ...(recvBufferBytes === undefined ? {} : { recvBufferSize: recvBufferBytes }) });
     const bound: BoundSocket = { socket, address, port };
     const fail = (cause: Error): void => {
       socket.close();

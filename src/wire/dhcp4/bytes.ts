@@ -1,6 +1,8 @@
 /** Small byte helpers shared by the codec. Every read is bounds-checked by the caller. */
 
 export function ipv4FromBytes(b: Uint8Array, at: number): string {
+  // Most header addresses of a request are 0.0.0.0 (ciaddr, yiaddr, siaddr): one constant, no number formatting.
+  if (b[at] === 0 && b[at + 1] === 0 && b[at + 2] === 0 && b[at + 3] === 0) return "0.0.0.0";
   return `${b[at]!}.${b[at + 1]!}.${b[at + 2]!}.${b[at + 3]!}`;
 }
 

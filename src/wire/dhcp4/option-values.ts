@@ -176,15 +176,25 @@ export function getOption<C extends TypedOption>(options: DhcpOptions, code: C):
   return readFormat(OPTION_FORMAT[code], b) as OptionValue<C> | undefined;
 }
 
+/** Big-endian integer option bytes (every reply carries three or four: type, lease time, T1, T2). */
 function u(n: number, bytes: 1 | 2 | 4, signed = false): Uint8Array {
-  const lo = signed ? -(2 ** (bytes * 8 - 1)) : 0;
-  const hi = signed ? 2 ** (bytes * 8 - 1) - 1 : 2 ** (bytes * 8) - 1;
+  const range = 2 ** (bytes * 8);
+  const lo = signed ? -range / 2 : 0;
+  const hi = signed ? range / 2 - 1 : range - 1;
   if (!Number.isInteger(n) || n < lo || n > hi) throw new RangeError(`${n} does not fit ${bytes} byte(s)`);
   const out = new Uint8Array(bytes);
-  let v = n < 0 ? n + 2 ** (bytes * 8) : n;
-  for (let i = bytes - 1; i >= 0; i--) {
-    out[i] = v & 0xff;
-    v = Math.floor(v / 256);
+  // In range, so the two's complement of a negative value fits 32 bits and the shifts below are exact.
+  const v = (n < 0 ? n + range : n) >>> 0;
+  if (bytes === 1) {
+    out[0] = v;
+  } else if (bytes === 2) {
+    out[0] = v >>> 8;
+    out[1] = v;
+  } else {
+    out[0] = v >>> 24;
+    out[1] = v >>> 16;
+    out[2] = v >>> 8;
+    out[3] = v;
   }
   return out;
 }

@@ -31,9 +31,14 @@ const FIXED_LENGTH: ReadonlyMap<number, number> = new Map([
   [DhcpOption.MaximumMessageSize, 2],
 ]);
 
+/**
+ * Options as read: the first part of each option in `first` (nearly every
+ * option has only one), later parts of a split option (RFC 3396) in `more`,
+ * created only when a code repeats.
+ */
 interface RawOptions {
-  readonly parts: Map<number, Uint8Array[]>;
-  readonly firstOffset: Map<number, number>;
+  readonly first: Map<number, Uint8Array>;
+  more: Map<number, Uint8Array[]> | undefined;
 }
 
 /** Reads one options area (RFC 2132 section 2): TLVs, PAD skipped, stops at END. */
@@ -51,17 +56,42 @@ function readArea(b: Uint8Array, start: number, end: number, area: string, into:
     if (i + 2 + len > end) {
       throw new DecodeError(`${area} ${optionName(code)}`, i, `option length ${len} runs past the end of the ${area} field`);
     }
-    let list = into.parts.get(code);
-    if (list === undefined) {
-      list = [];
-      into.parts.set(code, list);
-      into.firstOffset.set(code, i);
-    }
     // A view, not a copy: a packet's options share the received bytes (never written to).
-    list.push(b.subarray(i + 2, i + 2 + len));
+    const part = b.subarray(i + 2, i + 2 + len);
+    if (!into.first.has(code)) {
+      into.first.set(code, part);
+    } else {
+      const more = (into.more ??= new Map());
+      const list = more.get(code);
+      if (list === undefined) more.set(code, [part]);
+      else list.push(part);
+    }
     i += 2 + len;
   }
   // No END before the field ends: tolerated (several firmwares omit it when the field is full).
+}
+
+/**
+ * Offset of the first TLV with `code`, in the order the areas were read
+ * (options, then file, then sname per `overload`). Only for error messages:
+ * the areas were already read once without error, so the walk is safe.
+ */
+function firstOffsetOf(b: Uint8Array, code: number, overload: number): number {
+  const areas: [number, number][] = [[OPTIONS_OFFSET, b.length]];
+  if (overload & Overload.File) areas.push([FieldOffset.file, FieldOffset.file + FILE_BYTES]);
+  if (overload & Overload.Sname) areas.push([FieldOffset.sname, FieldOffset.sname + SNAME_BYTES]);
+  for (const [start, end] of areas) {
+    let i = start;
+    while (i < end && b[i] !== DhcpOption.End) {
+      if (b[i] === DhcpOption.Pad) {
+        i++;
+        continue;
+      }
+      if (b[i] === code) return i;
+      i += 2 + b[i + 1]!;
+    }
+  }
+  return OPTIONS_OFFSET;
 }
 
 function cString(b: Uint8Array, start: number, size: number): string {
@@ -72,7 +102,10 @@ function cString(b: Uint8Array, start: number, size: number): string {
 
 /** Decodes a DHCP packet. Throws only DecodeError. */
 export function decode(bytes: Uint8Array): DhcpPacket {
-  const b = bytes;
+  // Views of a Uint8Array subclass (Node's Buffer) are built through its species
+  // constructor, several times slower than plain views; every option is a view,
+  // so read through a plain Uint8Array over the same bytes.
+  const b = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.length < HEADER_BYTES) throw new DecodeError("header", b.length, `packet has ${b.length} bytes, BOOTP needs ${HEADER_BYTES}`);
   if (b.length < OPTIONS_OFFSET) throw new DecodeError("cookie", b.length, "packet ends before the magic cookie");
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -82,32 +115,44 @@ export function decode(bytes: Uint8Array): DhcpPacket {
   const hlen = b[FieldOffset.hlen]!;
   if (hlen > CHADDR_BYTES) throw new DecodeError("hlen", FieldOffset.hlen, `hlen ${hlen} exceeds the 16-byte chaddr field`);
 
-  const raw: RawOptions = { parts: new Map(), firstOffset: new Map() };
+  const raw: RawOptions = { first: new Map(), more: undefined };
   readArea(b, OPTIONS_OFFSET, b.length, "options", raw);
   let overload = 0;
-  const ov = raw.parts.get(DhcpOption.OptionOverload);
+  const ov = raw.first.get(DhcpOption.OptionOverload);
   if (ov !== undefined) {
-    const at = raw.firstOffset.get(DhcpOption.OptionOverload)!;
-    const v = ov.length === 1 && ov[0]!.length === 1 ? ov[0]![0]! : -1;
-    if (v < Overload.File || v > Overload.Both) throw new DecodeError("options OptionOverload", at, "option 52 must be one byte, 1..3");
+    const v = raw.more?.has(DhcpOption.OptionOverload) !== true && ov.length === 1 ? ov[0]! : -1;
+    if (v < Overload.File || v > Overload.Both) {
+      throw new DecodeError("options OptionOverload", firstOffsetOf(b, DhcpOption.OptionOverload, 0), "option 52 must be one byte, 1..3");
+    }
     overload = v;
-    raw.parts.delete(DhcpOption.OptionOverload);
-    raw.firstOffset.delete(DhcpOption.OptionOverload);
+    raw.first.delete(DhcpOption.OptionOverload);
+    raw.more?.delete(DhcpOption.OptionOverload);
   }
   // RFC 3396 section 7: options, then file, then sname, concatenated in that order.
   if (overload & Overload.File) readArea(b, FieldOffset.file, FieldOffset.file + FILE_BYTES, "file", raw);
   if (overload & Overload.Sname) readArea(b, FieldOffset.sname, FieldOffset.sname + SNAME_BYTES, "sname", raw);
   // An overload option inside an overloaded field has no meaning (RFC 2132 9.3); drop it.
-  raw.parts.delete(DhcpOption.OptionOverload);
+  raw.first.delete(DhcpOption.OptionOverload);
+  raw.more?.delete(DhcpOption.OptionOverload);
 
-  const options = new Map<number, Uint8Array>();
-  for (const [code, parts] of raw.parts) {
-    const value = parts.length === 1 ? parts[0]! : concatBytes(parts);
-    const want = FIXED_LENGTH.get(code);
-    if (want !== undefined && value.length !== want) {
-      throw new DecodeError(`options ${optionName(code)}`, raw.firstOffset.get(code) ?? OPTIONS_OFFSET, `length ${value.length}, want ${want}`);
+  // Split options (rare) are joined in place; the map keeps the order in which codes first appeared.
+  const options = raw.first;
+  if (raw.more !== undefined) {
+    for (const [code, rest] of raw.more) options.set(code, concatBytes([options.get(code)!, ...rest]));
+  }
+  let wrongLength = false;
+  for (const [code, want] of FIXED_LENGTH) {
+    const value = options.get(code);
+    if (value !== undefined && value.length !== want) wrongLength = true;
+  }
+  if (wrongLength) {
+    // Report the first offending option in the packet's own order.
+    for (const [code, value] of options) {
+      const want = FIXED_LENGTH.get(code);
+      if (want !== undefined && value.length !== want) {
+        throw new DecodeError(`options ${optionName(code)}`, firstOffsetOf(b, code, overload), `length ${value.length}, want ${want}`);
+      }
     }
-    options.set(code, value);
   }
   return {
     op: b[FieldOffset.op]!,
@@ -121,7 +166,8 @@ export function decode(bytes: Uint8Array): DhcpPacket {
     yiaddr: ipv4FromBytes(b, FieldOffset.yiaddr),
     siaddr: ipv4FromBytes(b, FieldOffset.siaddr),
     giaddr: ipv4FromBytes(b, FieldOffset.giaddr),
-    chaddr: b.slice(FieldOffset.chaddr, FieldOffset.chaddr + CHADDR_BYTES),
+    // A view like the options: the received bytes are never written to.
+    chaddr: b.subarray(FieldOffset.chaddr, FieldOffset.chaddr + CHADDR_BYTES),
     sname: overload & Overload.Sname ? "" : cString(b, FieldOffset.sname, SNAME_BYTES),
     file: overload & Overload.File ? "" : cString(b, FieldOffset.file, FILE_BYTES),
     options,
