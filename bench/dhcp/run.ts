@@ -5,6 +5,7 @@
  *     [--recv-buffer BYTES]   (laggboot's SO_RCVBUF; default 1 MiB)
  *     [--cpu-prof DIR]        (laggboot runs under node --cpu-prof, profiles in DIR; skews its CPU figures)
  *     [--commit-window MS]    (laggboot's group-commit window instead of the store's default; for tuning only)
+ *     [--warmup S] [--warmup-rate R]  (before each measured run, every server alike: S seconds at R/s with other MACs; default 10 s at 500/s)
  * Peers: laggboot (SQLite, durable), laggboot-mem (in-memory store), kea, dnsmasq, and
  * laggboot-baseline: another build's laggboot (LBDH_BASELINE=DIR, a built checkout) for before/after.
  * In namespaces (prefix lbd, 198.18.0.0/15): perfdhcp acts as a relay (port
@@ -42,6 +43,8 @@ const recvBufferBytes = recvBufferArg === "" ? undefined : Number(recvBufferArg)
 const cpuProfDir = arg("cpu-prof", "") || undefined;
 const commitWindowArg = arg("commit-window", "");
 const commitWindowMs = commitWindowArg === "" ? undefined : Number(commitWindowArg);
+const warmupSeconds = Number(arg("warmup", "10"));
+const warmupRate = Number(arg("warmup-rate", "500"));
 
 const NET: BenchNet = {
   serverIf: "s0", serverAddress: "198.19.0.1", relayAddress: "198.19.0.2", network: "198.19.0.0", prefixLength: 16,
@@ -127,10 +130,12 @@ async function main(): Promise<void> {
         const dir = mkdtempSync(join(tmpdir(), `lb-bench-${peer}-`));
         const running = await startPeer(peer, srv, NET, dir, { recvBufferBytes, cpuProfDir, commitWindowMs });
         try {
-          // Warm-up (all servers alike): 2 s at 200/s with other MACs, so a JIT-compiled
-          // server is measured warm, as it runs in production.
-          await perf.exec(["perfdhcp", "-4", "-l", "p0", "-r", "200", "-R", "400", "-p", "2", "-b", "mac=02:77:00:00:00:00", NET.serverAddress], 30_000)
-            .catch(() => undefined);
+          // Warm-up (all servers alike): --warmup s at --warmup-rate/s with other MACs, so a
+          // JIT-compiled server is measured warm, as it runs in production.
+          if (warmupSeconds > 0) {
+            await perf.exec(["perfdhcp", "-4", "-l", "p0", "-r", String(warmupRate), "-R", String(warmupRate * warmupSeconds), "-p", String(warmupSeconds),
+              "-b", "mac=02:77:00:00:00:00", NET.serverAddress], (warmupSeconds + 30) * 1000).catch(() => undefined);
+          }
           const load = loadAverage();
           const cpu0 = cpuSeconds(running.pid);
           const threads0 = cpuByThread(running.pid);
@@ -168,7 +173,7 @@ async function main(): Promise<void> {
   }
   mkdirSync("bench/results", { recursive: true });
   const file = join("bench/results", `dhcp-${started.replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify({ started, rates, seconds, clients, peers, results, storm }, null, 2));
+  writeFileSync(file, JSON.stringify({ started, rates, seconds, clients, peers, warmupSeconds, warmupRate, results, storm }, null, 2));
   process.stdout.write(`${table(results)}\n`);
   if (storm !== undefined) process.stdout.write(`\nstorm: ${JSON.stringify(storm)}\n`);
   process.stdout.write(`\nresults: ${file}\n`);
