@@ -151,9 +151,27 @@ async function main(): Promise<void> {
       argv: (r, ip) => [
         process.execPath,
         child,
-        JSON.stringify({ root: r, address: ip, port: 69, maxTransfers: 1024, maxTransfersPerClient: 1024, maxWindowSize: 64 }),
+        JSON.stringify({ root: r, address: ip, port: 69, maxTransfers: 1024, maxTransfersPerClient: 1024, maxWindowSize: 64, dataPath: process.env.LBTF_DATAPATH ?? "native" }),
       ],
     },
+    // LBTF_EXTRA=node,gso adds laggboot on its pure-Node data path and on the native path with UDP GSO.
+    ...(process.env.LBTF_EXTRA?.split(",") ?? []).map((v) => ({
+      name: `laggboot-${v}`,
+      windowed: true,
+      argv: (r: string, ip: string) => [
+        process.execPath,
+        child,
+        JSON.stringify({
+          root: r,
+          address: ip,
+          port: 69,
+          maxTransfers: 1024,
+          maxTransfersPerClient: 1024,
+          maxWindowSize: 64,
+          ...(v === "node" ? { dataPath: "node" } : v === "gso" ? { dataPath: "native", gso: true } : {}),
+        }),
+      ],
+    })),
     // LBTF_BASELINE=DIR (another checkout, built) adds that build of laggboot to the same run, for before/after figures.
     ...(process.env.LBTF_BASELINE
       ? [
@@ -276,7 +294,7 @@ async function main(): Promise<void> {
           failures,
           cpuMsPerMb: cg.cpuMs() / mbTotal,
           peakMiB: peak / 1048576,
-          note: `${secs.toFixed(1)} s wall${s.name === "laggboot" ? `, ${resent - resentBefore} blocks resent` : ""}`,
+          note: `${secs.toFixed(1)} s wall${s.name.startsWith("laggboot") ? `, ${resent - resentBefore} blocks resent` : ""}`,
         });
         console.error(JSON.stringify(rows.at(-1)));
         rmSync(cdir, { recursive: true, force: true });
