@@ -8,7 +8,8 @@
  * The protocol stays in JavaScript (src/protocol/tftp/sender.ts). JS grants
  * this side one narrow job: "while the transfer is in the sending phase with
  * acked = A, sent = S, window W, you may answer a new ACK by sending the next
- * window, as long as that window ends at or before block `limit`". For each
+ * window, as long as that window ends at or before block `limit`" (and,
+ * right after a retransmission, "but hand me the next ACK"). For each
  * ACK it takes, it appends (ACK block, time, first, last) to a log that JS
  * replays through the Sender, which checks that it would have sent the same
  * window. Everything else -- a duplicate or stale ACK, an ERROR or any other
@@ -67,7 +68,7 @@ typedef struct {
   double *log;
   uint32_t log_cap;
   /* The grant (see the top of the file). */
-  int granted;
+  int granted, hand_back_next;
   uint64_t acked, sent, limit;
   uint32_t window, bs;
   /* Send buffer: up to GROUP packets of bs + 4 bytes. */
@@ -253,6 +254,8 @@ static int send_blocks(xfer_t *t, uint64_t first, uint64_t last, uint32_t bs) {
 
 /* The one decision this side makes: a new ACK whose next window ends by `limit`. */
 static int fast_ack(xfer_t *t, uint16_t block) {
+  /* After a retransmission JS wants the first progress itself, to re-arm its timer without the backoff. */
+  if (t->hand_back_next) return 0;
   uint64_t delta = (uint64_t)((block - (uint32_t)(t->acked & 0xffff) + 65536u) & 0xffffu);
   if (delta == 0 || delta > t->sent - t->acked) return 0;
   uint64_t a = t->acked + delta;
@@ -482,10 +485,10 @@ static napi_value m_send_blocks(napi_env env, napi_callback_info info) {
   return ret_int(env, send_blocks(t, first, last, bs));
 }
 
-/* grant(acked, sent, windowSize, limit, blockSize): see the top of the file. Clears the log. */
+/* grant(acked, sent, windowSize, limit, blockSize, handBackNext): see the top of the file. Clears the log. */
 static napi_value m_grant(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   xfer_t *t = unwrap(env, info, &argc, argv);
   if (!t || t->closed) return NULL;
   t->acked = (uint64_t)num(env, argv[0]);
@@ -493,6 +496,9 @@ static napi_value m_grant(napi_env env, napi_callback_info info) {
   t->window = (uint32_t)num(env, argv[2]);
   t->limit = (uint64_t)num(env, argv[3]);
   t->bs = (uint32_t)num(env, argv[4]);
+  bool next = false;
+  napi_get_value_bool(env, argv[5], &next);
+  t->hand_back_next = next;
   t->log[0] = 0;
   t->granted = t->window >= 1 && t->bs >= 8 && t->sent >= t->acked;
   return NULL;

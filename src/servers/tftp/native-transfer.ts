@@ -40,6 +40,12 @@ export class NativeReadTransfer {
   /** The retransmission timer, on the native clock (the log's timestamps). */
   private readonly timer: DeadlineTimer;
   private finished = false;
+  /**
+   * A timeout resent a window (the timer is backed off): the next ACK comes to
+   * JS, which re-arms the timer at the normal timeout from there; the native
+   * side does not move the timer, and the backed-off one would detect the next loss late.
+   */
+  private resent = false;
   /** ACKs the native side answered (replayed), for stats and tests. */
   nativeAcks = 0;
 
@@ -146,7 +152,7 @@ export class NativeReadTransfer {
   private regrant(): void {
     if (this.finished) return;
     const s = this.sender;
-    if (s.sending) this.nt.grant(s.ackedIndex, s.sentIndex, s.windowSize, s.lastIndex - 1, s.blockSize);
+    if (s.sending) this.nt.grant(s.ackedIndex, s.sentIndex, s.windowSize, s.lastIndex - 1, s.blockSize, this.resent);
     else this.nt.revoke();
   }
 
@@ -159,6 +165,7 @@ export class NativeReadTransfer {
         this.end("ok");
         return;
       case ACK_RESULT.SEND_WINDOW:
+        this.resent = false;
         this.sendBlocks(this.sender.windowFirst, this.sender.windowLast);
         this.arm(this.sender.rtoMs);
         return;
@@ -198,7 +205,10 @@ export class NativeReadTransfer {
   private onTimer(): void {
     // The replay may move the deadline: the native side made progress since it was set.
     if (this.finished || !this.replay()) return;
-    if (this.timer.dueOrSleep()) this.run(this.sender.handle({ type: "timeout", nowMs: this.now() }));
+    if (this.timer.dueOrSleep()) {
+      this.resent = true;
+      this.run(this.sender.handle({ type: "timeout", nowMs: this.now() }));
+    }
     this.regrant();
   }
 

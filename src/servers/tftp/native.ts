@@ -16,8 +16,11 @@ export interface NativeTransfer {
   send(msg: Buffer): number;
   /** Reads blocks first..last and sends them: 0, -1 file shorter than expected, -2 read error, -3 client gone. */
   sendBlocks(first: number, last: number, blockSize: number): number;
-  /** Lets the native side answer new ACKs with the next window while it ends at or before `limit`; clears the log. */
-  grant(acked: number, sent: number, windowSize: number, limit: number, blockSize: number): void;
+  /**
+   * Lets the native side answer new ACKs with the next window while it ends at or before `limit`
+   * (with `handBackNext`, the next ACK comes to JS first); clears the log.
+   */
+  grant(acked: number, sent: number, windowSize: number, limit: number, blockSize: number, handBackNext: boolean): void;
   revoke(): void;
   close(): void;
   /** errno of the last read error. */
