@@ -18,7 +18,8 @@
  * Retransmission timing is JS's too: it reads the log when its timer fires.
  *
  * Blocks are read with preadv straight into packet buffers (4-byte header
- * then data; a buffer of at most 64 blocks, reused) from a file descriptor JS
+ * then data; one buffer of the window or 128 KiB, at most 64 blocks, read
+ * ahead and reused) from a file descriptor JS
  * opened behind the path jail; this file never opens a path. They leave with
  * one sendmmsg per 64 blocks, or with UDP GSO (one sendmsg, UDP_SEGMENT)
  * when asked for.
@@ -71,9 +72,11 @@ typedef struct {
   int granted, hand_back_next;
   uint64_t acked, sent, limit;
   uint32_t window, bs;
-  /* Send buffer: up to GROUP packets of bs + 4 bytes. */
+  /* Read-ahead buffer of ready packets (see ensure_buf). */
   uint8_t *buf;
   size_t cap;
+  uint64_t cache_first;
+  uint32_t cache_n, cache_bs;
 } xfer_t;
 
 static uint8_t rbuf[RECV_BATCH][RECV_BYTES];
@@ -120,26 +123,41 @@ static void emit(xfer_t *t, int kind, double value, const uint8_t *p, size_t len
   napi_close_handle_scope(env, scope);
 }
 
+/*
+ * The buffer holds blocks cache_first .. cache_first + cache_n - 1 as ready
+ * packets (stride bs + 4). Its size: the window, and at least what fits in
+ * READ_AHEAD_BYTES, at most GROUP blocks (94 KiB at blksize 1468), so in
+ * lockstep one preadv serves many blocks.
+ */
+#define READ_AHEAD_BYTES (128 * 1024)
+
 static int ensure_buf(xfer_t *t, uint32_t bs) {
-  size_t need = (size_t)GROUP * (bs + 4);
-  if (t->window < GROUP && t->window > 0) need = (size_t)t->window * (bs + 4);
-  if (t->cap >= need) return 0;
-  uint8_t *b = realloc(t->buf, need);
+  uint32_t stride = bs + 4;
+  uint32_t blocks = READ_AHEAD_BYTES / stride;
+  if (blocks < t->window) blocks = t->window;
+  if (blocks > GROUP) blocks = GROUP;
+  if (blocks < 1) blocks = 1;
+  size_t need = (size_t)blocks * stride;
+  if (t->cache_bs != bs) t->cache_n = 0;
+  if (t->cap >= need && t->cache_bs == bs) return 0;
+  uint8_t *b = realloc(t->buf, need > t->cap ? need : t->cap);
   if (!b) return -1;
   t->buf = b;
-  t->cap = need;
+  if (need > t->cap) t->cap = need;
+  t->cache_bs = bs;
+  t->cache_n = 0;
   return 0;
 }
 
-/* Sends packets [0, n) of the buffer (stride bs + 4, the last `tail` bytes long). */
-static int send_group(xfer_t *t, uint32_t n, uint32_t stride, uint32_t tail) {
+/* Sends n packets from `base` (stride apart, the last `tail` bytes long). */
+static int send_group(xfer_t *t, uint8_t *base, uint32_t n, uint32_t stride, uint32_t tail) {
   if (t->gso && n > 1) {
     /* One datagram per segment of gso_size bytes; only the last may be shorter. */
     uint32_t per = GSO_MAX_BYTES / stride;
     for (uint32_t k = 0; k < n; k += per) {
       uint32_t m = n - k < per ? n - k : per;
       size_t bytes = (size_t)(m - 1) * stride + (k + m == n ? tail : stride);
-      struct iovec iov = {t->buf + (size_t)k * stride, bytes};
+      struct iovec iov = {base + (size_t)k * stride, bytes};
       char ctl[CMSG_SPACE(sizeof(uint16_t))];
       struct msghdr mh = {0};
       mh.msg_iov = &iov;
@@ -159,7 +177,7 @@ static int send_group(xfer_t *t, uint32_t n, uint32_t stride, uint32_t tail) {
         if (errno == ECONNREFUSED) return R_GONE;
         if (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT) {
           t->gso = 0; /* no GSO on this path: sendmmsg from now on */
-          return send_group(t, n, stride, tail);
+          return send_group(t, base + (size_t)k * stride, n - k, stride, tail);
         }
         /* EAGAIN/ENOBUFS: the datagrams are lost; the retransmission timer recovers. */
       }
@@ -170,7 +188,7 @@ static int send_group(xfer_t *t, uint32_t n, uint32_t stride, uint32_t tail) {
   struct iovec iov[GROUP];
   memset(msgs, 0, sizeof(struct mmsghdr) * n);
   for (uint32_t k = 0; k < n; k++) {
-    iov[k].iov_base = t->buf + (size_t)k * stride;
+    iov[k].iov_base = base + (size_t)k * stride;
     iov[k].iov_len = k + 1 == n ? tail : stride;
     msgs[k].msg_hdr.msg_iov = &iov[k];
     msgs[k].msg_hdr.msg_iovlen = 1;
@@ -188,66 +206,88 @@ static int send_group(xfer_t *t, uint32_t n, uint32_t stride, uint32_t tail) {
   return 0;
 }
 
-/* Reads and sends blocks first..last (absolute indexes) at block size bs. */
+/* Data bytes of block i (the final block is short, possibly empty). */
+static size_t block_len(uint64_t i, uint32_t bs, uint64_t size) {
+  uint64_t start = (i - 1) * bs;
+  return start >= size ? 0 : (size - start < bs ? (size_t)(size - start) : bs);
+}
+
+/* Reads blocks from g on into the buffer (as many as it holds, up to the final block). */
+static int fill(xfer_t *t, uint64_t g, uint32_t bs) {
+  uint32_t stride = bs + 4;
+  uint64_t size = (uint64_t)t->size;
+  uint64_t final = size / bs + 1;
+  uint32_t n = (uint32_t)(t->cap / stride);
+  if (final - g + 1 < n) n = (uint32_t)(final - g + 1);
+  struct iovec iov[GROUP];
+  size_t want = 0;
+  int niov = 0;
+  t->cache_n = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    uint64_t i = g + k;
+    uint8_t *p = t->buf + (size_t)k * stride;
+    p[0] = 0;
+    p[1] = OP_DATA;
+    p[2] = (uint8_t)((i & 0xffff) >> 8);
+    p[3] = (uint8_t)(i & 0xff);
+    size_t len = block_len(i, bs, size);
+    if (len > 0) {
+      iov[niov].iov_base = p + 4;
+      iov[niov].iov_len = len;
+      niov++;
+    }
+    want += len;
+  }
+  size_t got = 0;
+  uint64_t pos = (g - 1) * bs;
+  while (got < want) {
+    /* Resume after a short read without losing the iovec layout. */
+    struct iovec part[GROUP];
+    int np = 0;
+    size_t skip = got;
+    for (int k = 0; k < niov; k++) {
+      if (skip >= iov[k].iov_len) {
+        skip -= iov[k].iov_len;
+        continue;
+      }
+      part[np].iov_base = (uint8_t *)iov[k].iov_base + skip;
+      part[np].iov_len = iov[k].iov_len - skip;
+      skip = 0;
+      np++;
+    }
+    ssize_t r = preadv(t->file, part, np, (off_t)(pos + got));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      t->last_errno = errno;
+      return R_READ_ERROR;
+    }
+    if (r == 0) return R_SHORT; /* the file shrank under us */
+    got += (size_t)r;
+  }
+  t->cache_first = g;
+  t->cache_n = n;
+  return 0;
+}
+
+/* Sends blocks first..last (absolute indexes) at block size bs, reading ahead as needed. */
 static int send_blocks(xfer_t *t, uint64_t first, uint64_t last, uint32_t bs) {
   if (ensure_buf(t, bs) < 0) {
     t->last_errno = ENOMEM;
     return R_READ_ERROR;
   }
   uint32_t stride = bs + 4;
-  uint32_t group = (uint32_t)(t->cap / stride);
   uint64_t size = (uint64_t)t->size;
-  for (uint64_t g = first; g <= last; g += group) {
-    uint32_t n = (uint32_t)(last - g + 1 < group ? last - g + 1 : group);
-    struct iovec iov[GROUP];
-    uint64_t pos = (g - 1) * bs;
-    size_t want = 0;
-    uint32_t tail = stride;
-    int niov = 0;
-    for (uint32_t k = 0; k < n; k++) {
-      uint64_t i = g + k;
-      uint8_t *p = t->buf + (size_t)k * stride;
-      p[0] = 0;
-      p[1] = OP_DATA;
-      p[2] = (uint8_t)((i & 0xffff) >> 8);
-      p[3] = (uint8_t)(i & 0xff);
-      uint64_t start = (i - 1) * bs;
-      size_t len = start >= size ? 0 : (size - start < bs ? (size_t)(size - start) : bs);
-      if (len > 0) {
-        iov[niov].iov_base = p + 4;
-        iov[niov].iov_len = len;
-        niov++;
-      }
-      want += len;
-      if (k + 1 == n) tail = (uint32_t)len + 4;
+  for (uint64_t g = first; g <= last;) {
+    if (t->cache_n == 0 || g < t->cache_first || g >= t->cache_first + t->cache_n) {
+      int r = fill(t, g, bs);
+      if (r < 0) return r;
     }
-    size_t got = 0;
-    while (got < want) {
-      /* Resume after a short read without losing the iovec layout. */
-      struct iovec part[GROUP];
-      int np = 0;
-      size_t skip = got;
-      for (int k = 0; k < niov; k++) {
-        if (skip >= iov[k].iov_len) {
-          skip -= iov[k].iov_len;
-          continue;
-        }
-        part[np].iov_base = (uint8_t *)iov[k].iov_base + skip;
-        part[np].iov_len = iov[k].iov_len - skip;
-        skip = 0;
-        np++;
-      }
-      ssize_t r = preadv(t->file, part, np, (off_t)(pos + got));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        t->last_errno = errno;
-        return R_READ_ERROR;
-      }
-      if (r == 0) return R_SHORT; /* the file shrank under us */
-      got += (size_t)r;
-    }
-    int s = send_group(t, n, stride, tail);
+    uint64_t end = t->cache_first + t->cache_n - 1;
+    if (end > last) end = last;
+    uint32_t n = (uint32_t)(end - g + 1);
+    int s = send_group(t, t->buf + (size_t)(g - t->cache_first) * stride, n, stride, (uint32_t)block_len(end, bs, size) + 4);
     if (s < 0) return s;
+    g = end + 1;
   }
   return 0;
 }
