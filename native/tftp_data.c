@@ -52,8 +52,9 @@
 #define RECV_BYTES 1024
 /* Blocks per preadv + sendmmsg: the send buffer holds at most this many. */
 #define GROUP 64
-/* Largest UDP payload of one GSO send. */
+/* Largest UDP payload of one GSO send, and most segments (the kernel's UDP_MAX_SEGMENTS is 64 before 6.x). */
 #define GSO_MAX_BYTES 65000
+#define GSO_MAX_SEGMENTS 64
 
 enum { EV_ACK = 1, EV_PACKET = 2, EV_LOG_FULL = 3, EV_GONE = 4 };
 enum { R_SHORT = -1, R_READ_ERROR = -2, R_GONE = -3 };
@@ -154,6 +155,7 @@ static int send_group(xfer_t *t, uint8_t *base, uint32_t n, uint32_t stride, uin
   if (t->gso && n > 1) {
     /* One datagram per segment of gso_size bytes; only the last may be shorter. */
     uint32_t per = GSO_MAX_BYTES / stride;
+    if (per > GSO_MAX_SEGMENTS) per = GSO_MAX_SEGMENTS;
     for (uint32_t k = 0; k < n; k += per) {
       uint32_t m = n - k < per ? n - k : per;
       size_t bytes = (size_t)(m - 1) * stride + (k + m == n ? tail : stride);
@@ -564,6 +566,15 @@ static napi_value m_last_errno(napi_env env, napi_callback_info info) {
   return ret_int(env, t ? t->last_errno : 0);
 }
 
+/* Whether windows still go out with UDP GSO (it turns itself off if the kernel or path refuses it). */
+static napi_value m_uses_gso(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  xfer_t *t = unwrap(env, info, &argc, NULL);
+  napi_value r;
+  napi_get_boolean(env, t && t->gso, &r);
+  return r;
+}
+
 static napi_value m_local_port(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   xfer_t *t = unwrap(env, info, &argc, NULL);
@@ -589,6 +600,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"close", NULL, m_close, NULL, NULL, NULL, napi_default, NULL},
       {"lastErrno", NULL, m_last_errno, NULL, NULL, NULL, napi_default, NULL},
       {"localPort", NULL, m_local_port, NULL, NULL, NULL, napi_default, NULL},
+      {"usesGso", NULL, m_uses_gso, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls, now;
   napi_define_class(env, "Transfer", NAPI_AUTO_LENGTH, ctor, NULL, sizeof methods / sizeof methods[0], methods, &cls);

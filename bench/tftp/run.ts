@@ -155,7 +155,8 @@ async function main(): Promise<void> {
         JSON.stringify({ root: r, address: ip, port: 69, maxTransfers: 1024, maxTransfersPerClient: 1024, maxWindowSize: 64, dataPath: process.env.LBTF_DATAPATH ?? "native" }),
       ],
     },
-    // LBTF_EXTRA=node,gso adds laggboot on its pure-Node data path and on the native path with UDP GSO.
+    // LBTF_EXTRA=node,sendmmsg,gso adds laggboot on its pure-Node data path, on the native path
+    // without UDP GSO, and with GSO explicitly (the default).
     ...(process.env.LBTF_EXTRA?.split(",") ?? []).map((v) => ({
       name: `laggboot-${v}`,
       windowed: true,
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
           maxTransfers: 1024,
           maxTransfersPerClient: 1024,
           maxWindowSize: 64,
-          ...(v === "node" ? { dataPath: "node" } : v === "gso" ? { dataPath: "native", gso: true } : {}),
+          ...(v === "node" ? { dataPath: "node" } : { dataPath: "native", gso: v !== "sendmmsg" }),
         }),
       ],
     })),

@@ -114,6 +114,7 @@ if (requireNative()) {
       assert.equal(r.outcome, "ok");
       assert.equal(run.sender.ackedIndex, 70_001);
       assert.ok(run.t.nativeAcks > 1000, `${run.t.nativeAcks} ACKs answered natively`);
+      assert.equal(run.t.usesGso, gso, "GSO, when asked for, was not refused (at most 64 segments a send)");
     });
   }
 

@@ -58,6 +58,9 @@ class FakeTransfer implements NativeTransfer {
   localPort(): number {
     return 40000;
   }
+  usesGso(): boolean {
+    return false;
+  }
   /** What the native side does for an ACK inside its grant: send the next window and log it. */
   answered(block: number, atMs: number, first: number, last: number): void {
     const n = this.log[0]!;

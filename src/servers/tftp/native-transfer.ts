@@ -67,6 +67,11 @@ export class NativeReadTransfer {
     return this.nt.localPort();
   }
 
+  /** Windows go out with UDP GSO (see NativeTransfer.usesGso); for tests. */
+  get usesGso(): boolean {
+    return this.nt.usesGso();
+  }
+
   start(): void {
     this.run(this.sender.handle({ type: "start", nowMs: this.now() }));
     this.regrant();

@@ -26,6 +26,8 @@ export interface NativeTransfer {
   /** errno of the last read error. */
   lastErrno(): number;
   localPort(): number;
+  /** Windows go out with UDP GSO (asked for, and not refused by the kernel so far). */
+  usesGso(): boolean;
 }
 
 /** Events the native side hands back (the second argument is the ACK's block number for NATIVE_EVENT.ACK). */

@@ -72,7 +72,7 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
   const cfg: Cfg = {
     ...DEFAULTS,
     singlePort: false,
-    gso: process.env.LAGGBOOT_TFTP_GSO === "1",
+    gso: process.env.LAGGBOOT_TFTP_GSO !== "0",
     ...stripUndefined(options),
     root: options.root,
     address: options.address,

@@ -45,7 +45,10 @@ export interface TftpServerOptions {
    * Default: LAGGBOOT_TFTP_DATAPATH if set, else "auto". See docs/tftp.md.
    */
   readonly dataPath?: "native" | "node" | "auto";
-  /** Native path: send each window with UDP GSO (one sendmsg) instead of sendmmsg. Default: LAGGBOOT_TFTP_GSO=1. */
+  /**
+   * Native path: send each window with UDP GSO (one sendmsg with UDP_SEGMENT) instead of sendmmsg;
+   * it turns itself off for a transfer whose socket refuses it. Default true (LAGGBOOT_TFTP_GSO=0: false).
+   */
   readonly gso?: boolean;
 }
 
