@@ -7,7 +7,8 @@
  * Reported: MB/s (MB = 10^6 bytes), failed transfers (sha256 mismatch or
  * missing), server CPU time per MB (cgroup v1 cpuacct: the server and every
  * process it forks) and peak RSS (summed VmRSS of those processes, sampled
- * every 20 ms). Single transfers run LBTF_REPEAT (3) times; the median is shown.
+ * every 20 ms). Single transfers run LBTF_REPEAT (3) times, in rounds with
+ * the servers' order rotating; the median is shown.
  *
  * Run by hand as root: npx tsc -p tsconfig.json && node dist/bench/tftp/run.js
  * LBTF_BASELINE=DIR adds the laggboot built in DIR (e.g. `git archive` of an
@@ -19,7 +20,7 @@
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { createInterface } from "node:readline";
 import { join, resolve } from "node:path";
 import { TftpLab, sh } from "../../test/support/netns-tftp.js";
@@ -151,9 +152,28 @@ async function main(): Promise<void> {
       argv: (r, ip) => [
         process.execPath,
         child,
-        JSON.stringify({ root: r, address: ip, port: 69, maxTransfers: 1024, maxTransfersPerClient: 1024, maxWindowSize: 64 }),
+        JSON.stringify({ root: r, address: ip, port: 69, maxTransfers: 1024, maxTransfersPerClient: 1024, maxWindowSize: 64, dataPath: process.env.LBTF_DATAPATH ?? "native" }),
       ],
     },
+    // LBTF_EXTRA=node,sendmmsg,gso adds laggboot on its pure-Node data path, on the native path
+    // without UDP GSO, and with GSO explicitly (the default).
+    ...(process.env.LBTF_EXTRA?.split(",") ?? []).map((v) => ({
+      name: `laggboot-${v}`,
+      windowed: true,
+      argv: (r: string, ip: string) => [
+        process.execPath,
+        child,
+        JSON.stringify({
+          root: r,
+          address: ip,
+          port: 69,
+          maxTransfers: 1024,
+          maxTransfersPerClient: 1024,
+          maxWindowSize: 64,
+          ...(v === "node" ? { dataPath: "node" } : { dataPath: "native", gso: v !== "sendmmsg" }),
+        }),
+      ],
+    })),
     // LBTF_BASELINE=DIR (another checkout, built) adds that build of laggboot to the same run, for before/after figures.
     ...(process.env.LBTF_BASELINE
       ? [
@@ -181,45 +201,83 @@ async function main(): Promise<void> {
     },
   ];
   const only = process.env.LBTF_SERVERS?.split(",");
-  const rows: Row[] = [];
+  const chosen = servers.filter((x) => !only || only.includes(x.name));
+  const scenarios: [string, string[]][] = [["100 MB, blksize 1468, lockstep", ["--option", "blksize 1468"]]];
+  for (const w of [8, 16]) scenarios.push([`100 MB, blksize 1468, windowsize ${w}`, ["--option", "blksize 1468", "--option", `windowsize ${w}`]]);
+  const concScenario = `${CONCURRENT} clients x 1 MB, blksize 1468`;
+  /** Per server and scenario: the single runs, in the order they ran. */
+  interface Cell {
+    speeds: number[];
+    cpus: number[];
+    failures: number;
+    peak: number;
+    note: string;
+  }
+  const cells = new Map<string, Cell>();
+  const cell = (server: string, scenario: string): Cell => {
+    const k = `${server}\n${scenario}`;
+    let c = cells.get(k);
+    if (!c) cells.set(k, (c = { speeds: [], cpus: [], failures: 0, peak: 0, note: "" }));
+    return c;
+  };
   const lab = new TftpLab("198.18.79");
+
+  /** Starts one server alone (in its cpuacct cgroup), runs `body`, stops it and everything it forked. */
+  async function withServer(s: ServerDef, body: (cg: Cgroup, resent: () => number) => Promise<void>): Promise<void> {
+    const cg = new Cgroup(`lbtfbench-${lab.id}-${s.name}`);
+    let proc: ChildProcess | undefined;
+    try {
+      // With 200 client processes on the same 2 cores, the scheduler's
+      // per-process fairness favours a forking server (one process per
+      // transfer) over a single-process one (laggboot, dnsmasq); LBTF_PIN=1
+      // separates them instead.
+      proc = lab.spawnServer([...serverPin, ...s.argv(root, lab.serverIp)]);
+      let resent = 0;
+      if (s.name.startsWith("laggboot") && proc.stdout) {
+        createInterface({ input: proc.stdout }).on("line", (l) => {
+          const m = JSON.parse(l) as { event?: { blocksResent: number } };
+          if (m.event) resent += m.event.blocksResent;
+        });
+      } else {
+        proc.stdout?.resume();
+      }
+      proc.stderr?.resume();
+      cg.add(proc.pid!);
+      await waitListening(lab, lab.serverIp);
+      await body(cg, () => resent);
+    } finally {
+      if (proc && proc.exitCode === null) proc.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 300));
+      for (const pid of await lab.pids(lab.serverNs)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      cg.remove();
+    }
+  }
+
   try {
     await lab.setup();
     const ip = lab.serverIp;
-    for (const s of servers.filter((x) => !only || only.includes(x.name))) {
-      const cg = new Cgroup(`lbtfbench-${lab.id}-${s.name}`);
-      let proc: ChildProcess | undefined;
-      try {
-        // With 200 client processes on the same 2 cores, the scheduler's
-        // per-process fairness favours a forking server (one process per
-        // transfer) over a single-process one (laggboot, dnsmasq); LBTF_PIN=1
-        // separates them instead.
-        proc = lab.spawnServer([...serverPin, ...s.argv(root, ip)]);
-        let resent = 0;
-        if (s.name.startsWith("laggboot") && proc.stdout) {
-          createInterface({ input: proc.stdout }).on("line", (l) => {
-            const m = JSON.parse(l) as { event?: { blocksResent: number } };
-            if (m.event) resent += m.event.blocksResent;
-          });
-        } else {
-          proc.stdout?.resume();
-        }
-        proc.stderr?.resume();
-        cg.add(proc.pid!);
-        await waitListening(lab, ip);
-        const scenarios: [string, string[]][] = [["100 MB, blksize 1468, lockstep", ["--option", "blksize 1468"]]];
-        for (const w of [8, 16]) scenarios.push([`100 MB, blksize 1468, windowsize ${w}`, ["--option", "blksize 1468", "--option", `windowsize ${w}`]]);
-        for (const [scenario, opts] of scenarios) {
-          if (scenario.includes("windowsize") && !s.windowed) {
-            rows.push({ server: s.name, scenario, mbPerS: undefined, failures: 0, cpuMsPerMb: undefined, peakMiB: undefined, note: "no RFC 7440 support" });
-            continue;
-          }
-          const dest = join(out, `${s.name}-big`);
-          const speeds: number[] = [];
-          const cpus: number[] = [];
-          let failures = 0;
-          let peak = 0;
-          for (let rep = 0; rep < REPEAT; rep++) {
+    // Rounds: every server runs each single-transfer scenario once per round,
+    // the order of the servers rotating from round to round, so a load spike
+    // on this shared machine lands on all of them rather than on whoever ran
+    // in that minute. The 200-client scenario runs once per server, last.
+    for (let rep = 0; rep < REPEAT; rep++) {
+      const order = chosen.map((_, i) => chosen[(i + rep) % chosen.length]!);
+      for (const s of order) {
+        await withServer(s, async (cg) => {
+          for (const [scenario, opts] of scenarios) {
+            const c = cell(s.name, scenario);
+            if (scenario.includes("windowsize") && !s.windowed) {
+              c.note = "no RFC 7440 support";
+              continue;
+            }
+            const dest = join(out, `${s.name}-big`);
             rmSync(dest, { force: true });
             cg.reset();
             const rss = rssSampler(cg);
@@ -231,72 +289,65 @@ async function main(): Promise<void> {
               ok = false;
             }
             const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-            peak = Math.max(peak, rss.stop());
-            if (!ok || !existsSync(dest) || sha(readFileSync(dest)) !== bigSha) {
-              failures++;
-              continue;
+            c.peak = Math.max(c.peak, rss.stop());
+            if (!ok || !existsSync(dest) || sha(readFileSync(dest)) !== bigSha) c.failures++;
+            else {
+              c.speeds.push(BIG_BYTES / MB / secs);
+              c.cpus.push(cg.cpuMs() / (BIG_BYTES / MB));
             }
-            speeds.push(BIG_BYTES / MB / secs);
-            cpus.push(cg.cpuMs() / (BIG_BYTES / MB));
+            rmSync(dest, { force: true });
+            console.error(JSON.stringify({ round: rep, server: s.name, scenario, mbPerS: c.speeds.at(-1), cpuMsPerMb: c.cpus.at(-1), load: loadavg()[0] }));
           }
-          rows.push({
-            server: s.name,
-            scenario,
-            mbPerS: speeds.length ? median(speeds) : undefined,
-            failures,
-            cpuMsPerMb: cpus.length ? median(cpus) : undefined,
-            peakMiB: peak / 1048576,
-            note: speeds.length ? `median of ${speeds.length} (${speeds.map((x) => x.toFixed(1)).join(", ")})` : "",
-          });
-          rmSync(dest, { force: true });
-          console.error(JSON.stringify(rows.at(-1)));
-        }
+        });
+      }
+    }
+    for (const s of chosen) {
+      await withServer(s, async (cg, resent) => {
         // 200 concurrent clients, one shell starting them all at once.
         const cdir = join(out, `${s.name}-conc`);
         rmSync(cdir, { recursive: true, force: true });
         mkdirSync(cdir);
         cg.reset();
         const rss = rssSampler(cg);
-        const resentBefore = resent;
+        const resentBefore = resent();
         const script = `for i in $(seq 1 ${CONCURRENT}); do curl -s --max-time 120 --tftp-blksize 1468 -o ${cdir}/f$i tftp://${ip}/small.bin & done; wait`;
         const t0 = process.hrtime.bigint();
         await lab.client([...clientPin, "sh", "-c", script], 300_000).catch(() => undefined);
         const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-        const peak = rss.stop();
-        let failures = 0;
+        const c = cell(s.name, concScenario);
+        c.peak = rss.stop();
         for (let i = 1; i <= CONCURRENT; i++) {
           const f = join(cdir, `f${i}`);
-          if (!existsSync(f) || sha(readFileSync(f)) !== smallSha) failures++;
+          if (!existsSync(f) || sha(readFileSync(f)) !== smallSha) c.failures++;
         }
-        const mbTotal = (SMALL_BYTES * CONCURRENT) / MB;
-        rows.push({
-          server: s.name,
-          scenario: `${CONCURRENT} clients x 1 MB, blksize 1468`,
-          mbPerS: ((CONCURRENT - failures) * SMALL_BYTES) / MB / secs,
-          failures,
-          cpuMsPerMb: cg.cpuMs() / mbTotal,
-          peakMiB: peak / 1048576,
-          note: `${secs.toFixed(1)} s wall${s.name === "laggboot" ? `, ${resent - resentBefore} blocks resent` : ""}`,
-        });
-        console.error(JSON.stringify(rows.at(-1)));
-        rmSync(cdir, { recursive: true, force: true });
-      } finally {
-        if (proc && proc.exitCode === null) proc.kill("SIGTERM");
+        c.speeds.push(((CONCURRENT - c.failures) * SMALL_BYTES) / MB / secs);
+        c.cpus.push(cg.cpuMs() / ((SMALL_BYTES * CONCURRENT) / MB));
+        // The server's transfer events come over its stdout a moment after the clients exit.
         await new Promise((r) => setTimeout(r, 300));
-        for (const pid of await lab.pids(lab.serverNs)) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // gone
-          }
-        }
-        await new Promise((r) => setTimeout(r, 200));
-        cg.remove();
-      }
+        c.note = `${secs.toFixed(1)} s wall${s.name.startsWith("laggboot") ? `, ${resent() - resentBefore} blocks resent` : ""}`;
+        console.error(JSON.stringify({ server: s.name, scenario: concScenario, ...c, load: loadavg()[0] }));
+        rmSync(cdir, { recursive: true, force: true });
+      });
     }
   } finally {
     await lab.cleanup();
     rmSync(work, { recursive: true, force: true });
+  }
+  const rows: Row[] = [];
+  for (const s of chosen) {
+    for (const scenario of [...scenarios.map(([n]) => n), concScenario]) {
+      const c = cell(s.name, scenario);
+      const many = c.speeds.length > 1;
+      rows.push({
+        server: s.name,
+        scenario,
+        mbPerS: c.speeds.length ? median(c.speeds) : undefined,
+        failures: c.failures,
+        cpuMsPerMb: c.cpus.length ? median(c.cpus) : undefined,
+        peakMiB: c.speeds.length ? c.peak / 1048576 : undefined,
+        note: many ? `median of ${c.speeds.length} (${c.speeds.map((x) => x.toFixed(1)).join(", ")}; CPU ${c.cpus.map((x) => x.toFixed(1)).join(", ")})` : c.note,
+      });
+    }
   }
   const fmt = (v: number | undefined, d = 1): string => (v === undefined ? "-" : v.toFixed(d));
   console.log("| server | scenario | MB/s | failed | CPU ms/MB | peak MiB | note |");

@@ -88,7 +88,7 @@ export class App implements StatusSource {
       writableDir: t.writableDir === undefined ? undefined : `${t.root}/${t.writableDir}`,
       maxTransfers: t.maxTransfers,
       maxTransfersPerClient: t.maxTransfersPerClient,
-    });
+    }, { log: (message) => opts.logger.log("warn", message) });
     this.tftp.onTransfer((e) => this.onTransfer(e));
   }
 

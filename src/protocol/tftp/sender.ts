@@ -113,6 +113,14 @@ export class Sender {
   get ackedIndex(): number {
     return this.acked;
   }
+  /** Highest block index sent so far. */
+  get sentIndex(): number {
+    return this.sent;
+  }
+  /** In the sending phase: where `ack()` answers new ACKs with SEND_WINDOW (the native data path's grant). */
+  get sending(): boolean {
+    return this.phase === "sending";
+  }
   get done(): boolean {
     return this.phase === "done";
   }

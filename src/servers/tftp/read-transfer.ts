@@ -14,6 +14,7 @@
  * fires early it sleeps on to the deadline.
  */
 import { performance } from "node:perf_hooks";
+import { DeadlineTimer } from "./deadline-timer.js";
 import { encode, encodeDataHeader, ERROR_CODE, LIMITS, type TftpOption, type TftpPacket } from "../../wire/tftp/index.js";
 import { ACK_RESULT, blockRange, Sender, type SenderAction, type TransferOutcome } from "../../protocol/tftp/index.js";
 import type { BlockSource } from "./source.js";
@@ -31,6 +32,48 @@ export interface TransferResult {
   readonly blocksResent: number;
 }
 
+/** What a read transfer reports when it ends: bytes are what the client acknowledged (all of them if "ok"). */
+export function transferResult(
+  sender: Sender,
+  sizeBytes: number,
+  outcome: TransferOutcome,
+  reason: string | undefined,
+  clientErrorCode: number | undefined,
+): TransferResult {
+  return {
+    outcome,
+    bytes: outcome === "ok" ? sizeBytes : Math.min(sender.ackedIndex * sender.blockSize, sizeBytes),
+    clientErrorCode,
+    reason,
+    blocksResent: sender.counters.blocksResent,
+  };
+}
+
+/** What carrying out the Sender's actions takes; both data paths supply one (see `execAction`). */
+export interface ActionTarget {
+  sendOack(): void;
+  sendData(first: number, last: number): void;
+  arm(delayMs: number): void;
+  finish(outcome: TransferOutcome, clientErrorCode: number | undefined): void;
+}
+
+export function execAction(a: SenderAction, t: ActionTarget): void {
+  switch (a.type) {
+    case "sendOack":
+      t.sendOack();
+      break;
+    case "sendData":
+      t.sendData(a.first, a.last);
+      break;
+    case "armTimer":
+      t.arm(a.delayMs);
+      break;
+    case "finish":
+      t.finish(a.outcome, a.clientErrorCode);
+      break;
+  }
+}
+
 /** Blocks first..first+count-1 as packets, each at k * (blockSize + 4). */
 interface Chunk {
   readonly first: number;
@@ -46,10 +89,7 @@ export class ReadTransfer {
   private chunk: Chunk | undefined;
   /** The chunk after `chunk`, being read or ready. */
   private next: { first: number; ready: Chunk | undefined } | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  /** When the timer is due, and when the scheduled setTimeout fires (performance.now() ms). */
-  private deadlineMs = 0;
-  private fireAtMs = 0;
+  private readonly timer = new DeadlineTimer(() => performance.now(), () => this.onTimer());
   private finished = false;
 
   constructor(
@@ -140,7 +180,7 @@ export class ReadTransfer {
           if (!this.ensure(a.first, a.last)) return;
         }
         this.queue.shift();
-        this.exec(a);
+        execAction(a, this.target);
       }
     } finally {
       this.pumping = false;
@@ -231,22 +271,12 @@ export class ReadTransfer {
     }
   }
 
-  private exec(a: SenderAction): void {
-    switch (a.type) {
-      case "sendOack":
-        this.io.send(encode({ type: "OACK", options: this.oack }));
-        break;
-      case "sendData":
-        this.sendBlocks(a.first, a.last);
-        break;
-      case "armTimer":
-        this.arm(a.delayMs);
-        break;
-      case "finish":
-        this.end(a.outcome, undefined, a.clientErrorCode);
-        break;
-    }
-  }
+  private readonly target: ActionTarget = {
+    sendOack: () => this.io.send(encode({ type: "OACK", options: this.oack })),
+    sendData: (first, last) => this.sendBlocks(first, last),
+    arm: (delayMs) => this.arm(delayMs),
+    finish: (outcome, code) => this.end(outcome, undefined, code),
+  };
 
   private sendBlocks(first: number, last: number): void {
     const size = this.source.sizeBytes;
@@ -260,32 +290,14 @@ export class ReadTransfer {
     }
   }
 
-  /** (Re)starts the transfer timer: it fires `delayMs` from now unless armed again before. */
   private arm(delayMs: number): void {
-    const t = performance.now();
-    this.deadlineMs = t + delayMs;
-    // A timer that fires no later than the new deadline can stay: onTimer sleeps on to the deadline.
-    if (this.timer !== undefined && this.fireAtMs <= this.deadlineMs) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.schedule(t, delayMs);
+    this.timer.arm(delayMs);
   }
 
-  private schedule(t: number, delayMs: number): void {
-    this.fireAtMs = t + delayMs;
-    this.timer = setTimeout(this.onTimer, delayMs);
-  }
-
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    if (this.finished) return;
-    const t = performance.now();
-    // Timers have millisecond resolution: within 1 ms of the deadline counts as due.
-    if (this.deadlineMs - t >= 1) {
-      this.schedule(t, this.deadlineMs - t);
-      return;
-    }
+  private onTimer(): void {
+    if (this.finished || !this.timer.dueOrSleep()) return;
     this.run(this.sender.handle({ type: "timeout", nowMs: this.io.now() }));
-  };
+  }
 
   private sendError(code: number, message: string): void {
     try {
@@ -298,18 +310,10 @@ export class ReadTransfer {
   private end(outcome: TransferOutcome, reason?: string, clientErrorCode?: number): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
     this.chunk = undefined;
     this.next = undefined;
-    const bytes = Math.min(this.sender.ackedIndex * this.sender.blockSize, this.source.sizeBytes);
     void this.source.close();
-    this.onFinish({
-      outcome,
-      bytes: outcome === "ok" ? this.source.sizeBytes : bytes,
-      clientErrorCode,
-      reason,
-      blocksResent: this.sender.counters.blocksResent,
-    });
+    this.onFinish(transferResult(this.sender, this.source.sizeBytes, outcome, reason, clientErrorCode));
   }
 }

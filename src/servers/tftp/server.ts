@@ -22,6 +22,8 @@ import {
 import { checkMode, checkPath, negotiate, Receiver, Sender, type TransferMode } from "../../protocol/tftp/index.js";
 import { LaggbootError } from "../../errors.js";
 import { ReadTransfer, type TransferIo, type TransferResult } from "./read-transfer.js";
+import { NativeReadTransfer } from "./native-transfer.js";
+import { dataPathChoice, loadNative, type DataPath, type NativeAddon } from "./native.js";
 import { WriteTransfer } from "./write-transfer.js";
 import { openReadSource } from "./request-source.js";
 import { openWriteTarget } from "./write-target.js";
@@ -56,15 +58,25 @@ const OACK_FALLBACK_AFTER_REPEATS = 2;
 
 interface Slot {
   readonly client: ClientRef;
-  transfer: ReadTransfer | WriteTransfer | undefined;
+  transfer: ReadTransfer | NativeReadTransfer | WriteTransfer | undefined;
   socket: dgram.Socket | undefined;
 }
 
-type Cfg = Required<Omit<TftpServerOptions, "writableDir" | "singlePort">> &
-  Pick<TftpServerOptions, "writableDir"> & { singlePort: boolean };
+type Cfg = Required<Omit<TftpServerOptions, "writableDir" | "singlePort" | "dataPath" | "gso">> &
+  Pick<TftpServerOptions, "writableDir" | "dataPath"> & { singlePort: boolean; gso: boolean };
+
+/** Said once per process when "auto" falls back to the pure-Node data path. */
+let fallbackLogged = false;
 
 export function createTftpServer(options: TftpServerOptions, deps: TftpServerDeps = {}): TftpServer {
-  const cfg: Cfg = { ...DEFAULTS, singlePort: false, ...stripUndefined(options), root: options.root, address: options.address };
+  const cfg: Cfg = {
+    ...DEFAULTS,
+    singlePort: false,
+    gso: process.env.LAGGBOOT_TFTP_GSO !== "0",
+    ...stripUndefined(options),
+    root: options.root,
+    address: options.address,
+  };
   const now = deps.now ?? (() => performance.now());
   const listeners = new Set<(ev: TransferEvent) => void>();
   const slots = new Map<string, Slot>();
@@ -74,6 +86,9 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
   let realRoot = "";
   let realWritable: string | undefined;
   let stopping = false;
+  /** Set by start(): the native addon when read transfers use it. */
+  let native: NativeAddon | undefined;
+  let dataPath: DataPath = "node";
 
   const emit = (ev: TransferEvent): void => {
     for (const l of listeners) {
@@ -224,6 +239,24 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
       oackFallbackAfterRepeats: OACK_FALLBACK_AFTER_REPEATS,
       ...rtoBounds(n.timeoutSeconds),
     });
+    const info = { ...st, direction: "read" as const, virtual: src.virtual, sizeBytes: src.source.sizeBytes };
+    const onDone = (r: TransferResult): void => finish(info, r, sender.blockSize, sender.windowSize);
+    const fd = src.source.fd;
+    // The native data path takes files from the root on per-transfer sockets; memory sources
+    // (virtual files, netascii) and single-port mode stay on the Node path.
+    if (native && fd !== undefined && !cfg.singlePort) {
+      let nt: NativeReadTransfer;
+      try {
+        nt = new NativeReadTransfer(sender, { ...src.source, fd }, n.oack, { addon: native, localAddress: cfg.address, client: st.client, gso: cfg.gso, decode: tryDecode }, onDone);
+      } catch (e) {
+        await src.source.close();
+        return st.refuse(ERROR_CODE.NOT_DEFINED, "server error", `socket: ${String(e)}`);
+      }
+      st.slot.transfer = nt;
+      counters.started++;
+      nt.start();
+      return;
+    }
     let io: TransferIo;
     try {
       io = await openIo(st.slot);
@@ -231,10 +264,7 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
       await src.source.close();
       return st.refuse(ERROR_CODE.NOT_DEFINED, "server error", `socket: ${String(e)}`);
     }
-    const info = { ...st, direction: "read" as const, virtual: src.virtual, sizeBytes: src.source.sizeBytes };
-    const t = new ReadTransfer(sender, src.source, n.oack, io, cfg.readAheadBlocks, (r) =>
-      finish(info, r, sender.blockSize, sender.windowSize),
-    );
+    const t = new ReadTransfer(sender, src.source, n.oack, io, cfg.readAheadBlocks, onDone);
     st.slot.transfer = t;
     counters.started++;
     t.start();
@@ -373,6 +403,17 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
   return {
     async start() {
       if (main) throw new LaggbootError("LB_ERR_INTERNAL", "tftp server already started");
+      const choice = dataPathChoice(options.dataPath);
+      if (choice !== "node") {
+        const l = loadNative();
+        if (l.ok) native = l.addon;
+        else if (choice === "native") throw new LaggbootError("LB_ERR_IO", `tftp: ${l.reason}`);
+        else if (!fallbackLogged) {
+          fallbackLogged = true;
+          (deps.log ?? ((m: string) => console.warn(m)))(`tftp: ${l.reason}; using the pure-Node data path`);
+        }
+      }
+      dataPath = native ? "native" : "node";
       try {
         realRoot = await fsp.realpath(cfg.root);
         realWritable = cfg.writableDir === undefined ? undefined : await fsp.realpath(cfg.writableDir);
@@ -412,6 +453,10 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
       while (slots.size > 0 && now() < hardDeadline) await sleep(5);
       for (const [key, slot] of [...slots]) release(key, slot);
       closeMain();
+    },
+
+    get dataPath(): DataPath {
+      return dataPath;
     },
 
     get stats(): TftpStats {

@@ -3,6 +3,8 @@ import type { promises as fsp } from "node:fs";
 
 export interface BlockSource {
   readonly sizeBytes: number;
+  /** The open file's descriptor, for the native data path (which reads it with preadv); memory sources have none. */
+  readonly fd?: number;
   /** Fills the buffers in order from `position`; resolves the bytes read (short only at end of file). */
   readv(buffers: Buffer[], position: number): Promise<number>;
   close(): Promise<void>;
@@ -23,6 +25,7 @@ export function memorySource(data: Buffer): BlockSource {
 export function fileSource(file: fsp.FileHandle, sizeBytes: number): BlockSource {
   return {
     sizeBytes,
+    fd: file.fd,
     async readv(buffers, position) {
       // One preadv(2) for the whole chunk: the data lands straight in the packets.
       const { bytesRead } = await file.readv(buffers, position);

@@ -38,6 +38,18 @@ export interface TftpServerOptions {
   readonly maxWriteBytes?: number;
   /** Largest file converted for netascii mode (converted in memory). Default 4 MiB. */
   readonly maxNetasciiBytes?: number;
+  /**
+   * Data path of read transfers from files: "native" (the addon in
+   * native/tftp_data.c; start() fails if it is not built), "node" (Node's
+   * dgram), or "auto" (native if it loads, else node, logged once).
+   * Default: LAGGBOOT_TFTP_DATAPATH if set, else "auto". See docs/tftp.md.
+   */
+  readonly dataPath?: "native" | "node" | "auto";
+  /**
+   * Native path: send each window with UDP GSO (one sendmsg with UDP_SEGMENT) instead of sendmmsg;
+   * it turns itself off for a transfer whose socket refuses it. Default true (LAGGBOOT_TFTP_GSO=0: false).
+   */
+  readonly gso?: boolean;
 }
 
 export interface ClientRef {
@@ -60,6 +72,8 @@ export interface TftpServerDeps {
   /** Monotonic clock in ms. Default: performance.now. */
   readonly now?: () => number;
   readonly virtualFiles?: VirtualFileProvider;
+  /** Where the one-time notice goes when "auto" falls back to the Node data path. Default: console.warn. */
+  readonly log?: (message: string) => void;
 }
 
 export type TransferEventOutcome = TransferOutcome | "refused";
@@ -108,6 +122,8 @@ export interface TftpServer {
    */
   stop(graceMs: number): Promise<void>;
   readonly stats: TftpStats;
+  /** The data path read transfers from files use: known after start(). */
+  readonly dataPath: "native" | "node";
   /** Subscribes to transfer events; returns the unsubscribe function. */
   onTransfer(listener: (ev: TransferEvent) => void): () => void;
 }

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "laggboot_tftp",
+      "sources": ["native/tftp_data.c"],
+      "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}

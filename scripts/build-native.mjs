@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Builds the native TFTP data path (native/tftp_data.c) with node-gyp against
+// the running Node's own headers (never downloaded). Linux only. On failure it
+// says why and exits 0: the server then runs its pure-Node path (and the test
+// suite fails under CI=true, where the addon must be there).
+// LAGGBOOT_NATIVE_BUILD=0 skips the build.
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
+const skip = (why) => {
+  console.warn(`build-native: not built (${why}); the TFTP server will use its pure-Node data path`);
+  process.exit(0);
+};
+if (process.env.LAGGBOOT_NATIVE_BUILD === "0") skip("LAGGBOOT_NATIVE_BUILD=0");
+if (process.platform !== "linux") skip(`platform ${process.platform}`);
+
+// Up to date: N-API is ABI-stable across Node versions, so only the sources matter.
+const out = join(root, "build/Release/laggboot_tftp.node");
+const mtime = (p) => statSync(p).mtimeMs;
+if (existsSync(out) && ["native/tftp_data.c", "binding.gyp"].every((f) => mtime(join(root, f)) < mtime(out))) process.exit(0);
+
+// Node's headers: npm's nodedir if set, else next to the node binary (/usr/include/node for /usr/bin/node).
+const candidates = [process.env.npm_config_nodedir, resolve(dirname(process.execPath), "..")].filter(Boolean);
+const nodedir = candidates.find((d) => existsSync(join(d, "include/node/node_api.h")));
+if (!nodedir) skip(`no Node headers (include/node/node_api.h) under ${candidates.join(" or ")}`);
+
+// node-gyp: the one npm puts on PATH in scripts, else npm's bundled copy.
+const bundled = resolve(dirname(process.execPath), "../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js");
+const argv = ["rebuild", `--nodedir=${nodedir}`, "--release", "--loglevel=warn"];
+let r = spawnSync("node-gyp", argv, { cwd: root, stdio: "inherit" });
+if (r.error && existsSync(bundled)) r = spawnSync(process.execPath, [bundled, ...argv], { cwd: root, stdio: "inherit" });
+if (r.error) skip(`node-gyp not found: ${r.error.message}`);
+if (r.status !== 0) skip(`node-gyp exited ${r.status}`);
+if (!existsSync(out)) skip("node-gyp produced no build/Release/laggboot_tftp.node");

@@ -1,0 +1,84 @@
+/**
+ * Loads the native TFTP data path (native/tftp_data.c, built into
+ * build/Release/laggboot_tftp.node by `npm run build`) and picks the data
+ * path a server uses: "native" (the addon, required), "node" (pure Node
+ * dgram) or "auto" (native when it loads, else Node, saying why once).
+ */
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+export type DataPath = "native" | "node";
+export type DataPathChoice = DataPath | "auto";
+
+/** One read transfer's socket and data path on the native side (see native/tftp_data.c). */
+export interface NativeTransfer {
+  /** One datagram (OACK, ERROR): 0, or -3 when the client is gone. */
+  send(msg: Buffer): number;
+  /** Reads blocks first..last and sends them: 0, -1 file shorter than expected, -2 read error, -3 client gone. */
+  sendBlocks(first: number, last: number, blockSize: number): number;
+  /**
+   * Lets the native side answer new ACKs with the next window while it ends at or before `limit`
+   * (with `handBackNext`, the next ACK comes to JS first); clears the log.
+   */
+  grant(acked: number, sent: number, windowSize: number, limit: number, blockSize: number, handBackNext: boolean): void;
+  revoke(): void;
+  close(): void;
+  /** errno of the last read error. */
+  lastErrno(): number;
+  localPort(): number;
+  /** Windows go out with UDP GSO (asked for, and not refused by the kernel so far). */
+  usesGso(): boolean;
+}
+
+/** Events the native side hands back (the second argument is the ACK's block number for NATIVE_EVENT.ACK). */
+export const NATIVE_EVENT = { ACK: 1, PACKET: 2, LOG_FULL: 3, GONE: 4 } as const;
+export const NATIVE_RESULT = { SHORT: -1, READ_ERROR: -2, GONE: -3 } as const;
+
+export interface NativeAddon {
+  readonly Transfer: new (
+    localAddress: string,
+    clientAddress: string,
+    clientPort: number,
+    fileFd: number,
+    sizeBytes: number,
+    log: Float64Array,
+    onEvent: (kind: number, value: number, packet: Buffer | undefined) => void,
+    gso: boolean,
+  ) => NativeTransfer;
+  /** CLOCK_MONOTONIC in ms: the clock of the log's timestamps. */
+  now(): number;
+}
+
+export type NativeLoad = { readonly ok: true; readonly addon: NativeAddon } | { readonly ok: false; readonly reason: string };
+
+let loaded: NativeLoad | undefined;
+
+/** dist/src/servers/tftp/native.js -> <package>/build/Release/laggboot_tftp.node */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../../../../build/Release/laggboot_tftp.node", import.meta.url));
+
+export function loadNative(): NativeLoad {
+  if (loaded) return loaded;
+  if (process.platform !== "linux") {
+    loaded = { ok: false, reason: `the native TFTP data path is Linux-only (this is ${process.platform})` };
+    return loaded;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+    if (typeof addon.Transfer !== "function" || typeof addon.now !== "function") throw new Error("unexpected exports");
+    loaded = { ok: true, addon };
+  } catch (e) {
+    const msg = (e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" ? "not built" : String((e as Error).message ?? e);
+    loaded = { ok: false, reason: `native TFTP data path unavailable (${NATIVE_ADDON_PATH}: ${msg}); run \`npm run build\`` };
+  }
+  return loaded;
+}
+
+/**
+ * The configured choice: the option if given, else LAGGBOOT_TFTP_DATAPATH
+ * (native | node | auto), else auto.
+ */
+export function dataPathChoice(option: DataPathChoice | undefined, env: NodeJS.ProcessEnv = process.env): DataPathChoice {
+  if (option !== undefined) return option;
+  const v = env.LAGGBOOT_TFTP_DATAPATH;
+  return v === "native" || v === "node" || v === "auto" ? v : "auto";
+}
