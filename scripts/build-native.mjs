@@ -2,7 +2,7 @@
 // Builds the native TFTP data path (native/tftp_data.c) with node-gyp against
 // the running Node's own headers (never downloaded). Linux only. On failure it
 // says why and exits 0: the server then runs its pure-Node path (and the test
-// suite fails under CI=true, where the addon must be there).
+// suite fails unless LAGGBOOT_TEST_NO_NATIVE=1).
 // LAGGBOOT_NATIVE_BUILD=0 skips the build.
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

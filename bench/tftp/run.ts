@@ -155,12 +155,13 @@ async function main(): Promise<void> {
         JSON.stringify({ root: r, address: ip, port: 69, maxTransfers: 1024, maxTransfersPerClient: 1024, maxWindowSize: 64, dataPath: process.env.LBTF_DATAPATH ?? "native" }),
       ],
     },
-    // LBTF_EXTRA=node,sendmmsg,gso adds laggboot on its pure-Node data path, on the native path
-    // without UDP GSO, and with GSO explicitly (the default).
+    // LBTF_EXTRA=node,sendmmsg,gso,nospin adds laggboot on its pure-Node data path, on the native
+    // path without UDP GSO, with GSO explicitly (the default), and without the spin before sleeping.
     ...(process.env.LBTF_EXTRA?.split(",") ?? []).map((v) => ({
       name: `laggboot-${v}`,
       windowed: true,
       argv: (r: string, ip: string) => [
+        ...(v === "nospin" ? ["env", "LAGGBOOT_TFTP_SPIN_US=0"] : []),
         process.execPath,
         child,
         JSON.stringify({

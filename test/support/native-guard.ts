@@ -1,7 +1,9 @@
 /**
  * For the tests of the native TFTP data path: whether the addon is there.
- * Under CI=true a missing addon is a failing test (the build must produce
- * it); elsewhere the native tests are reported as skipped, with the reason.
+ * A missing addon is a failing test (`npm run build` must produce it; the
+ * suite's machine has g++, make and python3 from .ci/run). A developer who
+ * cannot build it sets LAGGBOOT_TEST_NO_NATIVE=1 to see the native tests
+ * reported as skipped, with the reason, instead.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,10 +12,10 @@ import { loadNative } from "../../src/servers/tftp/native.js";
 export function requireNative(): boolean {
   const l = loadNative();
   if (l.ok) return true;
-  if (process.env.CI === "true") {
-    test("the native TFTP data path is built (required when CI=true)", () => assert.fail(l.reason));
+  if (process.env.LAGGBOOT_TEST_NO_NATIVE === "1") {
+    test("native TFTP data path tests", { skip: `${l.reason} (LAGGBOOT_TEST_NO_NATIVE=1)` }, () => undefined);
   } else {
-    test("native TFTP data path tests", { skip: l.reason }, () => undefined);
+    test("the native TFTP data path is built (set LAGGBOOT_TEST_NO_NATIVE=1 to skip its tests)", () => assert.fail(l.reason));
   }
   return false;
 }

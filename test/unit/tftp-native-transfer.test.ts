@@ -69,7 +69,7 @@ class FakeTransfer implements NativeTransfer {
   }
 }
 
-const addon: NativeAddon = { Transfer: FakeTransfer, now: () => clock.t };
+const addon: NativeAddon = { Transfer: FakeTransfer, now: () => clock.t, spinMicros: 0 };
 
 const BS = 512;
 /** 10 full blocks and a short 11th: lastIndex 11, so the native side's limit is block 10. */

@@ -47,6 +47,8 @@ export interface NativeAddon {
   ) => NativeTransfer;
   /** CLOCK_MONOTONIC in ms: the clock of the log's timestamps. */
   now(): number;
+  /** How long (µs) a lone transfer keeps reading for the next ACK before it sleeps in epoll (LAGGBOOT_TFTP_SPIN_US at load; 0 = off). */
+  readonly spinMicros: number;
 }
 
 export type NativeLoad = { readonly ok: true; readonly addon: NativeAddon } | { readonly ok: false; readonly reason: string };
