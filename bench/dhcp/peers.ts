@@ -111,6 +111,7 @@ export async function startPeer(
       const file = join(dir, "laggboot.json");
       writeFileSync(file, JSON.stringify(config));
       const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`];
+      if (process.env.LBDH_NODE_FLAGS) prof.push(...process.env.LBDH_NODE_FLAGS.split(" "));
       const child = ns.spawn([process.execPath, ...prof, serverMainOf(name), file], { stdio: ["pipe", "ignore", "inherit"] });
       await waitFor(child, 1000);
       return { name, pid: child.pid!, stop: stopper(child) };
