@@ -50,7 +50,8 @@ export class LeaseIndex {
   byMacAddress(mac: string): Lease[] {
     const ips = this.byMac.get(mac);
     if (ips === undefined) return [];
-    const leases = [...ips].map((ip) => this.byIp.get(ip)!);
+    const leases: Lease[] = [];
+    for (const ip of ips) leases.push(this.byIp.get(ip)!);
     return leases.length > 1 ? leases.sort(compareIp) : leases;
   }
 

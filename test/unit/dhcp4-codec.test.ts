@@ -4,6 +4,7 @@ import {
   BootOp, DecodeError, DhcpOption, EncodeError, MessageType, Overload, decode, emptyPacket, encode, encodingLength,
   formatPacket, getOption, optionBytes, DhcpOption as O, type DhcpPacket,
 } from "../../src/wire/dhcp4/index.js";
+import { hex, macString } from "../../src/wire/dhcp4/bytes.js";
 import { macBytes, opts } from "../support/dhcp-builders.js";
 
 function packet(options: Map<number, Uint8Array>, over: Partial<DhcpPacket> = {}): DhcpPacket {
@@ -168,4 +169,41 @@ test("formatPacket names options and sub-options", () => {
   assert.match(text, /option 60 VendorClassIdentifier: "PXEClient"/);
   assert.match(text, /option 43 VendorSpecific: DiscoveryControl\(6\)=0x08/);
   assert.match(text, /option 93 ClientSystemArchitecture: EfiBc\(7\)/);
+});
+
+test("encoded packets are independent zero-filled arrays of their own length, whatever they share underneath", () => {
+  const a = encode(packet(opts([O.DhcpMessageType, MessageType.Offer])));
+  const b = encode(packet(opts([O.DhcpMessageType, MessageType.Ack], [O.HostName, "c1"]), { xid: 7, secs: 0x1234, flags: 0x8000 }));
+  assert.equal(a.length, 300);
+  assert.equal(a.byteLength, a.length);
+  const before = Uint8Array.from(b);
+  a.fill(0xff); // a caller may scribble on its own packet: nobody else's changes
+  assert.deepEqual(Uint8Array.from(b), before);
+  const back = decode(b);
+  assert.equal(back.xid, 7);
+  assert.equal(back.secs, 0x1234);
+  assert.equal(back.flags, 0x8000);
+  assert.equal(getOption(back.options, O.HostName), "c1");
+  // Everything after END is zero (RFC 1542 padding), also in a packet cut after others.
+  const end = b.indexOf(255, 240);
+  assert.ok(b.subarray(end + 1).every((x) => x === 0));
+  // Many packets in a row (more than one shared slab) still decode to what was encoded.
+  for (let i = 0; i < 200; i++) {
+    const p = encode(packet(opts([O.DhcpMessageType, MessageType.Ack], [O.IpAddressLeaseTime, i]), { xid: i }));
+    assert.equal(decode(p).xid, i);
+    assert.equal(getOption(decode(p).options, O.IpAddressLeaseTime), i);
+  }
+});
+
+test("hex and MAC strings: separators, lengths, every byte value", () => {
+  const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+  assert.equal(hex(all), Array.from(all, (x) => x.toString(16).padStart(2, "0")).join(""));
+  assert.equal(hex(all, ":"), Array.from(all, (x) => x.toString(16).padStart(2, "0")).join(":"));
+  assert.equal(hex(all, "--", 3), "00--01--02");
+  assert.equal(hex(new Uint8Array(0), ":"), "");
+  assert.equal(macString(macBytes("0a:1b:2c:3d:4e:5f")), "0a:1b:2c:3d:4e:5f:00:00:00:00:00:00:00:00:00:00");
+  assert.equal(macString(macBytes("0a:1b:2c:3d:4e:5f"), 6), "0a:1b:2c:3d:4e:5f");
+  assert.equal(macString(Uint8Array.of(1, 2), 6), "01:02", "a length past the end is cut to the bytes there are");
+  const long = new Uint8Array(5000).fill(0xab);
+  assert.equal(hex(long), "ab".repeat(5000));
 });

@@ -46,7 +46,7 @@ function archFromVendorClass(vc: string | undefined): number | undefined {
 
 export function clientMac(p: DhcpPacket): string {
   const len = p.htype === HardwareType.Ethernet && p.hlen === 0 ? 6 : p.hlen;
-  return macString(p.chaddr.subarray(0, len));
+  return macString(p.chaddr, len);
 }
 
 /** `mac`: clientMac(p), when the caller has it already. */

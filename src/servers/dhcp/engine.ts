@@ -7,18 +7,14 @@
 import { DhcpOption, DhcpPort, messageTypeName } from "../../wire/dhcp4/codes.js";
 import { decode } from "../../wire/dhcp4/packet.js";
 import { getOption } from "../../wire/dhcp4/option-values.js";
+import { macString } from "../../wire/dhcp4/bytes.js";
 import type { DhcpPacket } from "../../wire/dhcp4/types.js";
 import { IgnoreReason, type DhcpResponder, type LeaseWrite as ResponderWrite } from "../../protocol/dhcp/index.js";
 import type { Engine, LeaseWrite, Verdict } from "./types.js";
 
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-
-/** chaddr as "aa:bb:...", `hlen` bytes (6 when a client leaves hlen 0). Runs for every packet: no intermediate arrays. */
+/** chaddr as "aa:bb:...", `hlen` bytes (6 when a client leaves hlen 0). */
 function macOf(p: DhcpPacket): string {
-  const len = Math.min(p.hlen === 0 ? 6 : p.hlen, p.chaddr.length);
-  let out = len > 0 ? HEX[p.chaddr[0]!]! : "";
-  for (let i = 1; i < len; i++) out += `:${HEX[p.chaddr[i]!]!}`;
-  return out;
+  return macString(p.chaddr, p.hlen === 0 ? 6 : p.hlen);
 }
 
 function toStoreWrite(w: ResponderWrite): LeaseWrite {

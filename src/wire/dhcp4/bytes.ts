@@ -56,11 +56,33 @@ export function latin1Bytes(s: string): Uint8Array | undefined {
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX_DIGIT = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+/** Arguments passed to one String.fromCharCode call at most (far below any engine's limit). */
+const MAX_CHAR_CODES_AT_ONCE = 3000;
 
-export function hex(b: Uint8Array, sep = ""): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += i === 0 ? HEX[b[i]!]! : sep + HEX[b[i]!]!;
-  return s;
+/**
+ * Lower-case hex of the first `length` bytes, `sep` (at most one character)
+ * between bytes. Built from character codes in one go: a string built by
+ * `+=` is a rope that V8 flattens again the first time it is hashed, and
+ * these strings (MACs, client ids) are Map keys for every packet.
+ */
+export function hex(b: Uint8Array, sep = "", length = b.length): string {
+  length = Math.min(length, b.length);
+  if (sep.length > 1 || length > MAX_CHAR_CODES_AT_ONCE / 3) {
+    let s = "";
+    for (let i = 0; i < length; i++) s += i === 0 ? HEX[b[i]!]! : sep + HEX[b[i]!]!;
+    return s;
+  }
+  const step = sep.length === 0 ? 2 : 3;
+  const sepCode = sep.length === 0 ? 0 : sep.charCodeAt(0);
+  const codes: number[] = new Array<number>(length === 0 ? 0 : length * step - (step - 2));
+  for (let i = 0, at = 0; i < length; i++, at += step) {
+    const x = b[i]!;
+    if (i > 0 && step === 3) codes[at - 1] = sepCode;
+    codes[at] = HEX_DIGIT[x >> 4]!;
+    codes[at + 1] = HEX_DIGIT[x & 15]!;
+  }
+  return String.fromCharCode(...codes);
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
@@ -76,6 +98,6 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /** Lower-case colon form of a hardware address, e.g. "02:00:00:00:00:01". */
-export function macString(b: Uint8Array): string {
-  return hex(b, ":");
+export function macString(b: Uint8Array, length = b.length): string {
+  return hex(b, ":", length);
 }

@@ -150,8 +150,12 @@ function readFormat(format: Format, b: Uint8Array): FormatTypes[Format] | undefi
       return b.length === 4 ? be(b, 0, 4) : undefined;
     case "i32":
       return b.length === 4 ? be(b, 0, 4) | 0 : undefined;
-    case "u8List":
-      return Array.from(b);
+    case "u8List": {
+      // A loop, not Array.from: the iterator protocol costs more than the copy (the request list, every packet).
+      const out: number[] = [];
+      for (let i = 0; i < b.length; i++) out.push(b[i]!);
+      return out;
+    }
     case "u16List": {
       if (b.length === 0 || b.length % 2 !== 0) return undefined;
       const out: number[] = [];
@@ -178,7 +182,8 @@ export function getOption<C extends TypedOption>(options: DhcpOptions, code: C):
 
 /** Big-endian integer option bytes (every reply carries three or four: type, lease time, T1, T2). */
 function u(n: number, bytes: 1 | 2 | 4, signed = false): Uint8Array {
-  const range = 2 ** (bytes * 8);
+  // A constant per width: 2 ** x with a variable exponent is a call, not a constant.
+  const range = bytes === 1 ? 0x100 : bytes === 2 ? 0x10000 : 0x100000000;
   const lo = signed ? -range / 2 : 0;
   const hi = signed ? range / 2 - 1 : range - 1;
   if (!Number.isInteger(n) || n < lo || n > hi) throw new RangeError(`${n} does not fit ${bytes} byte(s)`);

@@ -5,7 +5,7 @@
  */
 import { BootOp, DhcpOption, MAGIC_COOKIE, Overload, optionName } from "./codes.js";
 import { DecodeError, EncodeError } from "./decode-error.js";
-import { concatBytes, ipv4FromBytes, latin1, latin1Bytes, parseIpv4Bytes } from "./bytes.js";
+import { concatBytes, ipv4FromBytes, ipv4ToInt, latin1 } from "./bytes.js";
 import {
   BOOTP_MIN_BYTES,
   CHADDR_BYTES,
@@ -30,6 +30,8 @@ const FIXED_LENGTH: ReadonlyMap<number, number> = new Map([
   [DhcpOption.IpAddressLeaseTime, 4],
   [DhcpOption.MaximumMessageSize, 2],
 ]);
+
+const FIXED_LENGTH_CODES: readonly number[] = [...FIXED_LENGTH.keys()];
 
 /**
  * Options as read: the first part of each option in `first` (nearly every
@@ -94,6 +96,11 @@ function firstOffsetOf(b: Uint8Array, code: number, overload: number): number {
   return OPTIONS_OFFSET;
 }
 
+/** Big-endian; the caller has checked the bounds. No DataView: building one per packet cost more than the reads. */
+function readU32(b: Uint8Array, at: number): number {
+  return b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+}
+
 function cString(b: Uint8Array, start: number, size: number): string {
   let end = start;
   while (end < start + size && b[end] !== 0) end++;
@@ -108,8 +115,7 @@ export function decode(bytes: Uint8Array): DhcpPacket {
   const b = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.length < HEADER_BYTES) throw new DecodeError("header", b.length, `packet has ${b.length} bytes, BOOTP needs ${HEADER_BYTES}`);
   if (b.length < OPTIONS_OFFSET) throw new DecodeError("cookie", b.length, "packet ends before the magic cookie");
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (view.getUint32(FieldOffset.cookie) !== MAGIC_COOKIE) {
+  if (readU32(b, FieldOffset.cookie) !== MAGIC_COOKIE) {
     throw new DecodeError("cookie", FieldOffset.cookie, "not the DHCP magic cookie 99.130.83.99");
   }
   const hlen = b[FieldOffset.hlen]!;
@@ -141,9 +147,9 @@ export function decode(bytes: Uint8Array): DhcpPacket {
     for (const [code, rest] of raw.more) options.set(code, concatBytes([options.get(code)!, ...rest]));
   }
   let wrongLength = false;
-  for (const [code, want] of FIXED_LENGTH) {
-    const value = options.get(code);
-    if (value !== undefined && value.length !== want) wrongLength = true;
+  for (let k = 0; k < FIXED_LENGTH_CODES.length; k++) {
+    const value = options.get(FIXED_LENGTH_CODES[k]!);
+    if (value !== undefined && value.length !== FIXED_LENGTH.get(FIXED_LENGTH_CODES[k]!)) wrongLength = true;
   }
   if (wrongLength) {
     // Report the first offending option in the packet's own order.
@@ -159,9 +165,9 @@ export function decode(bytes: Uint8Array): DhcpPacket {
     htype: b[FieldOffset.htype]!,
     hlen,
     hops: b[FieldOffset.hops]!,
-    xid: view.getUint32(FieldOffset.xid),
-    secs: view.getUint16(FieldOffset.secs),
-    flags: view.getUint16(FieldOffset.flags),
+    xid: readU32(b, FieldOffset.xid),
+    secs: (b[FieldOffset.secs]! << 8) | b[FieldOffset.secs + 1]!,
+    flags: (b[FieldOffset.flags]! << 8) | b[FieldOffset.flags + 1]!,
     ciaddr: ipv4FromBytes(b, FieldOffset.ciaddr),
     yiaddr: ipv4FromBytes(b, FieldOffset.yiaddr),
     siaddr: ipv4FromBytes(b, FieldOffset.siaddr),
@@ -302,13 +308,19 @@ function overloadLayout(p: DhcpPacket, entries: readonly [number, Uint8Array][],
   return { main, file, sname, overload, mainBytes: piecesBytes(main) + 3 + 1 };
 }
 
+function checkInteger(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new EncodeError(name, `${value} is not an integer 0..${max}`);
+}
+
 function checkHeader(p: DhcpPacket): void {
-  for (const [name, value, max] of [
-    ["op", p.op, 255], ["htype", p.htype, 255], ["hlen", p.hlen, CHADDR_BYTES], ["hops", p.hops, 255],
-    ["xid", p.xid, 0xffffffff], ["secs", p.secs, 0xffff], ["flags", p.flags, 0xffff],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > max) throw new EncodeError(name, `${value} is not an integer 0..${max}`);
-  }
+  // Field by field, without a table built per call (this runs for every reply).
+  checkInteger("op", p.op, 255);
+  checkInteger("htype", p.htype, 255);
+  checkInteger("hlen", p.hlen, CHADDR_BYTES);
+  checkInteger("hops", p.hops, 255);
+  checkInteger("xid", p.xid, 0xffffffff);
+  checkInteger("secs", p.secs, 0xffff);
+  checkInteger("flags", p.flags, 0xffff);
   if (p.chaddr.length > CHADDR_BYTES) throw new EncodeError("chaddr", "longer than 16 bytes");
   if (p.sname.length > SNAME_BYTES) throw new EncodeError("sname", "longer than 64 bytes");
   if (p.file.length > FILE_BYTES) throw new EncodeError("file", "longer than 128 bytes");
@@ -322,15 +334,47 @@ export function encodingLength(p: DhcpPacket, opts: EncodeOptions = {}): number 
 }
 
 function writeAddress(out: Uint8Array, at: number, s: string, field: string): void {
-  const b = parseIpv4Bytes(s);
-  if (b === undefined) throw new EncodeError(field, `"${s}" is not a dotted-quad IPv4 address`);
-  out.set(b, at);
+  // Straight into the packet: no intermediate byte array per address (four per reply).
+  const n = ipv4ToInt(s);
+  if (n === undefined) throw new EncodeError(field, `"${s}" is not a dotted-quad IPv4 address`);
+  writeU32(out, at, n);
 }
 
 function writeString(out: Uint8Array, at: number, s: string, field: string): void {
-  const b = latin1Bytes(s);
-  if (b === undefined) throw new EncodeError(field, "characters outside latin1");
-  out.set(b, at);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255) throw new EncodeError(field, "characters outside latin1");
+    out[at + i] = c;
+  }
+}
+
+function writeU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = (n >>> 16) & 255;
+  out[at + 2] = (n >>> 8) & 255;
+  out[at + 3] = n & 255;
+}
+
+/**
+ * Encoded packets are carved from shared zero-filled slabs: a typed array of
+ * a few hundred bytes gets its own off-heap backing store, whose allocation
+ * cost more than the rest of encode. Each packet is its own view (offset and
+ * length), never reused, so callers see an ordinary zero-filled array; a slab
+ * is freed when the last packet cut from it is.
+ */
+const SLAB_BYTES = 16 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function zeroedBytes(size: number): Uint8Array {
+  if (size > SLAB_BYTES / 4) return new Uint8Array(size);
+  if (slabUsed + size > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, size);
+  slabUsed += size;
+  return out;
 }
 
 /** Writes pieces as code/length/value; a value over 255 bytes continues in further pieces (RFC 3396). */
@@ -366,15 +410,16 @@ export function encode(p: DhcpPacket, opts: EncodeOptions = {}): Uint8Array {
   checkHeader(p);
   const l = layout(p, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   const size = Math.max(OPTIONS_OFFSET + l.mainBytes, opts.minBytes ?? BOOTP_MIN_BYTES);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  const out = zeroedBytes(size);
   out[FieldOffset.op] = p.op;
   out[FieldOffset.htype] = p.htype;
   out[FieldOffset.hlen] = p.hlen;
   out[FieldOffset.hops] = p.hops;
-  view.setUint32(FieldOffset.xid, p.xid);
-  view.setUint16(FieldOffset.secs, p.secs);
-  view.setUint16(FieldOffset.flags, p.flags);
+  writeU32(out, FieldOffset.xid, p.xid);
+  out[FieldOffset.secs] = p.secs >>> 8;
+  out[FieldOffset.secs + 1] = p.secs & 255;
+  out[FieldOffset.flags] = p.flags >>> 8;
+  out[FieldOffset.flags + 1] = p.flags & 255;
   writeAddress(out, FieldOffset.ciaddr, p.ciaddr, "ciaddr");
   writeAddress(out, FieldOffset.yiaddr, p.yiaddr, "yiaddr");
   writeAddress(out, FieldOffset.siaddr, p.siaddr, "siaddr");
@@ -384,7 +429,7 @@ export function encode(p: DhcpPacket, opts: EncodeOptions = {}): Uint8Array {
   else writeString(out, FieldOffset.sname, p.sname, "sname");
   if (l.file) out[writePieces(out, FieldOffset.file, l.file)] = DhcpOption.End;
   else writeString(out, FieldOffset.file, p.file, "file");
-  view.setUint32(FieldOffset.cookie, MAGIC_COOKIE);
+  writeU32(out, FieldOffset.cookie, MAGIC_COOKIE);
   let at = l.main === undefined ? writeOptions(out, OPTIONS_OFFSET, p.options) : writePieces(out, OPTIONS_OFFSET, l.main);
   if (l.overload !== 0) {
     out[at] = DhcpOption.OptionOverload;
