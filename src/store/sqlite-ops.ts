@@ -53,12 +53,18 @@ export function migrate(db: Database.Database, path: string): void {
 const EVENT_PRUNE_EVERY = 1000;
 
 /**
- * A batch as it crosses to the writer: one flat array of numbers, strings
- * and nulls, each record a tag then its fields in a fixed order. Flat
- * primitives serialise and parse far cheaper than an array of small objects
- * (no property names, no object shapes to build on the other side).
+ * A batch as it crosses to the writer: `records`, one flat array of numbers,
+ * strings and nulls, each record a tag then its fields in a fixed order
+ * (flat primitives serialise and parse far cheaper than an array of small
+ * objects: no property names, no object shapes to build on the other side);
+ * and `details`, each event's details JSON in event order, kept out of
+ * `records` so that the writer thread's JSON round trip of `records` does
+ * not encode (escape every quote of) and parse those strings a second time.
  */
-export type PackedBatch = (string | number | null)[];
+export interface PackedBatch {
+  readonly records: (string | number | null)[];
+  readonly details: string[];
+}
 
 const enum Tag { Lease = 0, Remove = 1, Bad = 2, Unbad = 3, Event = 4 }
 
@@ -89,7 +95,8 @@ export function packBatch(ops: readonly StoreOp[]): PackedBatch {
       else seen.add(ip);
     }
   }
-  const out: PackedBatch = [];
+  const out: (string | number | null)[] = [];
+  const details: string[] = [];
   for (let i = 0; i < ops.length; i++) {
     if (superseded?.has(i) === true) continue;
     const op = ops[i]!;
@@ -106,14 +113,22 @@ export function packBatch(ops: readonly StoreOp[]): PackedBatch {
         break;
       }
       case "unbad": out.push(Tag.Unbad, op.ip); break;
-      case "event": out.push(Tag.Event, op.id, op.atMs, op.kind, op.mac, op.ip, op.json); break;
+      case "event":
+        out.push(Tag.Event, op.id, op.atMs, op.kind, op.mac, op.ip);
+        details.push(op.json);
+        break;
     }
   }
-  return out;
+  return { records: out, details };
 }
 
-/** A function that writes one packed batch in one transaction (throws on failure, nothing written). */
-export function createApplier(db: Database.Database, maxEvents: number): (batch: PackedBatch) => void {
+/**
+ * A function that writes one packed batch in one transaction (throws on
+ * failure, nothing written). It returns the prune horizon when the batch
+ * pruned old events (every id <= it is gone), so the main thread's
+ * MAC -> event ids index can forget exactly what the database forgot.
+ */
+export function createApplier(db: Database.Database, maxEvents: number): (batch: PackedBatch) => number | undefined {
   const s = {
     putLease: db.prepare(`INSERT OR REPLACE INTO leases
       (ip, mac, network, state, start_ms, expires_ms, client_id, host_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -121,11 +136,13 @@ export function createApplier(db: Database.Database, maxEvents: number): (batch:
     putBad: db.prepare("INSERT OR REPLACE INTO bad_addresses (ip, mac, network, since_ms, until_ms) VALUES (?, ?, ?, ?, ?)"),
     removeBad: db.prepare("DELETE FROM bad_addresses WHERE ip = ?"),
     putEvent: db.prepare("INSERT INTO events (id, at_ms, kind, mac, ip, details) VALUES (?, ?, ?, ?, ?, ?)"),
-    pruneEvents: db.prepare("DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?"),
+    lastEventId: db.prepare("SELECT max(id) FROM events").pluck(),
+    pruneEvents: db.prepare("DELETE FROM events WHERE id <= ?"),
   };
   let eventsSincePrune = 0;
-  const batch = db.transaction((b: PackedBatch) => {
+  const batch = db.transaction(({ records: b, details }: PackedBatch): number | undefined => {
     let i = 0;
+    let e = 0;
     while (i < b.length) {
       const tag = b[i] as Tag;
       switch (tag) {
@@ -146,9 +163,9 @@ export function createApplier(db: Database.Database, maxEvents: number): (batch:
           i += 2;
           break;
         case Tag.Event:
-          s.putEvent.run(b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6]);
+          s.putEvent.run(b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], details[e++]);
           eventsSincePrune++;
-          i += 7;
+          i += 6;
           break;
         default:
           throw new Error(`packed batch: unknown record tag ${String(tag)} at ${i}`);
@@ -156,8 +173,11 @@ export function createApplier(db: Database.Database, maxEvents: number): (batch:
     }
     if (eventsSincePrune >= Math.min(EVENT_PRUNE_EVERY, maxEvents)) {
       eventsSincePrune = 0;
-      s.pruneEvents.run(maxEvents);
+      const horizon = (s.lastEventId.get() as number | null ?? 0) - maxEvents;
+      s.pruneEvents.run(horizon);
+      return horizon;
     }
+    return undefined;
   });
   return (b) => batch.immediate(b);
 }

@@ -10,6 +10,7 @@
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import { LaggbootError } from "../errors.js";
+import { EventMacIndex } from "./event-mac-index.js";
 import { DEFAULT_EVENT_LIMIT, detailsJson } from "./events.js";
 import { GroupCommit } from "./group-commit.js";
 import { IndexedReads } from "./index-reads.js";
@@ -47,8 +48,9 @@ interface LeaseRow {
 interface BadRow { ip: string; mac: string; network: string; since_ms: number; until_ms: number }
 interface EventRow { id: number; at_ms: number; kind: string; mac: string; ip: string | null; details: string }
 
+/** write() returns the writer's prune horizon when the batch pruned events (see createApplier). */
 interface BatchWriter {
-  write(batch: PackedBatch): void | Promise<void>;
+  write(batch: PackedBatch): number | undefined | Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -67,12 +69,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 }
 
 class InlineWriter implements BatchWriter {
-  private readonly apply: (batch: PackedBatch) => void;
+  private readonly apply: (batch: PackedBatch) => number | undefined;
   constructor(db: Database.Database, maxEvents: number) {
     this.apply = createApplier(db, maxEvents);
   }
-  write(batch: PackedBatch): void {
-    this.apply(batch);
+  write(batch: PackedBatch): number | undefined {
+    return this.apply(batch);
   }
   async close(): Promise<void> {}
 }
@@ -80,7 +82,7 @@ class InlineWriter implements BatchWriter {
 /** Batches go to src/store/sqlite-writer.ts; the thread keeps the process alive only while a batch is in flight. */
 class ThreadWriter implements BatchWriter {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve(): void; reject(e: unknown): void }>();
+  private readonly waiting = new Map<number, { resolve(pruned: number | undefined): void; reject(e: unknown): void }>();
   private nextId = 1;
   private broken: Error | undefined;
   private readonly exited: Promise<void>;
@@ -88,11 +90,11 @@ class ThreadWriter implements BatchWriter {
   constructor(path: string, maxEvents: number) {
     this.worker = new Worker(new URL("./sqlite-writer.js", import.meta.url), { workerData: { path, maxEvents } });
     this.worker.unref();
-    this.worker.on("message", (m: { id: number; error?: string }) => {
+    this.worker.on("message", (m: { id: number; error?: string; pruned?: number }) => {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (this.waiting.size === 0) this.worker.unref();
-      if (m.error === undefined) w?.resolve();
+      if (m.error === undefined) w?.resolve(m.pruned);
       else w?.reject(new Error(m.error));
     });
     this.worker.on("error", (e) => this.failAll(e));
@@ -102,14 +104,16 @@ class ThreadWriter implements BatchWriter {
     }));
   }
 
-  write(batch: PackedBatch): Promise<void> {
+  write(batch: PackedBatch): Promise<number | undefined> {
     if (this.broken !== undefined) return Promise.reject(this.broken);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker.ref();
-      // One string crosses the thread boundary far cheaper than a structured clone of many values.
-      this.worker.postMessage({ id, json: JSON.stringify(batch) });
+      // A few strings cross the thread boundary far cheaper than a structured clone of many values. The
+      // details are JSON.stringify output, which never holds a raw U+0000 (it escapes it), so joining with
+      // U+0000 is safe to split, and they are not escaped again inside the records' JSON.
+      this.worker.postMessage({ id, json: JSON.stringify(batch.records), details: batch.details.join("\u0000") });
     });
   }
 
@@ -152,6 +156,8 @@ export class SqliteStore extends IndexedReads implements Store {
    * Batches complete in order, so durable ones leave from the front.
    */
   private inFlightEvents: EventOp[] = [];
+  /** MAC -> event ids, for events({ mac }): in flight and in the database (migration 3 dropped the table index). */
+  private readonly macEvents = new EventMacIndex();
   private nextEventId: number;
   private closed = false;
   private readonly read: ReturnType<SqliteStore["prepareReads"]>;
@@ -164,6 +170,7 @@ export class SqliteStore extends IndexedReads implements Store {
     const last = db.prepare("SELECT max(id) AS id FROM events").get() as { id: number | null };
     const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
     this.nextEventId = Math.max(last.id ?? 0, seq?.seq ?? 0) + 1;
+    for (const [id, mac] of this.read.eventMacs.all() as [number, string][]) this.macEvents.add(id, mac);
     const threaded = (options.writerThread ?? true) && options.path !== ":memory:";
     this.writer = threaded ? new ThreadWriter(options.path, maxEvents) : new InlineWriter(db, maxEvents);
     const forget = (ops: readonly StoreOp[]): void => {
@@ -177,7 +184,8 @@ export class SqliteStore extends IndexedReads implements Store {
     this.commits = new GroupCommit<StoreOp>({
       writeBatch: async (ops) => {
         try {
-          await this.writer.write(packBatch(ops));
+          const pruned = await this.writer.write(packBatch(ops));
+          if (pruned !== undefined) this.macEvents.dropThrough(pruned);
         } catch (cause) {
           throw new LaggbootError("LB_ERR_STORE", `lease database write failed: ${String(cause)}`, { cause });
         }
@@ -189,6 +197,9 @@ export class SqliteStore extends IndexedReads implements Store {
       // database is the truth again.
       onFailure: (_e, ops) => {
         forget(ops);
+        // Its events never reached the database; a batch's events are consecutive ids.
+        const ids = ops.flatMap((op) => (op.t === "event" ? [op.id] : []));
+        if (ids.length > 0) this.macEvents.removeRange(ids[0]!, ids[ids.length - 1]!);
         this.reload();
         // Writes queued behind the failed batch are still to come: keep them visible.
         for (const op of this.commits.queued) this.applyToIndex(op);
@@ -232,6 +243,7 @@ export class SqliteStore extends IndexedReads implements Store {
     };
     this.nextEventId++;
     this.inFlightEvents.push(op);
+    this.macEvents.add(op.id, op.mac);
     this.commits.enqueue(op);
   }
 
@@ -251,16 +263,35 @@ export class SqliteStore extends IndexedReads implements Store {
     }
     if (out.length >= limit) return out;
     // A batch may be committed before its events leave the in-flight list: skip ids already taken.
-    const firstInFlight = this.inFlightEvents[0]?.id;
-    const rows = (query.mac === undefined
-      ? this.read.eventsAll.all(query.afterId ?? 0, limit)
-      : this.read.eventsByMac.all(query.mac, query.afterId ?? 0, limit)) as EventRow[];
-    for (const r of rows) {
+    const firstInFlight = this.inFlightEvents[0]?.id ?? Infinity;
+    if (query.mac !== undefined) {
+      this.readMacEvents(query.mac, query.afterId ?? 0, firstInFlight, limit, out);
+      return out;
+    }
+    for (const r of this.read.eventsAll.all(query.afterId ?? 0, limit) as EventRow[]) {
       if (out.length >= limit) break;
-      if (firstInFlight !== undefined && r.id >= firstInFlight) continue;
+      if (r.id >= firstInFlight) continue;
       out.push(rowToEvent(r));
     }
     return out;
+  }
+
+  /**
+   * The MAC's durable events (ids below the in-flight ones) by primary key,
+   * newest first, until `out` holds `limit`. One read transaction, so the
+   * rows come from one snapshot even if the writer thread commits meanwhile.
+   * An id whose row is gone (pruned by a batch whose reply is still on its
+   * way) is skipped, as the database would.
+   */
+  private readMacEvents(mac: string, afterId: number, below: number, limit: number, out: BootEvent[]): void {
+    this.read.snapshot(() => {
+      for (const id of this.macEvents.newestFirst(mac, afterId)) {
+        if (out.length >= limit) return;
+        if (id >= below) continue;
+        const r = this.read.eventById.get(id) as EventRow | undefined;
+        if (r !== undefined) out.push(rowToEvent(r));
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -308,7 +339,9 @@ export class SqliteStore extends IndexedReads implements Store {
       allLeases: db.prepare("SELECT * FROM leases"),
       allBad: db.prepare("SELECT * FROM bad_addresses"),
       eventsAll: db.prepare("SELECT * FROM events WHERE id > ? ORDER BY id DESC LIMIT ?"),
-      eventsByMac: db.prepare("SELECT * FROM events WHERE mac = ? AND id > ? ORDER BY id DESC LIMIT ?"),
+      eventById: db.prepare("SELECT * FROM events WHERE id = ?"),
+      eventMacs: db.prepare("SELECT id, mac FROM events ORDER BY id").raw(),
+      snapshot: db.transaction((read: () => void) => read()),
     };
   }
 }

@@ -159,22 +159,24 @@ test("packBatch: only the last write per address and table goes out; events all 
   const bad = { ip: "198.18.1.9", mac: "02:00:00:00:00:09", network: "lab", sinceMs: 1, untilMs: 2 };
   const packed = packBatch([
     { t: "lease", lease: held },
-    { t: "event", id: 1, atMs: 1, kind: "dhcp.offer", mac: held.mac, ip: held.ip, json: "{}" },
+    { t: "event", id: 1, atMs: 1, kind: "dhcp.offer", mac: held.mac, ip: held.ip, json: '{"n":1}' },
     { t: "lease", lease: lease(2) },
     { t: "bad", bad },
     { t: "lease", lease: bound },
     { t: "remove", ip: lease(2).ip },
     { t: "unbad", ip: bad.ip },
     { t: "bad", bad: { ...bad, ip: lease(1).ip } }, // same address as the lease: another table, kept
-    { t: "event", id: 2, atMs: 2, kind: "dhcp.ack", mac: held.mac, ip: held.ip, json: "{}" },
+    { t: "event", id: 2, atMs: 2, kind: "dhcp.ack", mac: held.mac, ip: held.ip, json: '{"n":2}' },
   ]);
   const records: (string | number | null)[][] = [];
-  const widths: Record<number, number> = { 0: 9, 1: 2, 2: 6, 3: 2, 4: 7 };
-  for (let i = 0; i < packed.length; i += widths[packed[i] as number]!) records.push(packed.slice(i, i + widths[packed[i] as number]!));
+  const widths: Record<number, number> = { 0: 9, 1: 2, 2: 6, 3: 2, 4: 6 };
+  const flat = packed.records;
+  for (let i = 0; i < flat.length; i += widths[flat[i] as number]!) records.push(flat.slice(i, i + widths[flat[i] as number]!));
   assert.deepEqual(records.map((r) => [r[0], r[0] === 4 ? r[3] : r[1]]), [
     [4, "dhcp.offer"], [0, bound.ip], [1, lease(2).ip], [3, bad.ip], [2, lease(1).ip], [4, "dhcp.ack"],
   ]);
   assert.equal(records[1]![4], "bound", "the bound lease, not the hold, is what is written");
+  assert.deepEqual(packed.details, ['{"n":1}', '{"n":2}'], "the events' details travel beside the records, in event order");
 });
 
 test("sqlite: a hold and its bound lease in one batch end as the bound lease after a restart", async () => {
