@@ -11,7 +11,7 @@ test("sockets get the requested receive buffer (within net.core.rmem_max)", asyn
   const set = await SocketSet.open({ wildcardAddress: "127.0.0.1", serverPort: 0, proxyPort: undefined, serverAddresses: [], recvBufferBytes: 1 << 20 }, () => undefined);
   try {
     // Linux reports twice the value set (bookkeeping overhead), capped by rmem_max.
-    const got = set.all[0]!.socket.getRecvBufferSize();
+    const got = set.all[0]!.recvBufferSize();
     assert.ok(got >= 2 * Math.min(1 << 20, 212_992), `receive buffer ${got}`);
   } finally {
     await set.close();
