@@ -34,6 +34,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "napi_common.h"
+
 #define BATCH_MAX 64
 #define FLAG_TRUNC 1
 
@@ -84,15 +86,9 @@ static void call_js(dsock_t *s, int count) {
   napi_env env = s->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value cb, self, arg, result;
-  napi_get_reference_value(env, s->cb_ref, &cb);
-  napi_get_reference_value(env, s->self_ref, &self);
+  napi_value arg;
   napi_create_int32(env, count, &arg);
-  if (napi_make_callback(env, s->actx, self, cb, 1, &arg, &result) == napi_pending_exception) {
-    napi_value e;
-    napi_get_and_clear_last_exception(env, &e);
-    napi_fatal_exception(env, e);
-  }
+  call_back(env, s->actx, s->self_ref, s->cb_ref, 1, &arg);
   napi_close_handle_scope(env, scope);
 }
 
@@ -159,17 +155,10 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   if ((events & UV_READABLE) || status < 0) drain(s);
 }
 
-static void free_poll(uv_handle_t *h) { free(h); }
-
 static void do_close(dsock_t *s) {
   if (s->closed) return;
   s->closed = 1;
-  if (s->poll) {
-    uv_poll_stop(s->poll);
-    s->poll->data = NULL;
-    uv_close((uv_handle_t *)s->poll, free_poll);
-    s->poll = NULL;
-  }
+  close_poll(&s->poll);
   if (s->sock >= 0) close(s->sock);
   s->sock = -1;
   s->ring = NULL;
@@ -189,26 +178,6 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(s);
 }
 
-static dsock_t *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
-  void *data = NULL;
-  napi_get_cb_info(env, info, argc, argv, &self, NULL);
-  napi_unwrap(env, self, &data);
-  return data;
-}
-
-static double num(napi_env env, napi_value v) {
-  double d = 0;
-  napi_get_value_double(env, v, &d);
-  return d;
-}
-
-static napi_value ret_int(napi_env env, int v) {
-  napi_value r;
-  napi_create_int32(env, v, &r);
-  return r;
-}
-
 /* An IPv4 address given as a dotted string or a host-order uint32. */
 static int addr_of(napi_env env, napi_value v, struct in_addr *out) {
   napi_valuetype t;
@@ -225,6 +194,14 @@ static int addr_of(napi_env env, napi_value v, struct in_addr *out) {
   return inet_pton(AF_INET, str, out) == 1 ? 0 : -1;
 }
 
+/* An IPv4 socket address from a JS address and port; -1 if the address is not IPv4. */
+static int sockaddr_of(napi_env env, napi_value address, napi_value port, struct sockaddr_in *sa) {
+  memset(sa, 0, sizeof *sa);
+  sa->sin_family = AF_INET;
+  sa->sin_port = htons((uint16_t)num(env, port));
+  return addr_of(env, address, &sa->sin_addr);
+}
+
 /* new Socket(bindAddress, port, recvBufferBytes (0: kernel default), ring: Buffer, meta: Uint32Array, slotBytes, onWake) */
 static napi_value ctor(napi_env env, napi_callback_info info) {
   size_t argc = 7;
@@ -235,10 +212,7 @@ static napi_value ctor(napi_env env, napi_callback_info info) {
     return NULL;
   }
   struct sockaddr_in local;
-  memset(&local, 0, sizeof local);
-  local.sin_family = AF_INET;
-  local.sin_port = htons((uint16_t)num(env, argv[1]));
-  if (addr_of(env, argv[0], &local.sin_addr) < 0) {
+  if (sockaddr_of(env, argv[0], argv[1], &local) < 0) {
     napi_throw_type_error(env, NULL, "Socket: an IPv4 address expected");
     return NULL;
   }
@@ -325,10 +299,7 @@ static napi_value m_send(napi_env env, napi_callback_info info) {
     }
   }
   struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  to.sin_family = AF_INET;
-  to.sin_port = htons((uint16_t)num(env, argv[2]));
-  if (addr_of(env, argv[1], &to.sin_addr) < 0) return ret_int(env, -EINVAL);
+  if (sockaddr_of(env, argv[1], argv[2], &to) < 0) return ret_int(env, -EINVAL);
   ssize_t r;
   do {
     r = sendto(s->sock, p, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);

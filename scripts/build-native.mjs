@@ -19,7 +19,7 @@ if (process.platform !== "linux") skip(`platform ${process.platform}`);
 
 // Up to date: N-API is ABI-stable across Node versions, so only the sources matter.
 const outs = ["build/Release/laggboot_tftp.node", "build/Release/laggboot_dhcp.node"].map((f) => join(root, f));
-const sources = ["native/tftp_data.c", "native/dhcp_sock.c", "binding.gyp"];
+const sources = ["native/tftp_data.c", "native/dhcp_sock.c", "native/napi_common.h", "binding.gyp"];
 const mtime = (p) => statSync(p).mtimeMs;
 const upToDate = (out) => existsSync(out) && sources.every((f) => mtime(join(root, f)) < mtime(out));
 if (outs.every(upToDate)) process.exit(0);

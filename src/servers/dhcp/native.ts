@@ -4,8 +4,7 @@
  * path the DHCP server uses: "native" (the addon, required), "node" (Node's
  * dgram) or "auto" (native when it loads, else dgram, saying why once).
  */
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { addonPath, loadAddon, type AddonLoad } from "../native-addon.js";
 
 export type DhcpDataPath = "native" | "node";
 export type DhcpDataPathChoice = DhcpDataPath | "auto";
@@ -38,27 +37,14 @@ export interface NativeDhcpAddon {
   readonly batchMax: number;
 }
 
-export type NativeDhcpLoad = { readonly ok: true; readonly addon: NativeDhcpAddon } | { readonly ok: false; readonly reason: string };
+export type NativeDhcpLoad = AddonLoad<NativeDhcpAddon>;
 
 let loaded: NativeDhcpLoad | undefined;
 
-/** dist/src/servers/dhcp/native.js -> <package>/build/Release/laggboot_dhcp.node */
-export const NATIVE_DHCP_ADDON_PATH = fileURLToPath(new URL("../../../../build/Release/laggboot_dhcp.node", import.meta.url));
+export const NATIVE_DHCP_ADDON_PATH = addonPath("laggboot_dhcp");
 
 export function loadNativeDhcp(): NativeDhcpLoad {
-  if (loaded) return loaded;
-  if (process.platform !== "linux") {
-    loaded = { ok: false, reason: `the native DHCP sockets are Linux-only (this is ${process.platform})` };
-    return loaded;
-  }
-  try {
-    const addon = createRequire(import.meta.url)(NATIVE_DHCP_ADDON_PATH) as NativeDhcpAddon;
-    if (typeof addon.Socket !== "function" || typeof addon.batchMax !== "number") throw new Error("unexpected exports");
-    loaded = { ok: true, addon };
-  } catch (e) {
-    const msg = (e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" ? "not built" : String((e as Error).message ?? e);
-    loaded = { ok: false, reason: `native DHCP sockets unavailable (${NATIVE_DHCP_ADDON_PATH}: ${msg}); run \`npm run build\`` };
-  }
+  loaded ??= loadAddon<NativeDhcpAddon>(NATIVE_DHCP_ADDON_PATH, "native DHCP socket layer", (a) => typeof a.Socket === "function" && typeof a.batchMax === "number");
   return loaded;
 }
 
