@@ -163,7 +163,10 @@ function dgramBound(socket: Socket, address: string | undefined, port: number): 
       socket.send(bytes, toPort, toAddress, settled);
       return undefined;
     },
-    local: () => socket.address(),
+    local: () => {
+      const a = socket.address();
+      return { address: a.address, port: a.port };
+    },
     recvBufferSize: () => socket.getRecvBufferSize(),
     close: () => new Promise<void>((resolve) => {
       try {
