@@ -44,6 +44,10 @@ typedef struct {
   napi_ref self_ref, cb_ref, ring_ref, meta_ref;
   napi_async_context actx;
   uv_poll_t *poll;
+  /* Receive coalescing (see on_poll): while traffic flows, drain on this timer instead of per datagram. */
+  uv_timer_t *timer;
+  uint64_t coalesce_ms;
+  int coalescing;
   int sock, closed, want_writable;
   uint8_t *ring;
   uint32_t *meta;
@@ -96,10 +100,13 @@ static void on_poll(uv_poll_t *h, int status, int events);
 
 static void restart_poll(dsock_t *s) {
   if (s->closed || !s->poll) return;
-  uv_poll_start(s->poll, UV_READABLE | (s->want_writable ? UV_WRITABLE : 0), on_poll);
+  int events = (s->coalescing ? 0 : UV_READABLE) | (s->want_writable ? UV_WRITABLE : 0);
+  if (events == 0) uv_poll_stop(s->poll);
+  else uv_poll_start(s->poll, events, on_poll);
 }
 
-static void drain(dsock_t *s) {
+/* Takes what is queued (up to one batch) and hands it to JS: the count, 0 when nothing was there. */
+static int drain(dsock_t *s) {
   struct mmsghdr msgs[BATCH_MAX];
   struct iovec iov[BATCH_MAX];
   struct sockaddr_in from[BATCH_MAX];
@@ -123,9 +130,9 @@ static void drain(dsock_t *s) {
       socklen_t l = sizeof e;
       getsockopt(s->sock, SOL_SOCKET, SO_ERROR, &e, &l);
     }
-    return;
+    return 0;
   }
-  if (n == 0) return;
+  if (n == 0) return 0;
   for (int i = 0; i < n; i++) {
     uint32_t *m = s->meta + 4 * (size_t)i;
     uint32_t len = msgs[i].msg_len;
@@ -141,6 +148,40 @@ static void drain(dsock_t *s) {
     m[3] = trunc ? FLAG_TRUNC : 0;
   }
   call_js(s, n);
+  return n;
+}
+
+/*
+ * Receive coalescing, like a NIC's interrupt moderation. The first datagram
+ * after a quiet spell is handed over at once. While datagrams keep coming,
+ * the socket is not watched per datagram: a timer of coalesce_ms drains
+ * whatever arrived meanwhile in one batch, so each wake-up of the process
+ * (the scheduler, epoll, a cold cache, one call into JS) serves several
+ * requests instead of one. A full batch means more is waiting: the poll
+ * takes over again and drains at once. A timer that finds nothing ends the
+ * spell. A datagram waits at most coalesce_ms longer than it would have.
+ */
+static void on_timer(uv_timer_t *t);
+
+static void after_drain(dsock_t *s, int n) {
+  if (s->closed) return;
+  int coalesce = s->coalesce_ms > 0 && n > 0 && (uint32_t)n < s->batch;
+  if (coalesce) {
+    if (!s->coalescing) {
+      s->coalescing = 1;
+      restart_poll(s);
+    }
+    uv_timer_start(s->timer, on_timer, s->coalesce_ms, 0);
+  } else if (s->coalescing) {
+    s->coalescing = 0;
+    restart_poll(s);
+  }
+}
+
+static void on_timer(uv_timer_t *t) {
+  dsock_t *s = t->data;
+  if (!s || s->closed) return;
+  after_drain(s, drain(s));
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
@@ -152,13 +193,21 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     call_js(s, -1);
     if (s->closed) return;
   }
-  if ((events & UV_READABLE) || status < 0) drain(s);
+  if ((events & UV_READABLE) || status < 0) after_drain(s, drain(s));
 }
+
+static void free_timer(uv_handle_t *h) { free(h); }
 
 static void do_close(dsock_t *s) {
   if (s->closed) return;
   s->closed = 1;
   close_poll(&s->poll);
+  if (s->timer) {
+    uv_timer_stop(s->timer);
+    s->timer->data = NULL;
+    uv_close((uv_handle_t *)s->timer, free_timer);
+    s->timer = NULL;
+  }
   if (s->sock >= 0) close(s->sock);
   s->sock = -1;
   s->ring = NULL;
@@ -259,8 +308,10 @@ static napi_value ctor(napi_env env, napi_callback_info info) {
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
   s->poll = malloc(sizeof *s->poll);
-  if (!s->poll || uv_poll_init_socket(loop, s->poll, fd) != 0) {
+  s->timer = malloc(sizeof *s->timer);
+  if (!s->poll || !s->timer || uv_poll_init_socket(loop, s->poll, fd) != 0) {
     free(s->poll);
+    free(s->timer);
     close(fd);
     free(s);
     napi_throw_error(env, NULL, "uv_poll_init failed");
@@ -273,6 +324,8 @@ static napi_value ctor(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "laggboot:dhcp-native", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, self, name, &s->actx);
   s->poll->data = s;
+  uv_timer_init(loop, s->timer);
+  s->timer->data = s;
   uv_poll_start(s->poll, UV_READABLE, on_poll);
   napi_wrap(env, self, s, finalize, NULL, NULL);
   /* Kept alive while open: the poll handle points at it. */
@@ -318,6 +371,22 @@ static napi_value m_wait_writable(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* coalesce(ms): the receive coalescing window (see after_drain); 0 turns it off. */
+static napi_value m_coalesce(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  dsock_t *s = unwrap(env, info, &argc, argv);
+  if (!s || s->closed || argc < 1) return NULL;
+  double ms = num(env, argv[0]);
+  s->coalesce_ms = ms > 0 && ms <= 1000 ? (uint64_t)ms : 0;
+  if (s->coalesce_ms == 0 && s->coalescing) {
+    uv_timer_stop(s->timer);
+    s->coalescing = 0;
+    restart_poll(s);
+  }
+  return NULL;
+}
+
 static napi_value m_close(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   dsock_t *s = unwrap(env, info, &argc, NULL);
@@ -356,6 +425,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"send", NULL, m_send, NULL, NULL, NULL, napi_default, NULL},
       {"waitWritable", NULL, m_wait_writable, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, m_close, NULL, NULL, NULL, napi_default, NULL},
+      {"coalesce", NULL, m_coalesce, NULL, NULL, NULL, napi_default, NULL},
       {"localAddress", NULL, m_local, NULL, NULL, NULL, napi_default, NULL},
       {"recvBufferSize", NULL, m_recv_buffer_size, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -26,6 +26,8 @@ export interface DhcpServiceOptions {
   readonly unknownClientLogMs?: number;
   readonly ports?: { readonly server: number; readonly proxy: number };
   readonly recvBufferBytes?: number;
+  /** Receive coalescing window (see DhcpServerOptions.receiveCoalesceMs). */
+  readonly receiveCoalesceMs?: number;
   /** Socket layer (see DhcpServerOptions.dataPath). */
   readonly dataPath?: DhcpDataPathChoice;
   readonly log?: (line: string) => void;
@@ -59,6 +61,7 @@ export function createDhcpService(options: DhcpServiceOptions): DhcpService {
     rateLimit: options.rateLimit,
     unknownClientLogMs: options.unknownClientLogMs,
     recvBufferBytes: options.recvBufferBytes,
+    receiveCoalesceMs: options.receiveCoalesceMs,
     dataPath: options.dataPath,
     log: options.log,
   });

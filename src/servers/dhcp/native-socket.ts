@@ -109,7 +109,11 @@ export class NativeUdpSocket {
   private readonly queue: SendQueue;
   private closed = false;
 
-  constructor(addon: NativeDhcpAddon, bindAddress: string, port: number, recvBufferBytes: number | undefined, private readonly onPacket: NativeHandler) {
+  /** `coalesceMs`: the receive coalescing window (0: every datagram wakes the process; see native/dhcp_sock.c). */
+  constructor(
+    addon: NativeDhcpAddon, bindAddress: string, port: number, recvBufferBytes: number | undefined, private readonly onPacket: NativeHandler,
+    coalesceMs = 0,
+  ) {
     try {
       this.sock = new addon.Socket(bindAddress, port, recvBufferBytes ?? 0, this.ring, this.meta, SLOT_BYTES, (n) => this.wake(n));
     } catch (e) {
@@ -117,6 +121,7 @@ export class NativeUdpSocket {
       throw typeof errno === "number" ? errnoError((e as NodeJS.ErrnoException).syscall ?? "bind", errno, bindAddress, port) : e;
     }
     const sock = this.sock;
+    if (coalesceMs > 0) sock.coalesce(coalesceMs);
     this.queue = new SendQueue((b, a, p) => sock.send(b, a, p), () => sock.waitWritable());
   }
 

@@ -21,6 +21,8 @@ export interface NativeDhcpSocket {
   localAddress(): [number, number];
   /** SO_RCVBUF as the kernel reports it (twice the value set). */
   recvBufferSize(): number;
+  /** Receive coalescing window in ms (0: off): see after_drain in native/dhcp_sock.c. */
+  coalesce(ms: number): void;
 }
 
 export interface NativeDhcpAddon {

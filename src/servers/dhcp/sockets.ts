@@ -32,6 +32,8 @@ export interface SocketLayout {
   readonly serverAddresses: readonly string[];
   /** SO_RCVBUF for each socket; the kernel caps it at net.core.rmem_max. Undefined keeps the kernel default. */
   readonly recvBufferBytes?: number | undefined;
+  /** Receive coalescing window in ms on the native path (0 or undefined: off; dgram always reads at once). */
+  readonly coalesceMs?: number | undefined;
 }
 
 export interface BoundSocket {
@@ -75,7 +77,7 @@ export class SocketSet {
     try {
       for (const p of plan) {
         set.sockets.push(backend.path === "native"
-          ? bindNative(backend.addon, p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes)
+          ? bindNative(backend.addon, p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes, layout.coalesceMs ?? 0)
           : await bindOne(p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes));
       }
     } catch (e) {
@@ -133,11 +135,13 @@ function bindFailed(bindAddress: string, port: number, cause: Error): LaggbootEr
 
 function bindNative(
   addon: NativeDhcpAddon, address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler,
-  recvBufferBytes: number | undefined,
+  recvBufferBytes: number | undefined, coalesceMs: number,
 ): BoundSocket {
   let sock: NativeUdpSocket;
   try {
-    sock = new NativeUdpSocket(addon, bindAddress, port, recvBufferBytes, (msg, from, fromPort, truncated) => onPacket(msg, from, fromPort, bound, truncated));
+    sock = new NativeUdpSocket(
+      addon, bindAddress, port, recvBufferBytes, (msg, from, fromPort, truncated) => onPacket(msg, from, fromPort, bound, truncated), coalesceMs,
+    );
   } catch (e) {
     throw bindFailed(bindAddress, port, e as Error);
   }
