@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "napi_common.h"
+
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
@@ -129,9 +131,7 @@ static void emit(xfer_t *t, int kind, double value, const uint8_t *p, size_t len
   napi_env env = t->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value cb, self, argv[3], result;
-  napi_get_reference_value(env, t->cb_ref, &cb);
-  napi_get_reference_value(env, t->self_ref, &self);
+  napi_value argv[3];
   napi_create_int32(env, kind, &argv[0]);
   napi_create_double(env, value, &argv[1]);
   if (p) {
@@ -140,11 +140,7 @@ static void emit(xfer_t *t, int kind, double value, const uint8_t *p, size_t len
   } else {
     napi_get_undefined(env, &argv[2]);
   }
-  if (napi_make_callback(env, t->actx, self, cb, 3, argv, &result) == napi_pending_exception) {
-    napi_value e;
-    napi_get_and_clear_last_exception(env, &e);
-    napi_fatal_exception(env, e);
-  }
+  call_back(env, t->actx, t->self_ref, t->cb_ref, 3, argv);
   napi_close_handle_scope(env, scope);
 }
 
@@ -406,19 +402,12 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   }
 }
 
-static void free_poll(uv_handle_t *h) { free(h); }
-
 static void do_close(xfer_t *t) {
   if (t->closed) return;
   t->closed = 1;
   t->granted = 0;
   open_transfers--;
-  if (t->poll) {
-    uv_poll_stop(t->poll);
-    t->poll->data = NULL;
-    uv_close((uv_handle_t *)t->poll, free_poll);
-    t->poll = NULL;
-  }
+  close_poll(&t->poll);
   if (t->sock >= 0) close(t->sock);
   t->sock = -1;
   /* The file descriptor is JS's: it closes it after this. */
@@ -439,20 +428,6 @@ static void finalize(napi_env env, void *data, void *hint) {
   xfer_t *t = data;
   do_close(t);
   free(t);
-}
-
-static xfer_t *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
-  void *data = NULL;
-  napi_get_cb_info(env, info, argc, argv, &self, NULL);
-  napi_unwrap(env, self, &data);
-  return data;
-}
-
-static double num(napi_env env, napi_value v) {
-  double d = 0;
-  napi_get_value_double(env, v, &d);
-  return d;
 }
 
 static int addr_of(napi_env env, napi_value v, struct sockaddr_in *sa, uint16_t port) {
@@ -533,12 +508,6 @@ static napi_value ctor(napi_env env, napi_callback_info info) {
   /* Kept alive while open: the poll handle points at it. */
   napi_create_reference(env, self, 1, &t->self_ref);
   return self;
-}
-
-static napi_value ret_int(napi_env env, int v) {
-  napi_value r;
-  napi_create_int32(env, v, &r);
-  return r;
 }
 
 /* send(buffer): one datagram (OACK, ERROR). Returns 0, or -3 if the client is gone. */

@@ -33,10 +33,14 @@ export interface RunningPeer {
 
 /**
  * laggboot-mem: the same server with the in-memory store, to show what durable leases cost.
+ * laggboot-node: the same server on Node's dgram sockets (LAGGBOOT_DHCP_DATAPATH=node) instead of
+ * the native socket layer, to compare the two data paths in one run.
+ * laggboot-eager: the native socket layer without receive coalescing (LAGGBOOT_DHCP_COALESCE_MS=0):
+ * every datagram wakes the process, as on the dgram path.
  * laggboot-baseline: the default (durable) configuration of another build of laggboot, from
  * LBDH_BASELINE=DIR (a checkout built with tsc), for before/after figures in the same run.
  */
-export type PeerName = "laggboot" | "laggboot-mem" | "laggboot-baseline" | "kea" | "dnsmasq";
+export type PeerName = "laggboot" | "laggboot-mem" | "laggboot-node" | "laggboot-eager" | "laggboot-baseline" | "kea" | "dnsmasq";
 
 const serverMain = fileURLToPath(new URL("../../test/support/dhcp-server-main.js", import.meta.url));
 
@@ -101,6 +105,8 @@ export async function startPeer(
   switch (name) {
     case "laggboot":
     case "laggboot-mem":
+    case "laggboot-node":
+    case "laggboot-eager":
     case "laggboot-baseline": {
       const config: ServerMainConfig = {
         policy: laggbootPolicy(net), quiet: true, maxRunMs: 600_000,
@@ -112,7 +118,9 @@ export async function startPeer(
       writeFileSync(file, JSON.stringify(config));
       const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`];
       if (process.env.LBDH_NODE_FLAGS) prof.push(...process.env.LBDH_NODE_FLAGS.split(" "));
-      const child = ns.spawn([process.execPath, ...prof, serverMainOf(name), file], { stdio: ["pipe", "ignore", "inherit"] });
+      const env = name === "laggboot-node" ? { ...process.env, LAGGBOOT_DHCP_DATAPATH: "node" }
+        : name === "laggboot-eager" ? { ...process.env, LAGGBOOT_DHCP_COALESCE_MS: "0" } : process.env;
+      const child = ns.spawn([process.execPath, ...prof, serverMainOf(name), file], { stdio: ["pipe", "ignore", "inherit"], env });
       await waitFor(child, 1000);
       return { name, pid: child.pid!, stop: stopper(child) };
     }

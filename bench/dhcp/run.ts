@@ -6,7 +6,7 @@
  *     [--cpu-prof DIR]        (laggboot runs under node --cpu-prof, profiles in DIR; skews its CPU figures)
  *     [--commit-window MS]    (laggboot's group-commit window instead of the store's default; for tuning only)
  *     [--warmup S] [--warmup-rate R]  (before each measured run, every server alike: S seconds at R/s with other MACs; default 10 s at 500/s)
- * Peers: laggboot (SQLite, durable), laggboot-mem (in-memory store), kea, dnsmasq, and
+ * Peers: laggboot (SQLite, durable), laggboot-mem (in-memory store), laggboot-node (Node dgram sockets), kea, dnsmasq, and
  * laggboot-baseline: another build's laggboot (LBDH_BASELINE=DIR, a built checkout) for before/after.
  * In namespaces (prefix lbd, 198.18.0.0/15): perfdhcp acts as a relay (port
  * 67, giaddr) against each server in turn, same link, pool and lease time,

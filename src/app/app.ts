@@ -78,6 +78,7 @@ export class App implements StatusSource {
       unknownClientLogMs: inventory.server.dhcp.unknownClientLogSeconds * 1000,
       ports: { server: opts.ports?.dhcp ?? 67, proxy: opts.ports?.proxy ?? 4011 },
       onEvent: (e) => this.onDhcp(e),
+      log: (message) => opts.logger.log("warn", message),
     });
     const t = inventory.server.tftp;
     this.tftp = createTftpServer({

@@ -1,26 +1,58 @@
 /**
- * The socket set on loopback (no DHCP traffic is sent): receive buffer size,
- * bind failures as LB_ERR_DHCP_SOCKET with the others closed again.
+ * The socket set on loopback (no DHCP traffic is sent), on both data paths:
+ * receive buffer size, bind failures as LB_ERR_DHCP_SOCKET with the same
+ * text and the others closed again.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SocketSet } from "../../src/servers/dhcp/sockets.js";
+import { createSocket } from "node:dgram";
+import { SocketSet, type SocketBackend } from "../../src/servers/dhcp/sockets.js";
+import { loadNativeDhcp } from "../../src/servers/dhcp/native.js";
 import { LaggbootError } from "../../src/errors.js";
+import { requireNativeDhcp } from "../support/native-guard.js";
 
-test("sockets get the requested receive buffer (within net.core.rmem_max)", async () => {
-  const set = await SocketSet.open({ wildcardAddress: "127.0.0.1", serverPort: 0, proxyPort: undefined, serverAddresses: [], recvBufferBytes: 1 << 20 }, () => undefined);
-  try {
-    // Linux reports twice the value set (bookkeeping overhead), capped by rmem_max.
-    const got = set.all[0]!.socket.getRecvBufferSize();
-    assert.ok(got >= 2 * Math.min(1 << 20, 212_992), `receive buffer ${got}`);
-  } finally {
-    await set.close();
-  }
-});
+const backends: SocketBackend[] = [{ path: "node" }];
+if (requireNativeDhcp()) {
+  const l = loadNativeDhcp();
+  if (l.ok) backends.push({ path: "native", addon: l.addon });
+}
 
-test("an address this host does not have fails with LB_ERR_DHCP_SOCKET and leaves nothing bound", async () => {
-  await assert.rejects(
-    SocketSet.open({ wildcardAddress: "127.0.0.1", serverPort: 0, proxyPort: 0, serverAddresses: ["198.18.255.254"] }, () => undefined),
-    (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_DHCP_SOCKET" && /198\.18\.255\.254/.test(e.message),
-  );
-});
+for (const backend of backends) {
+  test(`[${backend.path}] sockets get the requested receive buffer (within net.core.rmem_max)`, async () => {
+    const set = await SocketSet.open({ wildcardAddress: "127.0.0.1", serverPort: 0, proxyPort: undefined, serverAddresses: [], recvBufferBytes: 1 << 20 }, () => undefined, backend);
+    try {
+      assert.equal(set.dataPath, backend.path);
+      // Linux reports twice the value set (bookkeeping overhead), capped by rmem_max.
+      const got = set.all[0]!.recvBufferSize();
+      assert.ok(got >= 2 * Math.min(1 << 20, 212_992), `receive buffer ${got}`);
+      assert.ok(set.serverPort > 0);
+      assert.deepEqual(set.all[0]!.local(), { address: "127.0.0.1", port: set.serverPort });
+    } finally {
+      await set.close();
+    }
+  });
+
+  test(`[${backend.path}] an address this host does not have fails with LB_ERR_DHCP_SOCKET and leaves nothing bound`, async () => {
+    await assert.rejects(
+      SocketSet.open({ wildcardAddress: "127.0.0.1", serverPort: 0, proxyPort: 0, serverAddresses: ["198.18.255.254"] }, () => undefined, backend),
+      (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_DHCP_SOCKET"
+        && /^cannot bind DHCP socket 198\.18\.255\.254:0: bind EADDRNOTAVAIL 198\.18\.255\.254(:0)?$/.test(e.message),
+    );
+  });
+
+  test(`[${backend.path}] a port in use fails with LB_ERR_DHCP_SOCKET: "cannot bind DHCP socket ADDR:PORT: bind EADDRINUSE ADDR:PORT"`, async () => {
+    // A socket without SO_REUSEADDR holds the port, so SO_REUSEADDR on ours does not share it.
+    const holder = createSocket({ type: "udp4" });
+    await new Promise<void>((resolve) => holder.bind(0, "127.0.0.1", resolve));
+    const port = holder.address().port;
+    try {
+      await assert.rejects(
+        SocketSet.open({ wildcardAddress: "127.0.0.1", serverPort: port, proxyPort: undefined, serverAddresses: [] }, () => undefined, backend),
+        (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_DHCP_SOCKET"
+          && e.message === `cannot bind DHCP socket 127.0.0.1:${port}: bind EADDRINUSE 127.0.0.1:${port}`,
+      );
+    } finally {
+      holder.close();
+    }
+  });
+}

@@ -5,7 +5,8 @@
  *           dbPath?: string (SQLite; in-memory store when absent),
  *           maxRunMs?: number (exits by itself; default 120 s),
  *           quiet?: boolean (no per-packet event lines),
- *           commitWindowMs?: number (SQLite group-commit window) }.
+ *           commitWindowMs?: number (SQLite group-commit window),
+ *           dataPath?: "native" | "node" (else LAGGBOOT_DHCP_DATAPATH, else auto) }.
  * stdout: "READY", then one JSON line per server event (unless quiet);
  * stdin: "counters" prints the counters as one JSON line; "stop" stops
  * gracefully, prints the counters and exits 0. SIGTERM does the same.
@@ -13,7 +14,7 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import { createDhcpService, type DhcpCounters } from "../../src/servers/dhcp/index.js";
+import { createDhcpService, type DhcpCounters, type DhcpDataPath } from "../../src/servers/dhcp/index.js";
 import type { DhcpPolicy, DhcpReservation } from "../../src/protocol/dhcp/index.js";
 import { MemoryStore, openSqliteStore, type Store } from "../../src/store/index.js";
 
@@ -32,6 +33,7 @@ export interface ServerMainConfig {
   /** Group-commit window for the SQLite store (ms). */
   commitWindowMs?: number;
   recvBufferBytes?: number;
+  dataPath?: DhcpDataPath;
 }
 
 export function policyFromJson(p: JsonPolicy): DhcpPolicy {
@@ -42,10 +44,10 @@ export function policyFromJson(p: JsonPolicy): DhcpPolicy {
   };
 }
 
-function countersJson(c: DhcpCounters, store: Store): string {
+function countersJson(c: DhcpCounters, store: Store, dataPath: DhcpDataPath | undefined): string {
   return JSON.stringify({
     ...c, ignored: Object.fromEntries(c.ignored), sent: Object.fromEntries(c.sent), handled: Object.fromEntries(c.handled),
-    leases: store.listLeases().length, cpuUs: process.cpuUsage(),
+    leases: store.listLeases().length, cpuUs: process.cpuUsage(), dataPath,
   });
 }
 
@@ -56,22 +58,24 @@ async function main(): Promise<void> {
     policy: policyFromJson(config.policy),
     store,
     recvBufferBytes: config.recvBufferBytes,
+    dataPath: config.dataPath,
     onEvent: config.quiet === true ? undefined : (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
   });
   await service.start();
+  const dataPath = service.server.dataPath;
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     await service.stop();
-    process.stdout.write(`${countersJson(service.server.counters, store)}\n`);
+    process.stdout.write(`${countersJson(service.server.counters, store, dataPath)}\n`);
     await store.close();
     process.exit(0);
   };
   setTimeout(() => void stop(), config.maxRunMs ?? 120_000).unref();
   process.on("SIGTERM", () => void stop());
   createInterface({ input: process.stdin }).on("line", (line) => {
-    if (line === "counters") process.stdout.write(`${countersJson(service.server.counters, store)}\n`);
+    if (line === "counters") process.stdout.write(`${countersJson(service.server.counters, store, dataPath)}\n`);
     if (line === "stop") void stop();
   });
   process.stdout.write("READY\n");

@@ -9,10 +9,12 @@ import { laggbootEngine } from "./engine.js";
 import type { RateLimitOptions } from "./rate-limit.js";
 import { DhcpServer, DEFAULT_PORTS } from "./server.js";
 import type { DhcpServerEvent } from "./types.js";
+import type { DhcpDataPathChoice } from "./native.js";
 
 export { DhcpServer, DEFAULT_PORTS, type DhcpServerOptions } from "./server.js";
 export { laggbootEngine } from "./engine.js";
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from "./rate-limit.js";
+export type { DhcpDataPath, DhcpDataPathChoice } from "./native.js";
 export type { Arrival, DhcpCounters, DhcpServerEvent, Engine, Verdict } from "./types.js";
 
 export interface DhcpServiceOptions {
@@ -24,6 +26,11 @@ export interface DhcpServiceOptions {
   readonly unknownClientLogMs?: number;
   readonly ports?: { readonly server: number; readonly proxy: number };
   readonly recvBufferBytes?: number;
+  /** Receive coalescing window (see DhcpServerOptions.receiveCoalesceMs). */
+  readonly receiveCoalesceMs?: number;
+  /** Socket layer (see DhcpServerOptions.dataPath). */
+  readonly dataPath?: DhcpDataPathChoice;
+  readonly log?: (line: string) => void;
 }
 
 export interface DhcpService {
@@ -54,6 +61,9 @@ export function createDhcpService(options: DhcpServiceOptions): DhcpService {
     rateLimit: options.rateLimit,
     unknownClientLogMs: options.unknownClientLogMs,
     recvBufferBytes: options.recvBufferBytes,
+    receiveCoalesceMs: options.receiveCoalesceMs,
+    dataPath: options.dataPath,
+    log: options.log,
   });
   return {
     server,

@@ -11,11 +11,16 @@
  * - in ProxyDHCP mode one socket on 0.0.0.0:4011 (PXE boot server port).
  * All use SO_REUSEADDR so the wildcard and the address-bound sockets can share
  * port 67, and SO_BROADCAST so replies may go to 255.255.255.255.
+ *
+ * Two data paths implement the same BoundSocket: the native socket layer
+ * (native-socket.ts, native/dhcp_sock.c), and Node's dgram (the fallback).
  */
-import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from "node:dgram";
+import { createSocket, type Socket, type SocketOptions } from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
 import { isIPv4 } from "node:net";
 import { LaggbootError } from "../../errors.js";
+import type { DhcpDataPath, NativeDhcpAddon } from "./native.js";
+import { NativeUdpSocket, type SendSettled } from "./native-socket.js";
 
 export interface SocketLayout {
   /** Address of the receive-everything socket; "0.0.0.0" except in odd tests. */
@@ -27,25 +32,41 @@ export interface SocketLayout {
   readonly serverAddresses: readonly string[];
   /** SO_RCVBUF for each socket; the kernel caps it at net.core.rmem_max. Undefined keeps the kernel default. */
   readonly recvBufferBytes?: number | undefined;
+  /** Receive coalescing window in ms on the native path (0 or undefined: off; dgram always reads at once). */
+  readonly coalesceMs?: number | undefined;
 }
 
 export interface BoundSocket {
-  readonly socket: Socket;
   /** undefined for the wildcard sockets. */
   readonly address: string | undefined;
   readonly port: number;
+  /**
+   * Sends one datagram. Returns null when it was sent, an Error when it failed
+   * at once, or undefined when `settled` will say later (exactly once). Throws
+   * when the socket is closed.
+   */
+  send(bytes: Uint8Array, port: number, address: string, settled: SendSettled): Error | null | undefined;
+  /** The local address and port actually bound. */
+  local(): { address: string; port: number };
+  /** SO_RCVBUF as the kernel reports it. */
+  recvBufferSize(): number;
+  close(): Promise<void>;
 }
 
-export type PacketHandler = (msg: Buffer, rinfo: RemoteInfo, on: BoundSocket) => void;
+/** `msg` is the datagram's own copy; `truncated`: it was longer than the receive slot and was cut. */
+export type PacketHandler = (msg: Buffer, sourceAddress: string, sourcePort: number, on: BoundSocket, truncated: boolean) => void;
+
+/** Which data path to bind with: the native addon (loaded by the caller) or Node's dgram. */
+export type SocketBackend = { readonly path: "native"; readonly addon: NativeDhcpAddon } | { readonly path: "node" };
 
 export class SocketSet {
   private readonly sockets: BoundSocket[] = [];
 
-  private constructor(private readonly layout: SocketLayout) {}
+  private constructor(private readonly layout: SocketLayout, readonly dataPath: DhcpDataPath) {}
 
   /** Bind every socket of the layout; on any failure close those already bound and throw LB_ERR_DHCP_SOCKET. */
-  static async open(layout: SocketLayout, onPacket: PacketHandler): Promise<SocketSet> {
-    const set = new SocketSet(layout);
+  static async open(layout: SocketLayout, onPacket: PacketHandler, backend: SocketBackend = { path: "node" }): Promise<SocketSet> {
+    const set = new SocketSet(layout, backend.path);
     const plan: { address: string | undefined; bindAddress: string; port: number }[] = [
       { address: undefined, bindAddress: layout.wildcardAddress, port: layout.serverPort },
       ...[...new Set(layout.serverAddresses)].map((a) => ({ address: a, bindAddress: a, port: layout.serverPort })),
@@ -54,7 +75,11 @@ export class SocketSet {
       plan.push({ address: undefined, bindAddress: layout.wildcardAddress, port: layout.proxyPort });
     }
     try {
-      for (const p of plan) set.sockets.push(await bindOne(p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes));
+      for (const p of plan) {
+        set.sockets.push(backend.path === "native"
+          ? bindNative(backend.addon, p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes, layout.coalesceMs ?? 0)
+          : await bindOne(p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes));
+      }
     } catch (e) {
       await set.close();
       throw e;
@@ -77,7 +102,7 @@ export class SocketSet {
 
   /** The actual port the wildcard 67 socket is bound to (tests bind port 0). */
   get serverPort(): number {
-    return this.sockets[0]!.socket.address().port;
+    return this.sockets[0]!.local().port;
   }
 
   get all(): readonly BoundSocket[] {
@@ -85,13 +110,7 @@ export class SocketSet {
   }
 
   async close(): Promise<void> {
-    const closing = this.sockets.map((b) => new Promise<void>((resolve) => {
-      try {
-        b.socket.close(() => resolve());
-      } catch {
-        resolve(); // already closed
-      }
-    }));
+    const closing = this.sockets.map((b) => b.close());
     this.sockets.length = 0;
     await Promise.all(closing);
   }
@@ -110,16 +129,69 @@ const literalLookup: NonNullable<SocketOptions["lookup"]> = (host, options, call
   else dnsLookup(host, options, callback);
 };
 
+function bindFailed(bindAddress: string, port: number, cause: Error): LaggbootError {
+  return new LaggbootError("LB_ERR_DHCP_SOCKET", `cannot bind DHCP socket ${bindAddress}:${port}: ${cause.message}`, { cause });
+}
+
+function bindNative(
+  addon: NativeDhcpAddon, address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler,
+  recvBufferBytes: number | undefined, coalesceMs: number,
+): BoundSocket {
+  let sock: NativeUdpSocket;
+  try {
+    sock = new NativeUdpSocket(
+      addon, bindAddress, port, recvBufferBytes, (msg, from, fromPort, truncated) => onPacket(msg, from, fromPort, bound, truncated), coalesceMs,
+    );
+  } catch (e) {
+    throw bindFailed(bindAddress, port, e as Error);
+  }
+  const bound: BoundSocket = {
+    address,
+    port,
+    send: (bytes, toPort, toAddress, settled) => sock.send(bytes, toPort, toAddress, settled),
+    local: () => sock.local(),
+    recvBufferSize: () => sock.recvBufferSize(),
+    close: () => {
+      sock.close();
+      return Promise.resolve();
+    },
+  };
+  return bound;
+}
+
+function dgramBound(socket: Socket, address: string | undefined, port: number): BoundSocket {
+  return {
+    address,
+    port,
+    send(bytes, toPort, toAddress, settled) {
+      socket.send(bytes, toPort, toAddress, settled);
+      return undefined;
+    },
+    local: () => {
+      const a = socket.address();
+      return { address: a.address, port: a.port };
+    },
+    recvBufferSize: () => socket.getRecvBufferSize(),
+    close: () => new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    }),
+  };
+}
+
 function bindOne(
   address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler, recvBufferBytes: number | undefined,
 ): Promise<BoundSocket> {
   return new Promise((resolve, reject) => {
     // A larger receive buffer lets a boot storm queue instead of being dropped by the kernel.
     const socket = createSocket({ type: "udp4", reuseAddr: true, lookup: literalLookup, ...(recvBufferBytes === undefined ? {} : { recvBufferSize: recvBufferBytes }) });
-    const bound: BoundSocket = { socket, address, port };
+    const bound = dgramBound(socket, address, port);
     const fail = (cause: Error): void => {
       socket.close();
-      reject(new LaggbootError("LB_ERR_DHCP_SOCKET", `cannot bind DHCP socket ${bindAddress}:${port}: ${cause.message}`, { cause }));
+      reject(bindFailed(bindAddress, port, cause));
     };
     socket.once("error", fail);
     socket.bind({ address: bindAddress, port, exclusive: true }, () => {
@@ -128,7 +200,7 @@ function bindOne(
       // A send error is reported per send through its callback; an 'error'
       // event without a listener would crash the process.
       socket.on("error", () => undefined);
-      socket.on("message", (msg, rinfo) => onPacket(msg, rinfo, bound));
+      socket.on("message", (msg, rinfo) => onPacket(msg, rinfo.address, rinfo.port, bound, false));
       resolve(bound);
     });
   });

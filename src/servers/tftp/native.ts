@@ -4,8 +4,7 @@
  * path a server uses: "native" (the addon, required), "node" (pure Node
  * dgram) or "auto" (native when it loads, else Node, saying why once).
  */
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { addonPath, loadAddon, type AddonLoad } from "../native-addon.js";
 
 export type DataPath = "native" | "node";
 export type DataPathChoice = DataPath | "auto";
@@ -51,27 +50,14 @@ export interface NativeAddon {
   readonly spinMicros: number;
 }
 
-export type NativeLoad = { readonly ok: true; readonly addon: NativeAddon } | { readonly ok: false; readonly reason: string };
+export type NativeLoad = AddonLoad<NativeAddon>;
 
 let loaded: NativeLoad | undefined;
 
-/** dist/src/servers/tftp/native.js -> <package>/build/Release/laggboot_tftp.node */
-export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../../../../build/Release/laggboot_tftp.node", import.meta.url));
+export const NATIVE_ADDON_PATH = addonPath("laggboot_tftp");
 
 export function loadNative(): NativeLoad {
-  if (loaded) return loaded;
-  if (process.platform !== "linux") {
-    loaded = { ok: false, reason: `the native TFTP data path is Linux-only (this is ${process.platform})` };
-    return loaded;
-  }
-  try {
-    const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-    if (typeof addon.Transfer !== "function" || typeof addon.now !== "function") throw new Error("unexpected exports");
-    loaded = { ok: true, addon };
-  } catch (e) {
-    const msg = (e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" ? "not built" : String((e as Error).message ?? e);
-    loaded = { ok: false, reason: `native TFTP data path unavailable (${NATIVE_ADDON_PATH}: ${msg}); run \`npm run build\`` };
-  }
+  loaded ??= loadAddon<NativeAddon>(NATIVE_ADDON_PATH, "native TFTP data path", (a) => typeof a.Transfer === "function" && typeof a.now === "function");
   return loaded;
 }
 
