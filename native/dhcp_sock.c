@@ -157,15 +157,17 @@ static int drain(dsock_t *s) {
  * the socket is not watched per datagram: a timer of coalesce_ms drains
  * whatever arrived meanwhile in one batch, so each wake-up of the process
  * (the scheduler, epoll, a cold cache, one call into JS) serves several
- * requests instead of one. A full batch means more is waiting: the poll
- * takes over again and drains at once. A timer that finds nothing ends the
- * spell. A datagram waits at most coalesce_ms longer than it would have.
+ * requests instead of one. A drain of half a batch or more means the
+ * traffic is dense enough that each wake-up serves many datagrams anyway:
+ * the poll takes over again (a burst is never held behind the timer, and a
+ * saturated server never idles through a window). A timer that finds
+ * nothing ends the spell. A datagram waits at most coalesce_ms longer than it would have.
  */
 static void on_timer(uv_timer_t *t);
 
 static void after_drain(dsock_t *s, int n) {
   if (s->closed) return;
-  int coalesce = s->coalesce_ms > 0 && n > 0 && (uint32_t)n < s->batch;
+  int coalesce = s->coalesce_ms > 0 && n > 0 && (uint32_t)n * 2 <= s->batch;
   if (coalesce) {
     if (!s->coalescing) {
       s->coalescing = 1;
