@@ -157,7 +157,7 @@ static int drain(dsock_t *s) {
  * the socket is not watched per datagram: a timer of coalesce_ms drains
  * whatever arrived meanwhile in one batch, so each wake-up of the process
  * (the scheduler, epoll, a cold cache, one call into JS) serves several
- * requests instead of one. A drain of half a batch or more means the
+ * requests instead of one. A drain of more than half a batch means the
  * traffic is dense enough that each wake-up serves many datagrams anyway:
  * the poll takes over again (a burst is never held behind the timer, and a
  * saturated server never idles through a window). A timer that finds

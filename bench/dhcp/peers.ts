@@ -117,7 +117,6 @@ export async function startPeer(
       const file = join(dir, "laggboot.json");
       writeFileSync(file, JSON.stringify(config));
       const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`];
-      if (process.env.LBDH_NODE_FLAGS) prof.push(...process.env.LBDH_NODE_FLAGS.split(" "));
       const env = name === "laggboot-node" ? { ...process.env, LAGGBOOT_DHCP_DATAPATH: "node" }
         : name === "laggboot-eager" ? { ...process.env, LAGGBOOT_DHCP_COALESCE_MS: "0" } : process.env;
       const child = ns.spawn([process.execPath, ...prof, serverMainOf(name), file], { stdio: ["pipe", "ignore", "inherit"], env });
