@@ -12,6 +12,7 @@ import { execFile, spawn, type ChildProcess, type SpawnOptions } from "node:chil
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
+import { requireTool } from "./tools.js";
 
 const run = promisify(execFile);
 
@@ -30,6 +31,7 @@ export class CommandError extends Error {
 }
 
 async function sh(argv: readonly string[], timeoutMs = 30_000): Promise<ExecResult> {
+  requireTool(argv[0]!);
   try {
     const r = await run(argv[0]!, argv.slice(1), { timeout: timeoutMs, maxBuffer: 64 << 20 });
     return { stdout: r.stdout, stderr: r.stderr };
@@ -51,11 +53,13 @@ export class Namespace {
 
   /** Run a command inside the namespace and wait for it. */
   exec(argv: readonly string[], timeoutMs?: number): Promise<ExecResult> {
+    requireTool(argv[0]!);
     return sh(["ip", "netns", "exec", this.name, ...argv], timeoutMs);
   }
 
   /** Start a long-running command inside the namespace; cleanup() stops it. */
   spawn(argv: readonly string[], options: SpawnOptions = {}): ChildProcess {
+    requireTool(argv[0]!);
     const child = spawn("ip", ["netns", "exec", this.name, ...argv], { stdio: ["ignore", "pipe", "pipe"], ...options });
     this.children.add(child);
     child.on("exit", () => this.children.delete(child));
