@@ -114,6 +114,15 @@ test("offloads: a failed flip turns them back on after the boot NIC left the lag
   });
 });
 
+test("offloads that cannot be changed: a warning, and the flip goes on (lagg(4) changes them after the window)", async () => {
+  await withModel(worlds.offloadsFail(), ["start"], (run) => {
+    assert.equal(run.runs[0]!.code, 0, explain(run));
+    assert.match(output(run), /WARNING: could not change the offloads of re0; lagg\(4\) will when the other ports rejoin/);
+    assertFlipped(run, flipped);
+    assert.ok(at(run, "caps re0 -RXCSUM") > at(run, "route-add default"), explain(run));
+  });
+});
+
 test("offloads: a lagg with the cable alone leaves them as they are", async () => {
   await withModel(worlds.noWifi(), ["start"], (run) => {
     assert.equal(run.runs[0]!.code, 0, explain(run));

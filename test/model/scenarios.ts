@@ -98,6 +98,8 @@ export const worlds = {
     kenv: kenv({ "boot.netif.name": undefined, "boot.netif.hwaddr": WIRED_MAC.toUpperCase() }),
   }),
   mdmfsFails: (): ModelWorld => baseline({ fails: [{ op: "mdmfs", count: -1 }] }),
+  /** The boot NIC refuses every capability change (SIOCSIFCAP). */
+  offloadsFail: (): ModelWorld => baseline({ fails: [{ op: "caps:re0", count: -1 }] }),
   /** Neither boot.netif.name nor .hwaddr: the route to the server names the NIC. */
   bootifByRouteOnly: (): ModelWorld => baseline({
     kenv: kenv({ "boot.netif.name": undefined, "boot.netif.hwaddr": undefined }),
