@@ -23,6 +23,9 @@ test("the window runs chrooted into a malloc-backed memory disk", async () => {
     assert.equal(run.runs[0]!.code, 0, explain(run));
     assertFlipped(run, flipped); // includes: every start inside the window is chrooted into the disk
     assert.ok(run.events.some((e) => /^mdmfs \/dev\/md\d+ \/tmp\/lagg\.\S+ malloc$/.test(e)), explain(run));
+    // The pre-run, too, ran every tool of the window chrooted, before the window opened.
+    const tools = run.verdict.execs.filter((e) => ["./ifconfig", "./route", "./sleep"].includes(e.argv[0]!));
+    assert.ok(tools.some((e) => e.argv[0] === "./sleep") && tools.every((e) => e.root !== "/"), explain(run));
   });
 });
 
