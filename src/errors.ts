@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   LB_WARN_BOOT_FILE_MISSING: "A boot file named in the inventory is not in the TFTP root.",
   LB_WARN_OLD_FREEBSD: "A client runs FreeBSD older than 11: the parent 'ether' form is emitted and the flip script is untested there.",
   LB_WARN_SHARED_ROOT_NO_CONF_BASE: "A shared root lacks conf/base/etc, so /etc would become a RAM disk holding only the per-client files.",
+  LB_WARN_WIFI_FIRMWARE: "A Wi-Fi card's firmware modules are unknown or depend on the chip: set wifi.firmware so the loader preloads them.",
+  LB_WARN_CLIENT_RC_DHCP: "A client's rc.conf asks for DHCP on its boot NIC, lagg or Wi-Fi port, or in ifconfig_DEFAULT: dhclient would undo the flip, so /etc/rc.d/lagg refuses it.",
   // apply
   LB_ERR_FOREIGN_FILE: "apply would overwrite a file laggboot did not write (use --force to take it over).",
   LB_ERR_RENDER: "A generator could not produce its file for this inventory.",

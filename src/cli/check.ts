@@ -1,5 +1,8 @@
 /** laggboot check [FILE]: every problem at once, located; exit 0 clean, 1 problems, 2 usage/I/O. */
 import type { Command } from "commander";
+import { clientRcConfFindings } from "../config/client-rc-conf.js";
+import { sortFindings } from "../config/findings.js";
+import { readClientFile } from "../config/probe.js";
 import { EXIT, act, configPath, loadFile, printFindings, writeJson } from "./common.js";
 
 export function registerCheck(program: Command): void {
@@ -8,9 +11,12 @@ export function registerCheck(program: Command): void {
     .description("validate the inventory and report every problem with file:line:col and key path")
     .argument("[file]", "inventory file (default: --config, $LAGGBOOT_CONFIG or ./laggboot.yaml)")
     .option("--json", "print machine-readable findings")
-    .action(act((file: string | undefined, opts: { json?: boolean }, cmd: Command) => {
+    .option("--root <dir>", "also read the clients' rc.conf files under DIR (as apply --root) for DHCP settings that would undo the flip")
+    .action(act((file: string | undefined, opts: { json?: boolean; root?: string }, cmd: Command) => {
       const path = file ?? configPath(cmd.optsWithGlobals<{ config?: string }>().config);
-      const r = loadFile(path);
+      const loaded = loadFile(path);
+      const extra = loaded.inventory && opts.root !== undefined ? clientRcConfFindings(loaded.inventory, opts.root, readClientFile) : [];
+      const r = { ...loaded, findings: [...loaded.findings, ...sortFindings(extra)] };
       const errors = r.findings.filter((f) => f.severity === "error").length;
       const warnings = r.findings.length - errors;
       if (opts.json) {

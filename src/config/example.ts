@@ -69,19 +69,20 @@ clients:
       wiredPrimary: true        # the cable is the failover master
 
   # Two desktops sharing one read-only root; per-client files go to conf/<ip>/.
+  # iwn(4) firmware depends on the chip: name it, so the loader preloads it.
   - name: desk1
     kind: freebsd-lagg
     ip: 198.18.0.21
     macs: [00:1e:68:00:00:21]
     wired: em0
-    wifi: { parent: iwn0, passphrase: "desk one passphrase" }
+    wifi: { parent: iwn0, firmware: [iwn6000g2afw], passphrase: "desk one passphrase" }
     root: { layout: shared, path: /srv/diskless/shared }
   - name: desk2
     kind: freebsd-lagg
     ip: 198.18.0.22
     macs: [00:1e:68:00:00:22, 00:1e:68:00:01:22]   # a second NIC that keeps its own MAC
     wired: em0
-    wifi: { parent: iwn0, passphrase: "desk two passphrase" }
+    wifi: { parent: iwn0, firmware: [iwn6000g2afw], passphrase: "desk two passphrase" }
     root: { layout: shared, path: /srv/diskless/shared }
 
   # Any other PXE client: an address and a boot file (here an iPXE script).

@@ -1,5 +1,7 @@
-/** The real machine behind SiteProbe: the only file access of the loader. */
-import { readFileSync, statSync } from "node:fs";
+/** The real machine behind SiteProbe and ClientFileReader: the only file access of the loader and check. */
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { ClientFileReader } from "./client-rc-conf.js";
 import type { SiteProbe } from "./load.js";
 
 export const fsProbe: SiteProbe = {
@@ -20,4 +22,37 @@ export const fsProbe: SiteProbe = {
       return "missing";
     }
   },
+};
+
+const MAX_CLIENT_FILE_BYTES = 1 << 20;
+
+/**
+ * A regular file below a client root, read without following a symbolic
+ * link anywhere below the root: the client's root user owns that tree and
+ * could point a link at the server's own files. Where /proc/self/fd exists
+ * the opened file's real path is checked too, which closes the race of a
+ * directory swapped for a link between the walk and the open.
+ */
+export const readClientFile: ClientFileReader = (rootDir, rel) => {
+  try {
+    let path = rootDir;
+    const parts = rel.split("/");
+    for (const [i, part] of parts.entries()) {
+      path = join(path, part);
+      const st = lstatSync(path);
+      if (st.isSymbolicLink() || (i === parts.length - 1 ? !st.isFile() : !st.isDirectory())) return undefined;
+    }
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.size > MAX_CLIENT_FILE_BYTES) return undefined;
+      const viaProc = `/proc/self/fd/${fd}`;
+      if (existsSync(viaProc) && readlinkSync(viaProc) !== join(realpathSync(rootDir), rel)) return undefined;
+      return readFileSync(fd, "utf8");
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
 };

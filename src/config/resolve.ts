@@ -12,6 +12,7 @@ import { serverSchema } from "./schema.js";
 import type { z } from "zod";
 import { ARCH, type BootFiles, type Client, type Inventory, type Network, type ServerConfig, type WifiConfig } from "./types.js";
 import { checkPassphrase, unsafeForConfigs } from "./values.js";
+import { wifiDriver, wifiDriverName } from "./wifi-drivers.js";
 
 type ServerParsed = z.output<typeof serverSchema>;
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
@@ -211,7 +212,15 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
     if (Buffer.byteLength(w.ssid, "utf8") > 32) rep.add("LB_ERR_SCHEMA", [...wpath, "ssid"], "an SSID is at most 32 bytes");
     if (!/^wlan\d+$/.test(w.wlan)) rep.add("LB_ERR_SCHEMA", [...wpath, "wlan"], `"${w.wlan}" must be a wlan interface name like wlan0`);
     if (/^(wlan|lagg)\d+$/.test(w.parent)) rep.add("LB_ERR_SCHEMA", [...wpath, "parent"], `"${w.parent}" is not a Wi-Fi device driver name (ath0, iwn0, iwm0...)`);
-    wifi = { parent: w.parent, wlan: w.wlan, ssid: w.ssid, passphrase, country: w.country };
+    if (w.firmware === undefined) {
+      const fw = wifiDriver(w.parent).firmware;
+      if (fw.kind === "chip") {
+        rep.add("LB_WARN_WIFI_FIRMWARE", [...wpath, "parent"], `${wifiDriverName(w.parent)} firmware depends on the chip: set wifi.firmware to this card's (one of ${fw.candidates.join(", ")}), or the Wi-Fi may need /boot on the NFS root to come back after the flip`);
+      } else if (fw.kind === "unknown") {
+        rep.add("LB_WARN_WIFI_FIRMWARE", [...wpath, "parent"], `firmware of ${w.parent}: ${fw.why}; set wifi.firmware to the modules it loads ([] for none), so the loader preloads them`);
+      }
+    }
+    wifi = { parent: w.parent, wlan: w.wlan, ssid: w.ssid, passphrase, country: w.country, firmware: w.firmware };
   }
   if (!/^lagg\d+$/.test(c.lagg.interface)) rep.add("LB_ERR_SCHEMA", [...path, "lagg", "interface"], `"${c.lagg.interface}" must be a lagg interface name like lagg0`);
   if (/^(wlan|lagg)\d+$/.test(c.wired)) rep.add("LB_ERR_SCHEMA", [...path, "wired"], `"${c.wired}" is not a wired NIC driver name (re0, em0, igb0...)`);

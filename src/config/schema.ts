@@ -158,6 +158,8 @@ const wifiSchema = z.strictObject({
   passphraseFile: absPath.optional().meta({ description: "File whose first line is the WPA passphrase (keeps secrets out of the inventory)." }),
   country: z.string().regex(/^[A-Z]{2}$/, "an ISO 3166 country code like DE").optional()
     .meta({ description: "Regulatory domain country for the wlan (optional)." }),
+  firmware: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a firmware module name like iwn6000g2afw")).max(16).optional()
+    .meta({ description: "Firmware modules the loader preloads for this Wi-Fi card (default: from laggboot's driver table; [] for none). Needed where the firmware depends on the chip (iwn, iwm, rtwn, ral)." }),
 });
 
 const rootSchema = z.strictObject({

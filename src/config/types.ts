@@ -71,6 +71,8 @@ export interface WifiConfig {
   /** The passphrase text (read from passphraseFile when given). */
   readonly passphrase: string;
   readonly country: string | undefined;
+  /** wifi.firmware as written; undefined means: from the driver table. */
+  readonly firmware: readonly string[] | undefined;
 }
 
 export interface FreebsdLaggClient extends ClientCommon {

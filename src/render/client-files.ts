@@ -10,6 +10,7 @@ import type { FreebsdLaggClient, Inventory } from "../config/types.js";
 import type { FileSet, GeneratedFile } from "./fileset.js";
 import { renderLoaderConfLocal } from "./loader-conf.js";
 import { renderRcConfLocal } from "./rc-conf-local.js";
+import { renderSysctlConfLocal } from "./sysctl-conf.js";
 import { renderWpaSupplicantConf } from "./wpa-supplicant.js";
 
 export const FLIP_SCRIPT_PATH = "etc/rc.d/lagg";
@@ -31,6 +32,7 @@ export function renderClientFiles(inv: Inventory, c: FreebsdLaggClient, flipScri
   const files: GeneratedFile[] = [];
   const etc = c.root.layout === "own" ? "etc" : `conf/${c.ip}/etc`;
   files.push({ path: `${etc}/rc.conf.local`, content: renderRcConfLocal(c), mode: 0o644 });
+  files.push({ path: `${etc}/sysctl.conf.local`, content: renderSysctlConfLocal(c), mode: 0o644 });
   const wpa = renderWpaSupplicantConf(c);
   if (wpa !== undefined) files.push({ path: `${etc}/wpa_supplicant.conf`, content: wpa, mode: 0o600, secret: PSK_LINE });
   if (c.root.layout === "shared") {

@@ -1,53 +1,53 @@
 /**
- * loader.conf.local lines: lagg(4), wlan(4) and the Wi-Fi driver as modules.
+ * loader.conf.local: every module the lagg and the Wi-Fi need, preloaded by
+ * the loader so that none of them is read from /boot on the NFS root once
+ * the boot address has moved (docs/client-flip.md, "Modules"): lagg(4),
+ * wlan(4), the Wi-Fi driver, net80211's cipher and rate-control modules
+ * (which it otherwise kldloads when wpa_supplicant installs keys or the vap
+ * starts), and the driver's firmware (src/config/wifi-drivers.ts).
  * The loader reads /boot/loader.conf.local after loader.conf (default
  * loader_conf_files), so the site's own loader.conf stays untouched.
  */
+import { LaggbootError } from "../errors.js";
 import type { FreebsdLaggClient } from "../config/types.js";
+import { firmwareModules, wifiDriver } from "../config/wifi-drivers.js";
 import { generatedHeader } from "./header.js";
-import { shAssign } from "./quote-sh.js";
 
-/** Wi-Fi drivers whose module name differs from the device name's letters (if_<dev>.ko otherwise). */
-const MODULE_BY_DRIVER: Readonly<Record<string, string>> = {
-  ath: "if_ath",
-  iwm: "if_iwm",
-  iwn: "if_iwn",
-  iwlwifi: "if_iwlwifi",
-  rtwn: "if_rtwn_pci",
-  run: "if_run",
-  urtw: "if_urtw",
-  wpi: "if_wpi",
-  ral: "if_ral",
-  bwi: "if_bwi",
-  bwn: "if_bwn",
-  malo: "if_malo",
-  mwl: "if_mwl",
-  otus: "if_otus",
-  rum: "if_rum",
-  uath: "if_uath",
-  upgt: "if_upgt",
-  ural: "if_ural",
-  zyd: "if_zyd",
-  rsu: "if_rsu",
-  mtw: "if_mtw",
-};
+/** net80211 modules for WPA-PSK (CCMP, TKIP) and the usual rate control. */
+const NET80211_MODULES = ["wlan", "wlan_ccmp", "wlan_tkip", "wlan_amrr"] as const;
 
-export function wifiModule(parent: string): string {
-  const driver = parent.replace(/[0-9]+$/, "");
-  return MODULE_BY_DRIVER[driver] ?? `if_${driver}`;
+/** One `<module>_load="YES"` line; module names are letters, digits, '_' and '-' (rsu-rtl8712fw). */
+function loadLine(module: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(module)) throw new LaggbootError("LB_ERR_RENDER", `"${module}" is not a module name the loader can preload`);
+  return `${module}_load="YES"`;
+}
+
+/** A comment saying which firmware a Wi-Fi card gets, and why. */
+function firmwareNote(c: FreebsdLaggClient & { wifi: NonNullable<FreebsdLaggClient["wifi"]> }): string {
+  const { parent, firmware } = c.wifi;
+  const drv = wifiDriver(parent);
+  if (firmware !== undefined) return `# ${parent} firmware (wifi.firmware): ${firmware.length > 0 ? firmware.join(", ") : "none"}`;
+  const fw = drv.firmware;
+  switch (fw.kind) {
+    case "fixed": return `# ${parent} firmware: ${fw.modules.join(", ")} (${drv.source})`;
+    case "none": return `# ${parent} firmware: none needed (${fw.why}; ${drv.source})`;
+    case "chip": return `# ${parent} firmware: depends on the chip, none preloaded; set wifi.firmware to one of ${fw.candidates.join(", ")}`;
+    case "unknown": return `# ${parent} firmware: unknown (${fw.why}), none preloaded; set wifi.firmware`;
+  }
 }
 
 /** Modules for the clients given (one client's own root, or every client of a shared root). */
 export function renderLoaderConfLocal(clients: readonly FreebsdLaggClient[], what: string): string {
   const modules = new Set<string>(["if_lagg"]);
+  const notes = new Set<string>();
   for (const c of clients) {
-    if (c.wifi) {
-      // net80211 loads its cipher modules (wlan_ccmp...) itself when WPA asks for them.
-      modules.add("wlan");
-      modules.add(wifiModule(c.wifi.parent));
-    }
+    if (!c.wifi) continue;
+    for (const m of NET80211_MODULES) modules.add(m);
+    modules.add(wifiDriver(c.wifi.parent).module);
+    for (const m of firmwareModules(c.wifi.parent, c.wifi.firmware)) modules.add(m);
+    notes.add(firmwareNote({ ...c, wifi: c.wifi }));
   }
-  const lines = [generatedHeader(`loader.conf.local for ${what}`)];
-  for (const m of [...modules].sort()) lines.push(shAssign(`${m}_load`, "YES"));
+  const lines = [generatedHeader(`loader.conf.local for ${what}`), ...[...notes].sort()];
+  for (const m of [...modules].sort()) lines.push(loadLine(m));
   return lines.join("\n") + "\n";
 }

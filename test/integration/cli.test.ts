@@ -138,12 +138,12 @@ test("apply: dry run, write, second run changes nothing, foreign file refused, -
     assert.equal(existsSync(root), false);
     const first = lb(["--config", inv, "apply", "--root", root], dir);
     assert.equal(first.code, 0, first.err);
-    assert.match(first.out, /changed 12 of 12 file\(s\)/);
+    assert.match(first.out, /changed 15 of 15 file\(s\)/);
     assert.doesNotMatch(first.out, /^\+#!\/bin\/sh/m, "new files are listed, not printed, outside --dry-run");
     assert.equal(statSync(join(root, "srv/diskless/client/etc/rc.d/lagg")).mode & 0o777, 0o555);
     assert.equal(statSync(join(root, "srv/diskless/shared/conf/198.18.0.21/etc/wpa_supplicant.conf")).mode & 0o777, 0o600);
     const second = lb(["--config", inv, "apply", "--root", root], dir);
-    assert.match(second.out, /nothing to change: 12 file\(s\) already up to date/);
+    assert.match(second.out, /nothing to change: 15 file\(s\) already up to date/);
     writeFileSync(join(root, "srv/diskless/client/etc/rc.conf.local"), "# mine\n");
     const refused = lb(["--config", inv, "apply", "--root", root], dir);
     assert.equal(refused.code, 1);

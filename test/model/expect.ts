@@ -7,11 +7,15 @@ export function assertOracleClean(run: ModelRun): void {
   assert.deepEqual(run.verdict.violations, [], explain(run));
 }
 
-/** The window really happened, and every start inside it came from memory. */
+/**
+ * The window really happened, and every start inside it came from a
+ * malloc-backed memory disk, chrooted into that disk.
+ */
 export function assertWindowCovered(run: ModelRun): void {
   const inWindow = run.verdict.execs.filter((e) => !e.nfsUp);
   assert.ok(inWindow.length > 0, `no program ran while the server was unreachable: was there a window?\n${explain(run)}`);
   assert.ok(inWindow.every((e) => e.onMemoryFs && !e.path.startsWith("/rescue/")), explain(run));
+  assert.ok(inWindow.every((e) => e.root !== "/" && e.path.startsWith(`${e.root}/`)), `the window did not run chrooted into its memory disk\n${explain(run)}`);
 }
 
 export interface FlipExpectation {
@@ -40,11 +44,11 @@ export function assertFlipped(run: ModelRun, want: FlipExpectation): void {
   assertWindowCovered(run);
 }
 
-/** Interfaces, lagg membership, MACs, addresses and routes, without counters. */
+/** Interfaces, lagg membership, MACs, capabilities, addresses and routes, without counters. */
 export function topology(stateText: string): string[] {
   const v = parseState(stateText);
   const out: string[] = [];
-  for (const [name, i] of v.ifaces) out.push(`if ${name} mac=${i.mac} mtu=${i.mtu} lagg=${i.lagg ?? "-"} primary=${i.primary ?? "-"}`);
+  for (const [name, i] of v.ifaces) out.push(`if ${name} mac=${i.mac} mtu=${i.mtu} lagg=${i.lagg ?? "-"} primary=${i.primary ?? "-"} caps=${i.caps.join("+")}`);
   for (const [name, a] of v.inet) out.push(`inet ${name} ${[...a].sort().join(",")}`);
   for (const [name, a] of v.inet6) out.push(`inet6 ${name} ${[...a].sort().join(",")}`);
   for (const r of v.routes) out.push(`route ${r.dst}/${r.prefixLength} ${r.gateway ?? "-"} ${r.ifname}`);

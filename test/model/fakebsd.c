@@ -6,9 +6,15 @@
  * program start is logged with the path the kernel ran (/proc/self/exe).
  *
  * Fakes: ifconfig, route, kenv, sysctl, mount, umount, mdmfs, mdconfig,
- * logger. Everything else is handed to the real implementation under
+ * chroot, logger. Everything else is handed to the real implementation under
  * /.model/impl (dash for sh, busybox-static for the rest); those files are
  * model internals and never logged.
+ *
+ * chroot really chroots. Inside, /.model and /proc are out of reach, so the
+ * fake chroot first leaves two directory descriptors open across exec
+ * (MODEL_FD, PROC_FD) and names the new root in FAKEBSD_ROOT; every fake
+ * started inside reaches the model through them, and sh there is
+ * busybox-static's (dash and its libraries are not in the chroot).
  *
  * All fakes share one state file, /.model/state, under an flock. The rules
  * follow sys/net/if_lagg.c and sys/netinet/in.c (see
@@ -20,7 +26,10 @@
  *    that list is promoted and its own MAC becomes the lagg's;
  *  - a port keeps its IPv4 addresses but its IP output is dropped;
  *    its IPv6 addresses are removed when it joins;
- *  - removing an address removes every route that uses it.
+ *  - removing an address removes every route that uses it;
+ *  - every port gets the capabilities all ports have enabled
+ *    (lagg_capabilities/lagg_setcaps); changing a NIC's offloads bounces it
+ *    (drivers reinitialise); a port leaving gets its join-time ones back.
  * Reachability of the NFS server is computed from that state at every
  * program start and written into the log line, for the test's oracle.
  */
@@ -37,6 +46,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MODEL "/.model"
@@ -46,11 +56,36 @@
 #define MAXKV 48
 #define MAXMEM 8
 #define MAXFAIL 8
+/* Directory descriptors a chrooted fake reaches the model and /proc through. */
+#define MODEL_FD 250
+#define PROC_FD 251
+
+/*
+ * Interface capabilities (sys/net/if.h IFCAP_*, as ifconfig prints them).
+ * Only those with an ifconfig(8) flag can be switched; lagg(4) asks for the
+ * others too, but drivers ignore what they cannot change.
+ */
+static const struct cap { const char *name, *flag; unsigned bit; } CAPS[] = {
+	{ "RXCSUM", "rxcsum", 0x1 }, { "TXCSUM", "txcsum", 0x2 }, { "VLAN_MTU", "vlanmtu", 0x8 },
+	{ "VLAN_HWTAGGING", "vlanhwtag", 0x10 }, { "JUMBO_MTU", NULL, 0x20 }, { "VLAN_HWCSUM", "vlanhwcsum", 0x80 },
+	{ "TSO4", "tso4", 0x100 }, { "TSO6", "tso6", 0x200 }, { "LRO", "lro", 0x400 },
+	{ "WOL_UCAST", "wol_ucast", 0x800 }, { "WOL_MCAST", "wol_mcast", 0x1000 }, { "WOL_MAGIC", "wol_magic", 0x2000 },
+	{ "VLAN_HWFILTER", "vlanhwfilter", 0x10000 }, { "VLAN_HWTSO", "vlanhwtso", 0x40000 },
+	{ "LINKSTATE", NULL, 0x80000 }, { "RXCSUM_IPV6", "rxcsum6", 0x200000 }, { "TXCSUM_IPV6", "txcsum6", 0x400000 },
+};
+#define NCAPS ((int)(sizeof CAPS / sizeof CAPS[0]))
+static unsigned switchable_caps(void)
+{
+	unsigned m = 0;
+	for (int k = 0; k < NCAPS; k++) if (CAPS[k].flag) m |= CAPS[k].bit;
+	return m;
+}
 
 struct inaddr { uint32_t addr, mask; };
 struct iface {
 	char name[16], kind[8]; /* kind: ether | wlan | lagg | loop */
 	int index, mtu, up, link, bounces;
+	unsigned caps, capsup, joincaps; /* enabled, supported, enabled when it joined its lagg */
 	char mac[18], joinmac[18];
 	char lagg[16];          /* for a port: the lagg it is in, or "-" */
 	char proto[16], primary[16]; /* for a lagg */
@@ -59,7 +94,7 @@ struct iface {
 };
 struct route { uint32_t dst, mask, gw; char ifname[16]; uint32_t ifa; int isstatic; };
 struct kv { char key[64], val[128]; };
-struct memfs { char dir[200], dev[16]; };
+struct memfs { char dir[200], dev[16]; int malloced; };
 struct fail { char op[40]; int count; };
 
 static struct state {
@@ -112,9 +147,20 @@ static uint32_t mask_parse(const char *s, int *ok)
 	return ip_parse(s, ok);
 }
 
-static void append_file(const char *path, const char *line)
+/* Inside the fake chroot the model is reached through MODEL_FD. */
+static int chrooted(void) { return getenv("FAKEBSD_ROOT") != NULL; }
+
+static int model_open(const char *name, int flags, int mode)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	char path[256];
+	if (chrooted()) return openat(MODEL_FD, name, flags, mode);
+	snprintf(path, sizeof path, MODEL "/%s", name);
+	return open(path, flags, mode);
+}
+
+static void model_append(const char *name, const char *line)
+{
+	int fd = model_open(name, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd < 0) return;
 	if (write(fd, line, strlen(line)) < 0) { /* best effort */ }
 	close(fd);
@@ -125,7 +171,7 @@ static void event(const char *fmt, ...)
 	char line[512]; va_list ap;
 	va_start(ap, fmt); vsnprintf(line, sizeof line - 1, fmt, ap); va_end(ap);
 	strcat(line, "\n");
-	append_file(MODEL "/events", line);
+	model_append("events", line);
 }
 
 /* ---------- state file ---------- */
@@ -159,20 +205,47 @@ static void sort_ifs(void)
 
 static void state_lock(void)
 {
-	lockfd = open(MODEL "/lock", O_RDWR | O_CREAT, 0644);
+	lockfd = model_open("lock", O_RDWR | O_CREAT, 0644);
 	if (lockfd >= 0) flock(lockfd, LOCK_EX);
+}
+
+/* "RXCSUM+TXCSUM" or "-" */
+static unsigned caps_parse(const char *s)
+{
+	char buf[512], *save = NULL, *tok;
+	unsigned m = 0;
+	snprintf(buf, sizeof buf, "%s", s);
+	for (tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save))
+		for (int k = 0; k < NCAPS; k++) if (!strcmp(tok, CAPS[k].name)) m |= CAPS[k].bit;
+	return m;
+}
+
+/* The names of the bits in m joined by sep, or `none` when there are none. */
+static const char *caps_names(unsigned m, const char *sep, const char *none)
+{
+	static char buf[4][512];
+	static int i;
+	i = (i + 1) % 4;
+	buf[i][0] = 0;
+	for (int k = 0; k < NCAPS; k++) {
+		if (!(m & CAPS[k].bit)) continue;
+		if (buf[i][0]) strcat(buf[i], sep);
+		strcat(buf[i], CAPS[k].name);
+	}
+	return buf[i][0] ? buf[i] : none;
 }
 
 static void state_load(void)
 {
-	FILE *f = fopen(MODEL "/state", "r");
-	char line[512];
+	int fd = model_open("state", O_RDONLY, 0);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+	char line[2048];
 	if (!f) { fprintf(stderr, "%s: model state missing\n", prog); exit(70); }
 	memset(&S, 0, sizeof S);
 	while (fgets(line, sizeof line, f)) {
-		char a[8][200]; int n;
+		char a[8][800]; int n;
 		memset(a, 0, sizeof a);
-		n = sscanf(line, "%199s %199s %199s %199s %199s %199s %199s %199s", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+		n = sscanf(line, "%799s %799s %799s %799s %799s %799s %799s %799s", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
 		if (n <= 0 || a[0][0] == '#') continue;
 		if (!strcmp(a[0], "server")) S.server = ip_parse(a[1], NULL);
 		else if (!strcmp(a[0], "lan")) { S.lan = ip_parse(a[1], NULL); S.lanmask = len2mask(atoi(a[2])); }
@@ -184,6 +257,7 @@ static void state_load(void)
 		else if (!strcmp(a[0], "mem") && S.nmem < MAXMEM) {
 			snprintf(S.mem[S.nmem].dir, sizeof S.mem[0].dir, "%s", a[1]);
 			snprintf(S.mem[S.nmem].dev, sizeof S.mem[0].dev, "%s", a[2]);
+			S.mem[S.nmem].malloced = !strcmp(a[3], "malloc");
 			S.nmem++;
 		} else if (!strcmp(a[0], "fail") && S.nfail < MAXFAIL) {
 			snprintf(S.fails[S.nfail].op, sizeof S.fails[0].op, "%s", a[1]);
@@ -196,7 +270,7 @@ static void state_load(void)
 			snprintf(p->mac, sizeof p->mac, "%s", a[4]);
 			p->mtu = atoi(a[5]);
 			p->up = a[6][0] == '1'; p->link = a[6][1] == '1';
-			/* a[7] = lagg,joinmac,proto,primary,bounces */
+			/* a[7] = lagg,joinmac,proto,primary,bounces,caps,capsup,joincaps */
 			char *save = NULL, *tok = strtok_r(a[7], ",", &save);
 			for (int k = 0; tok; k++, tok = strtok_r(NULL, ",", &save)) {
 				if (k == 0) snprintf(p->lagg, sizeof p->lagg, "%s", tok);
@@ -204,6 +278,9 @@ static void state_load(void)
 				if (k == 2) snprintf(p->proto, sizeof p->proto, "%s", tok);
 				if (k == 3) snprintf(p->primary, sizeof p->primary, "%s", tok);
 				if (k == 4) p->bounces = atoi(tok);
+				if (k == 5) p->caps = caps_parse(tok);
+				if (k == 6) p->capsup = caps_parse(tok);
+				if (k == 7) p->joincaps = caps_parse(tok);
 			}
 		} else if (!strcmp(a[0], "inet")) {
 			struct iface *p = ifp_find(a[1]);
@@ -228,19 +305,21 @@ static void state_load(void)
 
 static void state_save(void)
 {
-	FILE *f = fopen(MODEL "/state.new", "w");
+	int fd = model_open("state.new", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) { perror("state"); exit(70); }
 	fprintf(f, "server %s\nlan %s %d\nnfsroot %s\nnextmd %d\n", ip_str(S.server), ip_str(S.lan), mask2len(S.lanmask), S.nfsroot, S.nextmd);
 	for (int i = 0; i < S.nrouters; i++) fprintf(f, "router %s\n", ip_str(S.routers[i]));
 	for (int i = 0; i < S.nkenv; i++) fprintf(f, "kenv %s %s\n", S.kenv[i].key, S.kenv[i].val);
 	for (int i = 0; i < S.nsysctl; i++) fprintf(f, "sysctl %s %s\n", S.sysctl[i].key, S.sysctl[i].val);
-	for (int i = 0; i < S.nmem; i++) fprintf(f, "mem %s %s\n", S.mem[i].dir, S.mem[i].dev);
+	for (int i = 0; i < S.nmem; i++) fprintf(f, "mem %s %s %s\n", S.mem[i].dir, S.mem[i].dev, S.mem[i].malloced ? "malloc" : "swap");
 	for (int i = 0; i < S.nfail; i++) fprintf(f, "fail %s %d\n", S.fails[i].op, S.fails[i].count);
 	for (int i = 0; i < S.nif; i++) {
 		struct iface *p = &S.ifs[i];
-		fprintf(f, "if %s %d %s %s %d %d%d %s,%s,%s,%s,%d\n", p->name, p->index, p->kind, p->mac, p->mtu, p->up, p->link,
+		fprintf(f, "if %s %d %s %s %d %d%d %s,%s,%s,%s,%d,%s,%s,%s\n", p->name, p->index, p->kind, p->mac, p->mtu, p->up, p->link,
 			p->lagg[0] ? p->lagg : "-", p->joinmac[0] ? p->joinmac : "-", p->proto[0] ? p->proto : "-",
-			p->primary[0] ? p->primary : "-", p->bounces);
+			p->primary[0] ? p->primary : "-", p->bounces, caps_names(p->caps, "+", "-"), caps_names(p->capsup, "+", "-"),
+			caps_names(p->joincaps, "+", "-"));
 	}
 	for (int i = 0; i < S.nif; i++) {
 		struct iface *p = &S.ifs[i];
@@ -252,7 +331,8 @@ static void state_save(void)
 		fprintf(f, "route %s %d %s %s %s %d\n", ip_str(r->dst), mask2len(r->mask), r->gw ? ip_str(r->gw) : "-", r->ifname, ip_str(r->ifa), r->isstatic);
 	}
 	fclose(f);
-	rename(MODEL "/state.new", MODEL "/state");
+	if (chrooted()) renameat(MODEL_FD, "state.new", MODEL_FD, "state");
+	else rename(MODEL "/state.new", MODEL "/state");
 }
 
 /* Injected failures: "fail OP[:IF] COUNT"; COUNT -1 = every time. */
@@ -366,6 +446,40 @@ static void addr_delete(struct iface *p, int k)
 				prefix_add(&S.ifs[i], S.ifs[i].inet[j].addr, mask);
 }
 
+/*
+ * Set a NIC's enabled capabilities (SIOCSIFCAP): only what it supports and
+ * what can be switched changes; a change reinitialises the NIC (a bounce).
+ */
+static void set_caps(struct iface *p, unsigned want, const char *why)
+{
+	unsigned sw = switchable_caps() & p->capsup;
+	unsigned next = (p->caps & ~sw) | (want & sw);
+	char diff[600] = "";
+	if (next == p->caps) return;
+	for (int k = 0; k < NCAPS; k++) {
+		unsigned b = CAPS[k].bit;
+		if ((next ^ p->caps) & b) {
+			if (diff[0]) strcat(diff, ",");
+			strcat(diff, next & b ? "+" : "-");
+			strcat(diff, CAPS[k].name);
+		}
+	}
+	p->caps = next;
+	p->bounces++;
+	event("caps %s %s (%s)", p->name, diff, why);
+}
+
+/* lagg_capabilities: every port gets what all ports have enabled. */
+static void lagg_caps_apply(struct iface *lg)
+{
+	unsigned common = ~0u;
+	int n = 0;
+	for (int i = 0; i < S.nif; i++) if (!strcmp(S.ifs[i].lagg, lg->name)) { common &= S.ifs[i].caps; n++; }
+	if (n == 0) common = 0;
+	for (int i = 0; i < S.nif; i++) if (!strcmp(S.ifs[i].lagg, lg->name)) set_caps(&S.ifs[i], S.ifs[i].caps & common, "set by lagg");
+	lg->caps = common;
+}
+
 static void set_mac(struct iface *p, const char *mac, const char *why)
 {
 	snprintf(p->mac, sizeof p->mac, "%s", mac);
@@ -385,12 +499,14 @@ static int lagg_addport(struct iface *lg, struct iface *p)
 	if (first) lg->mtu = p->mtu;
 	if (p->ninet6) { event("inet6-stripped %s", p->name); p->ninet6 = 0; }
 	snprintf(p->joinmac, sizeof p->joinmac, "%s", p->mac);
+	p->joincaps = p->caps;
 	snprintf(p->lagg, sizeof p->lagg, "%s", lg->name);
 	if (lagg_nports(lg) == 1) {
 		snprintf(lg->primary, sizeof lg->primary, "%s", p->name);
 		snprintf(lg->mac, sizeof lg->mac, "%s", p->mac);
 	} else set_mac(p, lg->mac, "forced by lagg");
 	event("laggport %s %s", lg->name, p->name);
+	lagg_caps_apply(lg);
 	return 0;
 }
 
@@ -400,6 +516,7 @@ static int lagg_delport(struct iface *lg, struct iface *p)
 	if (should_fail("-laggport", p->name)) return EIO;
 	snprintf(p->lagg, sizeof p->lagg, "-");
 	set_mac(p, p->joinmac, "own MAC back");
+	set_caps(p, p->joincaps, "own capabilities back");
 	event("-laggport %s %s", lg->name, p->name);
 	if (!strcmp(lg->primary, p->name)) {
 		struct iface *head = NULL;
@@ -408,6 +525,7 @@ static int lagg_delport(struct iface *lg, struct iface *p)
 		snprintf(lg->mac, sizeof lg->mac, "%s", head ? head->joinmac : "00:00:00:00:00:00");
 		for (int i = 0; i < S.nif; i++) if (!strcmp(S.ifs[i].lagg, lg->name)) set_mac(&S.ifs[i], lg->mac, "new lagg MAC");
 	}
+	lagg_caps_apply(lg);
 	return 0;
 }
 
@@ -418,13 +536,9 @@ static void print_if(struct iface *p, FILE *o)
 	unsigned flags = 0x8802 | (p->up ? 0x41 : 0);
 	fprintf(o, "%s: flags=%x<%sBROADCAST%s,SIMPLEX,MULTICAST> metric 0 mtu %d\n", p->name, flags,
 		p->up ? "UP," : "", p->up ? ",RUNNING" : "", p->mtu);
-	if (!strcmp(p->kind, "loop")) {
-		fprintf(o, "\toptions=680003<RXCSUM,TXCSUM,LINKSTATE,RXCSUM_IPV6,TXCSUM_IPV6>\n");
-	} else {
-		fprintf(o, "\toptions=%s\n", !strcmp(p->kind, "lagg") ? "80000<LINKSTATE>" : !strcmp(p->kind, "wlan") ? "0" :
-			"8209b<RXCSUM,TXCSUM,VLAN_MTU,VLAN_HWTAGGING,VLAN_HWCSUM,WOL_MAGIC,LINKSTATE>");
-		fprintf(o, "\tether %s\n", p->mac);
-	}
+	/* ifconfig prints options= only when some capability is enabled */
+	if (p->caps) fprintf(o, "\toptions=%x<%s>\n", p->caps, caps_names(p->caps, ",", ""));
+	if (strcmp(p->kind, "loop")) fprintf(o, "\tether %s\n", p->mac);
 	for (int k = 0; k < p->ninet; k++) {
 		uint32_t a = p->inet[k].addr, m = p->inet[k].mask;
 		if (!strcmp(p->kind, "loop")) fprintf(o, "\tinet %s netmask 0x%08x\n", ip_str(a), m);
@@ -483,9 +597,18 @@ static int parse_addr(const char *arg, uint32_t *addr, uint32_t *mask)
 	return ok;
 }
 
+/* An ifconfig(8) capability flag such as "-txcsum" or "rxcsum". */
+static int cap_flag(const char *w, unsigned *bit)
+{
+	const char *f = w[0] == '-' ? w + 1 : w;
+	for (int k = 0; k < NCAPS; k++) if (CAPS[k].flag && !strcmp(f, CAPS[k].flag)) { *bit = CAPS[k].bit; return 1; }
+	return 0;
+}
+
 static int cmd_ifconfig(int argc, char **argv)
 {
 	int i = 1, changed = 0, rc = 0;
+	unsigned capbit = 0;
 	while (i < argc && argv[i][0] == '-' && argv[i][1] && strchr("nmkL", argv[i][1]) && !argv[i][2]) i++; /* -n: no module loading */
 	if (i >= argc || !strcmp(argv[i], "-a")) {
 		for (int k = 0; k < S.nif; k++) print_if(&S.ifs[k], stdout);
@@ -517,7 +640,7 @@ static int cmd_ifconfig(int argc, char **argv)
 			snprintf(p->proto, sizeof p->proto, "failover");
 			snprintf(p->primary, sizeof p->primary, "-");
 			snprintf(p->lagg, sizeof p->lagg, "-");
-			p->mtu = 1500; p->link = 1;
+			p->mtu = 1500; p->link = 1; p->caps = p->capsup = 0;
 			for (int k = 0; k < S.nif; k++) if (S.ifs[k].index >= p->index) p->index = S.ifs[k].index + 1;
 			event("create %s", name);
 			sort_ifs();
@@ -550,6 +673,12 @@ static int cmd_ifconfig(int argc, char **argv)
 			changed = 1; /* failures may have consumed an injected failure */
 			/* sbin/ifconfig/iflagg.c: a port already in this lagg is not an error */
 			if (e && !(e == EEXIST && w[0] != '-')) rc = ifc_fail(w[0] == '-' ? "SIOCSLAGGDELPORT" : "SIOCSLAGGPORT", e);
+		} else if (cap_flag(w, &capbit)) {
+			unsigned want = w[0] == '-' ? p->caps & ~capbit : p->caps | capbit;
+			if (should_fail("caps", p->name)) { rc = ifc_fail("ioctl (SIOCSIFCAP)", EIO); break; }
+			/* ifconfig's setifcap: only what the NIC supports; no change, no ioctl */
+			set_caps(p, want & p->capsup, "ifconfig");
+			changed = 1;
 		} else if (!strcmp(w, "mtu") && arg) {
 			p->mtu = atoi(arg); i++; changed = 1;
 		} else if (!strcmp(w, "inet") && arg) {
@@ -741,8 +870,12 @@ static int cmd_mount(int argc, char **argv)
 
 static int cmd_mdmfs(int argc, char **argv)
 {
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) if (strchr("sopwvmMT", argv[i][1]) && !argv[i][2]) i++;
+	int i = 1, malloced = 0;
+	/* mdmfs(8): these options take an argument; -M asks for a malloc(9) disk (default: swap) */
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		for (const char *o = argv[i] + 1; *o; o++) if (*o == 'M') malloced = 1;
+		if (strchr("abcdeEFfgikmOopsTvw", argv[i][1]) && !argv[i][2]) i++;
+	}
 	if (argc - i != 2) { fprintf(stderr, "usage: mdmfs [options] md-device mount-point\n"); return 64; }
 	const char *dir = argv[i + 1];
 	struct stat st;
@@ -752,7 +885,8 @@ static int cmd_mdmfs(int argc, char **argv)
 	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")) { perror("mdmfs: mount"); return 1; }
 	snprintf(S.mem[S.nmem].dir, sizeof S.mem[0].dir, "%s", dir);
 	snprintf(S.mem[S.nmem].dev, sizeof S.mem[0].dev, "/dev/md%d", S.nextmd++);
-	event("mdmfs %s %s", S.mem[S.nmem].dev, dir);
+	S.mem[S.nmem].malloced = malloced;
+	event("mdmfs %s %s %s", S.mem[S.nmem].dev, dir, malloced ? "malloc" : "swap");
 	S.nmem++;
 	state_save();
 	return 0;
@@ -781,6 +915,30 @@ static int cmd_mdconfig(int argc, char **argv)
 	return 64;
 }
 
+/*
+ * chroot(8): chdir to the new root, chroot("."), exec the command there.
+ * The model stays reachable through MODEL_FD and PROC_FD (see the top).
+ */
+static int cmd_chroot(int argc, char **argv)
+{
+	char real[512];
+	int m, p;
+	if (argc < 3) { fprintf(stderr, "usage: chroot newroot command [arg ...] (a shell is not modelled)\n"); return 64; }
+	if (chrooted()) { fprintf(stderr, "chroot: a chroot inside the chroot is not modelled\n"); return 64; }
+	if (!realpath(argv[1], real)) { fprintf(stderr, "chroot: %s: %s\n", argv[1], strerror(errno)); return 1; }
+	m = open(MODEL, O_PATH | O_DIRECTORY);
+	p = open("/proc", O_PATH | O_DIRECTORY);
+	if (m < 0 || p < 0 || dup2(m, MODEL_FD) < 0 || dup2(p, PROC_FD) < 0) { perror("chroot: model"); return 70; }
+	close(m); close(p);
+	close(lockfd);
+	if (chdir(argv[1]) || chroot(".")) { fprintf(stderr, "chroot: %s: %s\n", argv[1], strerror(errno)); return 1; }
+	setenv("FAKEBSD_ROOT", real, 1);
+	unsetenv("LD_PRELOAD");
+	execvp(argv[2], argv + 2);
+	fprintf(stderr, "chroot: %s: %s\n", argv[2], strerror(errno));
+	return 1;
+}
+
 static int cmd_logger(int argc, char **argv)
 {
 	char line[1024] = "";
@@ -790,7 +948,7 @@ static int cmd_logger(int argc, char **argv)
 		strcat(line, " ");
 	}
 	strcat(line, "\n");
-	append_file(MODEL "/syslog", line);
+	model_append("syslog", line);
 	return 0;
 }
 
@@ -817,30 +975,35 @@ static int cmd_model(int argc, char **argv)
 
 /* ---------- dispatch, logging ---------- */
 
-static int on_memfs(const char *path)
+/* Where path lives: "mem" (malloc-backed md), "swapmd" (swap-backed md) or "nfs". */
+static const char *fs_of(const char *path)
 {
 	for (int k = 0; k < S.nmem; k++) {
 		size_t n = strlen(S.mem[k].dir);
-		if (!strncmp(path, S.mem[k].dir, n) && path[n] == '/') return 1;
+		if (!strncmp(path, S.mem[k].dir, n) && path[n] == '/') return S.mem[k].malloced ? "mem" : "swapmd";
 	}
-	return 0;
+	return "nfs";
 }
 
 static void log_start(int argc, char **argv)
 {
-	char exe[512], line[2048]; const char *why;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char rel[512], exe[1024], line[2048]; const char *why;
+	const char *root = chrooted() ? getenv("FAKEBSD_ROOT") : "";
+	/* in a chroot the kernel names the image relative to the new root */
+	ssize_t n = chrooted() ? readlinkat(PROC_FD, "self/exe", rel, sizeof rel - 1) : readlink("/proc/self/exe", rel, sizeof rel - 1);
 	int up;
 	if (n < 0) { fprintf(stderr, "%s: /proc is not mounted in the model\n", prog); exit(70); }
-	exe[n] = 0;
+	rel[n] = 0;
+	snprintf(exe, sizeof exe, "%s%s", root, rel);
 	up = nfs_reachable(&why);
-	snprintf(line, sizeof line, "exec %s fs=%s nfs=%s pid=%d argv=", exe, on_memfs(exe) ? "mem" : "nfs", up ? "up" : "down", (int)getpid());
+	snprintf(line, sizeof line, "exec %s fs=%s nfs=%s root=%s pid=%d argv=", exe, fs_of(exe), up ? "up" : "down",
+		chrooted() ? root : "/", (int)getpid());
 	for (int i = 0; i < argc && strlen(line) < sizeof line - 80; i++) {
 		strncat(line, argv[i], 60);
 		strcat(line, i + 1 < argc ? "\x1f" : "");
 	}
 	strcat(line, "\n");
-	append_file(MODEL "/log", line);
+	model_append("log", line);
 }
 
 #ifndef FAKEBSD_SHIM
@@ -861,10 +1024,15 @@ int main(int argc, char **argv)
 	if (!strcmp(base, "mdmfs")) return cmd_mdmfs(argc, argv);
 	if (!strcmp(base, "mdconfig")) return cmd_mdconfig(argc, argv);
 	if (!strcmp(base, "logger")) return cmd_logger(argc, argv);
+	if (!strcmp(base, "chroot")) return cmd_chroot(argc, argv);
 	if (!strcmp(base, "model")) return cmd_model(argc, argv);
 	/* Not a fake: release the lock and become the real tool. */
 	close(lockfd);
-	if (!strcmp(base, "sh") || !strcmp(base, "-sh")) {
+	if (chrooted()) {
+		/* dash's libraries are outside the chroot: busybox-static's sh */
+		argv[0] = (char *)(!strcmp(base, "-sh") ? "sh" : base);
+		syscall(SYS_execveat, MODEL_FD, "impl/busybox", argv, environ, 0);
+	} else if (!strcmp(base, "sh") || !strcmp(base, "-sh")) {
 		/* the shell's own file accesses are watched by the shim below */
 		if (access(MODEL "/impl/fileshim.so", R_OK) == 0) setenv("LD_PRELOAD", MODEL "/impl/fileshim.so", 1);
 		execv(MODEL "/impl/dash", argv);
@@ -902,8 +1070,8 @@ static void shim_note(const char *op, const char *path)
 	if (strncmp(abs, MODEL "/", strlen(MODEL) + 1) && strncmp(abs, "/proc/", 6) && access(MODEL "/state", R_OK) == 0) {
 		state_load();
 		if (!nfs_reachable(&why)) {
-			snprintf(line, sizeof line, "file %s %s fs=%s nfs=down pid=%d\n", op, abs, on_memfs(abs) ? "mem" : "nfs", (int)getpid());
-			append_file(MODEL "/log", line);
+			snprintf(line, sizeof line, "file %s %s fs=%s nfs=down pid=%d\n", op, abs, fs_of(abs), (int)getpid());
+			model_append("log", line);
 		}
 	}
 	busy = 0;

@@ -26,7 +26,7 @@ const TOOLS = [
   "usr/bin/logger", "usr/bin/head", "usr/bin/env", "usr/bin/wc", "usr/bin/cut", "usr/bin/sort", "usr/sbin/service",
 ];
 /** Names crunched into the fake /rescue (a subset of FreeBSD's). */
-const RESCUE = ["ifconfig", "route", "sleep", "kenv", "sysctl", "mount", "umount", "mdmfs", "mdconfig", "ln", "cp", "cat", "mkdir", "rm"];
+const RESCUE = ["ifconfig", "route", "sleep", "chroot", "kenv", "sysctl", "mount", "umount", "mdmfs", "mdconfig", "ln", "cp", "cat", "mkdir", "rm"];
 
 let compiled: { readonly fakebsd: string; readonly shim: string } | undefined;
 

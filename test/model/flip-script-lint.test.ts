@@ -12,10 +12,10 @@ import { FLIP_SCRIPT, NAIVE_SCRIPT } from "./fakeroot.js";
 
 const script = readFileSync(FLIP_SCRIPT, "utf8");
 
-/** The window program: the body of the quoted here-document. */
-function windowProgram(): string {
-  const m = /\n\t\/bin\/cat <<'WINDOW'\n([\s\S]*?)\nWINDOW\n/.exec(script);
-  assert.ok(m, "window here-document not found");
+/** A program the script writes to the memory file system: the body of its quoted here-document. */
+function mdProgram(tag: "WINDOW" | "PRERUN"): string {
+  const m = new RegExp(`\\n\\t/bin/cat <<'${tag}'\\n([\\s\\S]*?)\\n${tag}\\n`).exec(script);
+  assert.ok(m, `${tag} here-document not found`);
   return m[1]! + "\n";
 }
 
@@ -25,12 +25,14 @@ function check(cmd: string, args: string[]): void {
   assert.equal(r.status, 0, `${cmd} ${args.join(" ")}\n${r.stdout}${r.stderr}`);
 }
 
-test("the script and its window pass shellcheck -s sh, dash -n and posh -n", () => {
+test("the script, its window and its pre-run pass shellcheck -s sh, dash -n and posh -n", () => {
   const dir = mkdtempSync(join(tmpdir(), "lagg-lint-"));
   try {
     const win = join(dir, "window");
-    writeFileSync(win, windowProgram());
-    for (const f of [FLIP_SCRIPT, win]) {
+    writeFileSync(win, mdProgram("WINDOW"));
+    const prerun = join(dir, "prerun");
+    writeFileSync(prerun, mdProgram("PRERUN"));
+    for (const f of [FLIP_SCRIPT, win, prerun]) {
       check("shellcheck", ["-s", "sh", f]);
       check("dash", ["-n", f]);
       check("posh", ["-n", f]);
@@ -66,10 +68,10 @@ test("rcorder header and rc.conf knobs", () => {
   assert.ok(["555", "755"].includes(mode), `mode ${mode}`);
 });
 
-test("the window names no absolute path and runs only ./ tools or builtins", () => {
+for (const tag of ["WINDOW", "PRERUN"] as const) test(`the ${tag.toLowerCase()} program names no absolute path and runs only ./ tools or builtins`, () => {
   const builtins = new Set(["echo", "exit", "shift", "case", "esac", "for", "do", "done", "if", "then", "fi", "while",
     "return", ";;", "trap", "n=0", "PATH=.", "ports=$*", "joined=1", "unaddressed=1", "lagged=1", "[", "{", "}", "step()", "wait_link()", "rollback()", "*)", "removed=\"$removed"]);
-  for (const raw of windowProgram().split("\n")) {
+  for (const raw of mdProgram(tag).split("\n")) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     assert.doesNotMatch(line, /(^|[\s"'=(])\/[a-z]/, `absolute path in the window: ${line}`);

@@ -10,15 +10,22 @@ export const GATEWAY_IP = "198.18.0.254";
 export const OFFLINK_SERVER_IP = "198.19.0.7";
 export const WIRED_MAC = "00:1e:68:aa:bb:cc";
 
-const lo0: ModelIface = { name: "lo0", index: 2, kind: "loop", mac: "-", mtu: 16384, up: true, link: true, inet: [{ addr: "127.0.0.1", prefixLength: 8 }] };
+/** What re(4) enables by default (its options= line), TSO included. */
+export const WIRED_CAPS = ["RXCSUM", "TXCSUM", "VLAN_MTU", "VLAN_HWTAGGING", "VLAN_HWCSUM", "TSO4", "WOL_MAGIC", "LINKSTATE"] as const;
+
+const lo0: ModelIface = {
+  name: "lo0", index: 2, kind: "loop", mac: "-", mtu: 16384, up: true, link: true, inet: [{ addr: "127.0.0.1", prefixLength: 8 }],
+  caps: ["RXCSUM", "TXCSUM", "LINKSTATE", "RXCSUM_IPV6", "TXCSUM_IPV6"],
+};
 
 function re0(over: Partial<ModelIface> = {}): ModelIface {
   return {
     name: "re0", index: 1, kind: "ether", mac: WIRED_MAC, mtu: 1500, up: true, link: true,
-    inet: [{ addr: CLIENT_IP, prefixLength: 24 }], inet6: ["fe80::21e:68ff:feaa:bbcc"], ...over,
+    inet: [{ addr: CLIENT_IP, prefixLength: 24 }], inet6: ["fe80::21e:68ff:feaa:bbcc"], caps: WIRED_CAPS, ...over,
   };
 }
 
+/** A wlan(4) vap enables no offloads (no options= line). */
 const wlan0: ModelIface = { name: "wlan0", index: 3, kind: "wlan", mac: WIRED_MAC, mtu: 1500, up: true, link: true, lagg: "lagg0" };
 const lagg0: ModelIface = { name: "lagg0", index: 4, kind: "lagg", mac: WIRED_MAC, mtu: 1500, up: true, link: true, primary: "wlan0" };
 
@@ -91,6 +98,8 @@ export const worlds = {
     kenv: kenv({ "boot.netif.name": undefined, "boot.netif.hwaddr": WIRED_MAC.toUpperCase() }),
   }),
   mdmfsFails: (): ModelWorld => baseline({ fails: [{ op: "mdmfs", count: -1 }] }),
+  /** The boot NIC refuses every capability change (SIOCSIFCAP). */
+  offloadsFail: (): ModelWorld => baseline({ fails: [{ op: "caps:re0", count: -1 }] }),
   /** Neither boot.netif.name nor .hwaddr: the route to the server names the NIC. */
   bootifByRouteOnly: (): ModelWorld => baseline({
     kenv: kenv({ "boot.netif.name": undefined, "boot.netif.hwaddr": undefined }),

@@ -19,6 +19,8 @@ export interface ModelIface {
   readonly primary?: string;
   readonly inet?: readonly { readonly addr: string; readonly prefixLength: number }[];
   readonly inet6?: readonly string[];
+  /** Enabled capabilities (IFCAP names as ifconfig prints them); all of them supported. */
+  readonly caps?: readonly string[];
 }
 
 export interface ModelRoute {
@@ -67,7 +69,8 @@ export function worldToState(w: ModelWorld): string {
   for (const f of w.fails ?? []) out.push(`fail ${tok(f.op, "fail op")} ${f.count}`);
   for (const i of w.ifaces) {
     const flags = `${i.up ? 1 : 0}${i.link ? 1 : 0}`;
-    const extra = [i.lagg ?? "-", i.lagg ? i.mac : "-", i.kind === "lagg" ? "failover" : "-", i.primary ?? "-", "0"].join(",");
+    const caps = (i.caps ?? []).length > 0 ? (i.caps ?? []).map((c) => tok(c, "capability")).join("+") : "-";
+    const extra = [i.lagg ?? "-", i.lagg ? i.mac : "-", i.kind === "lagg" ? "failover" : "-", i.primary ?? "-", "0", caps, caps, caps].join(",");
     out.push(`if ${tok(i.name, "if")} ${i.index} ${i.kind} ${tok(i.mac, "mac")} ${i.mtu} ${flags} ${extra}`);
   }
   for (const i of w.ifaces) {
@@ -82,22 +85,25 @@ export function worldToState(w: ModelWorld): string {
 
 /** What the tests read back from a state file. */
 export interface StateView {
-  readonly ifaces: Map<string, { mac: string; mtu: number; lagg: string | undefined; primary: string | undefined; link: boolean }>;
+  readonly ifaces: Map<string, { mac: string; mtu: number; lagg: string | undefined; primary: string | undefined; link: boolean; caps: string[] }>;
   readonly inet: Map<string, string[]>;
   readonly inet6: Map<string, string[]>;
   readonly routes: { dst: string; prefixLength: number; gateway: string | undefined; ifname: string }[];
   readonly mem: string[];
+  /** Backing of each mounted memory disk, by mount point: "malloc" or "swap". */
+  readonly memBacking: Map<string, string>;
 }
 
 export function parseState(text: string): StateView {
-  const view: StateView = { ifaces: new Map(), inet: new Map(), inet6: new Map(), routes: [], mem: [] };
+  const view: StateView = { ifaces: new Map(), inet: new Map(), inet6: new Map(), routes: [], mem: [], memBacking: new Map() };
   for (const line of text.split("\n")) {
     const f = line.split(" ");
     const at = (n: number): string => f[n] ?? "";
     if (f[0] === "if") {
       const extra = at(7).split(",");
       const opt = (v: string | undefined): string | undefined => (v === undefined || v === "-" ? undefined : v);
-      view.ifaces.set(at(1), { mac: at(4), mtu: Number(at(5)), link: at(6)[1] === "1", lagg: opt(extra[0]), primary: opt(extra[3]) });
+      const caps = opt(extra[5])?.split("+") ?? [];
+      view.ifaces.set(at(1), { mac: at(4), mtu: Number(at(5)), link: at(6)[1] === "1", lagg: opt(extra[0]), primary: opt(extra[3]), caps });
     } else if (f[0] === "inet" || f[0] === "inet6") {
       const m = f[0] === "inet" ? view.inet : view.inet6;
       m.set(at(1), [...(m.get(at(1)) ?? []), f[0] === "inet" ? `${at(2)}/${at(3)}` : at(2)]);
@@ -105,6 +111,7 @@ export function parseState(text: string): StateView {
       view.routes.push({ dst: at(1), prefixLength: Number(at(2)), gateway: at(3) === "-" ? undefined : at(3), ifname: at(4) });
     } else if (f[0] === "mem") {
       view.mem.push(at(1));
+      view.memBacking.set(at(1), at(3));
     }
   }
   return view;

@@ -45,6 +45,7 @@ test("own root: files, paths and modes", () => {
   assert.equal(set.baseDir, "/srv/diskless/client");
   assert.deepEqual(set.files.map((f) => [f.path, f.mode.toString(8)]), [
     ["etc/rc.conf.local", "644"],
+    ["etc/sysctl.conf.local", "644"],
     ["etc/wpa_supplicant.conf", "600"],
     ["boot/loader.conf.local", "644"],
     ["etc/rc.d/lagg", "555"],
@@ -58,7 +59,7 @@ test("shared root: the rc.initdiskless layout", () => {
   assert.equal(set.baseDir, "/srv/diskless/shared");
   const byPath = new Map(set.files.map((f) => [f.path, f]));
   assert.deepEqual([...byPath.keys()].sort(), [
-    "boot/loader.conf.local", "conf/198.18.0.22/etc/rc.conf.local", "conf/198.18.0.22/etc/wpa_supplicant.conf",
+    "boot/loader.conf.local", "conf/198.18.0.22/etc/rc.conf.local", "conf/198.18.0.22/etc/sysctl.conf.local", "conf/198.18.0.22/etc/wpa_supplicant.conf",
     "conf/base/etc/diskless_remount", "conf/base/etc/md_size", "etc/rc.d/lagg",
   ]);
   // rc.initdiskless reads these with cat: exactly the value, no comment.
