@@ -6,12 +6,16 @@
  * the loader is then read from /boot on the NFS root, possibly over the very
  * Wi-Fi that waits for it. So loader.conf.local preloads them.
  *
- * Sources, per entry: the driver's manual page (section 4) and its firmware
- * page where one exists (iwnfw(4), iwmfw(4), rtwnfw(4), ...), which name the
- * firmware modules built under sys/modules/*fw. Written from those pages as
- * the project knows them, not checked against every release: a driver not
- * listed, or listed as "unknown", gets no firmware line, and `check` asks
- * for wifi.firmware.
+ * Sources, per entry: the driver's manual page (section 4), and the firmware
+ * modules' KMOD names in freebsd-src sys/modules/*fw and sys/modules/usb/*fw
+ * (main, read 2026-12: iwnfw, iwmfw, rtwnfw, ralfw, otusfw, ipwfw, iwifw,
+ * mwlfw, wpifw, usb/runfw, usb/rsufw). Older releases may lack the newest
+ * images (iwm9560fw, rtwn-rtl8723bufw). A driver not listed, or listed as
+ * "unknown", gets no firmware line, and `check` asks for wifi.firmware.
+ * ipw(4) and iwi(4) firmware also needs the site's own license
+ * acknowledgement in loader.conf (legal.intel_ipw.license_ack=1,
+ * legal.intel_iwi.license_ack=1): laggboot does not accept a licence for
+ * the site.
  */
 
 export type FirmwareNeed =
@@ -41,12 +45,12 @@ const DRIVERS: Readonly<Record<string, WifiDriver>> = {
   ath: { module: "if_ath", firmware: none("the Atheros HAL is code in the driver"), source: "ath(4), ath_hal(4)" },
   bwi: { module: "if_bwi", firmware: unknown("firmware comes from the ports (net/bwi-firmware-kmod)"), source: "bwi(4)" },
   bwn: { module: "if_bwn", firmware: unknown("firmware comes from the ports (net/bwn-firmware-kmod)"), source: "bwn(4)" },
-  ipw: { module: "if_ipw", firmware: fixed("ipw_bss"), source: "ipw(4), ipwfw(4): ipw_bss for infrastructure mode" },
-  iwi: { module: "if_iwi", firmware: fixed("iwi_bss"), source: "iwi(4), iwifw(4): iwi_bss for infrastructure mode" },
+  ipw: { module: "if_ipw", firmware: fixed("ipw_bss"), source: "ipw(4), ipwfw(4): ipw_bss for infrastructure mode; needs legal.intel_ipw.license_ack=1" },
+  iwi: { module: "if_iwi", firmware: fixed("iwi_bss"), source: "iwi(4), iwifw(4): iwi_bss for infrastructure mode; needs legal.intel_iwi.license_ack=1" },
   iwlwifi: { module: "if_iwlwifi", firmware: unknown("a LinuxKPI driver: chip-dependent firmware from the wifi-firmware-iwlwifi-kmod packages"), source: "iwlwifi(4)" },
   iwm: {
     module: "if_iwm",
-    firmware: chip("iwm3160fw", "iwm3168fw", "iwm7260fw", "iwm7265fw", "iwm7265Dfw", "iwm8000Cfw", "iwm8265fw", "iwm9000fw", "iwm9260fw"),
+    firmware: chip("iwm3160fw", "iwm3168fw", "iwm7260fw", "iwm7265fw", "iwm7265Dfw", "iwm8000Cfw", "iwm8265fw", "iwm9000fw", "iwm9260fw", "iwm9560fw"),
     source: "iwm(4), iwmfw(4)",
   },
   iwn: {
@@ -57,14 +61,14 @@ const DRIVERS: Readonly<Record<string, WifiDriver>> = {
   },
   malo: { module: "if_malo", firmware: unknown("its firmware module name is not known to laggboot"), source: "malo(4)" },
   mtw: { module: "if_mtw", firmware: unknown("its firmware module name is not known to laggboot"), source: "mtw(4) (FreeBSD 14.1 and later)" },
-  mwl: { module: "if_mwl", firmware: fixed("mwlfw"), source: "mwl(4), mwlfw(4)" },
+  mwl: { module: "if_mwl", firmware: fixed("mw88W8363fw"), source: "mwl(4), mwlfw(4): the module mw88W8363fw holds the mw88W8363 and mwlboot images" },
   otus: { module: "if_otus", firmware: fixed("otusfw_init", "otusfw_main"), source: "otus(4), otusfw(4)" },
   ral: { module: "if_ral", firmware: chip("rt2561fw", "rt2561sfw", "rt2661fw", "rt2860fw"), source: "ral(4), ralfw(4): RT2560 chips need none" },
   rsu: { module: "if_rsu", firmware: fixed("rsu-rtl8712fw"), source: "rsu(4), rsufw(4)" },
   rtwn: {
     module: "if_rtwn_pci",
     firmware: chip("rtwn-rtl8188eefw", "rtwn-rtl8188eufw", "rtwn-rtl8192cfwE", "rtwn-rtl8192cfwE_B", "rtwn-rtl8192cfwT", "rtwn-rtl8192cfwU",
-      "rtwn-rtl8192eufw", "rtwn-rtl8812aufw", "rtwn-rtl8821aufw"),
+      "rtwn-rtl8192cfwU_B", "rtwn-rtl8192eufw", "rtwn-rtl8723bufw", "rtwn-rtl8812aufw", "rtwn-rtl8821aufw"),
     source: "rtwn(4), rtwnfw(4)",
   },
   rum: { module: "if_rum", firmware: none("the RT2573 microcode is built into the driver"), source: "rum(4)" },

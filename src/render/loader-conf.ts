@@ -16,10 +16,19 @@ import { generatedHeader } from "./header.js";
 /** net80211 modules for WPA-PSK (CCMP, TKIP) and the usual rate control. */
 const NET80211_MODULES = ["wlan", "wlan_ccmp", "wlan_tkip", "wlan_amrr"] as const;
 
-/** One `<module>_load="YES"` line; module names are letters, digits, '_' and '-' (rsu-rtl8712fw). */
-function loadLine(module: string): string {
+/**
+ * The lines that preload one module. Module names are letters, digits, '_'
+ * and '-' (rsu-rtl8712fw). The Lua loader of FreeBSD 12 and later reads
+ * '-' in a `<module>_load` key, but its first version and the Forth loader
+ * take only letters, digits and '_' there; a name with '-' is therefore
+ * preloaded under a key with '_' and named by `<key>_name`, which every
+ * loader reads (stand/lua/config.lua MODULEEXPR; loader.conf(5)).
+ */
+function loadLines(module: string): string[] {
   if (!/^[A-Za-z0-9_-]+$/.test(module)) throw new LaggbootError("LB_ERR_RENDER", `"${module}" is not a module name the loader can preload`);
-  return `${module}_load="YES"`;
+  if (!module.includes("-")) return [`${module}_load="YES"`];
+  const key = module.replaceAll("-", "_");
+  return [`${key}_load="YES"`, `${key}_name="${module}"`];
 }
 
 /** A comment saying which firmware a Wi-Fi card gets, and why. */
@@ -48,6 +57,6 @@ export function renderLoaderConfLocal(clients: readonly FreebsdLaggClient[], wha
     notes.add(firmwareNote({ ...c, wifi: c.wifi }));
   }
   const lines = [generatedHeader(`loader.conf.local for ${what}`), ...[...notes].sort()];
-  for (const m of [...modules].sort()) lines.push(loadLine(m));
+  for (const m of [...modules].sort()) lines.push(...loadLines(m));
   return lines.join("\n") + "\n";
 }

@@ -32,19 +32,24 @@ function client(wifi: string | undefined): FreebsdLaggClient {
 }
 
 /**
- * loader.conf as the loader reads it (stand/lua/config.lua): comments and
- * `<module>_load="YES"` lines, module names of letters, digits, '_' and '-'.
- * Anything else fails, so a line the loader would not act on cannot pass.
+ * loader.conf as the strictest loader reads it (the first Lua loader and
+ * the Forth one: module keys of letters, digits and '_'): comments,
+ * `<key>_load="YES"` and `<key>_name="<module>"` lines; the module loaded is
+ * the key's _name, else the key. Anything else fails, so a line the loader
+ * would not act on cannot pass.
  */
 function preloaded(text: string): string[] {
-  const modules: string[] = [];
+  const keys: string[] = [];
+  const names = new Map<string, string>();
   for (const line of text.split("\n")) {
     if (line === "" || line.startsWith("#")) continue;
-    const m = /^([A-Za-z0-9_-]+)_load="YES"$/.exec(line);
-    assert.ok(m, `not a loader module line: ${line}`);
-    modules.push(m[1]!);
+    const load = /^([A-Za-z0-9_]+)_load="YES"$/.exec(line);
+    const name = /^([A-Za-z0-9_]+)_name="([A-Za-z0-9_-]+)"$/.exec(line);
+    assert.ok(load ?? name, `not a loader module line: ${line}`);
+    if (load) keys.push(load[1]!);
+    else names.set(name![1]!, name![2]!);
   }
-  return modules;
+  return keys.map((k) => names.get(k) ?? k).sort();
 }
 
 const NET80211 = ["wlan", "wlan_amrr", "wlan_ccmp", "wlan_tkip"];
@@ -53,7 +58,8 @@ for (const [what, wifi, want, note] of [
   ["no Wi-Fi: only lagg(4)", undefined, ["if_lagg"], undefined],
   ["ath(4): no firmware", "parent: ath0", ["if_ath", "if_lagg", ...NET80211], /ath0 firmware: none needed/],
   ["run(4): its one firmware module", "parent: run0", ["if_lagg", "if_run", "runfw", ...NET80211], /run0 firmware: runfw \(run\(4\), runfw\(4\)\)/],
-  ["rsu(4): a module name with '-'", "parent: rsu0", ["if_lagg", "if_rsu", "rsu-rtl8712fw", ...NET80211], /rsu0 firmware: rsu-rtl8712fw/],
+  ["rsu(4): a module name with '-', loaded through a _name key", "parent: rsu0", ["if_lagg", "if_rsu", "rsu-rtl8712fw", ...NET80211], /rsu_rtl8712fw_name="rsu-rtl8712fw"/],
+  ["mwl(4): the firmware module is mw88W8363fw", "parent: mwl0", ["if_lagg", "if_mwl", "mw88W8363fw", ...NET80211], /mwl0 firmware: mw88W8363fw/],
   ["iwn(4) without wifi.firmware: none guessed", "parent: iwn0", ["if_iwn", "if_lagg", ...NET80211], /iwn0 firmware: depends on the chip, none preloaded; set wifi\.firmware to one of iwn1000fw,/],
   ["iwm(4) with wifi.firmware", "parent: iwm0, firmware: [iwm8265fw]", ["if_iwm", "if_lagg", "iwm8265fw", ...NET80211], /iwm0 firmware \(wifi\.firmware\): iwm8265fw/],
   ["wifi.firmware: [] turns the table's firmware off", "parent: wpi0, firmware: []", ["if_lagg", "if_wpi", ...NET80211], /wpi0 firmware \(wifi\.firmware\): none/],
