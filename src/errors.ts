@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   LB_WARN_SHARED_ROOT_NO_CONF_BASE: "A shared root lacks conf/base/etc, so /etc would become a RAM disk holding only the per-client files.",
   // apply
   LB_ERR_FOREIGN_FILE: "apply would overwrite a file laggboot did not write (use --force to take it over).",
+  LB_ERR_UNSAFE_PATH: "A path inside a client root is a symbolic link or not a directory (or changed while apply walked it); apply writes nothing into that root.",
   LB_ERR_RENDER: "A generator could not produce its file for this inventory.",
   // DHCP wire
   LB_ERR_DHCP_DECODE: "A DHCP packet is malformed (the error names the byte offset and field); it is dropped and counted.",
