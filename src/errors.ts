@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   LB_ERR_UNSAFE_VALUE: "A value cannot be written safely into a generated file (newline, NUL, quote the format cannot escape).",
   LB_ERR_NETWORK: "A network definition is inconsistent (gateway outside it, overlapping networks, bad pool).",
   LB_ERR_REFERENCE: "A value refers to something that does not exist (unknown client, missing passphrase file).",
+  LB_ERR_ROOT_PATH: "A client root is / (or the roots directory is), or lies inside another client's root.",
   LB_WARN_SHARED_ROOT_RW: "A shared root is exported read-write to several clients.",
   LB_WARN_BOOT_FILE_MISSING: "A boot file named in the inventory is not in the TFTP root.",
   LB_WARN_OLD_FREEBSD: "A client runs FreeBSD older than 11: the parent 'ether' form is emitted and the flip script is untested there.",

@@ -12,6 +12,7 @@ import { serverSchema } from "./schema.js";
 import type { z } from "zod";
 import { ARCH, type BootFiles, type Client, type Inventory, type Network, type ServerConfig, type WifiConfig } from "./types.js";
 import { checkPassphrase, unsafeForConfigs } from "./values.js";
+import { checkNestedRoots, isFilesystemRoot, normalizeDir } from "./roots.js";
 
 type ServerParsed = z.output<typeof serverSchema>;
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
@@ -109,6 +110,7 @@ function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): Server
     [["server", "nfs", "rootsDir"], s.nfs.rootsDir], [["server", "storage", "path"], s.storage.path],
     ...Object.entries(s.tftp.bootFiles.byArch).map(([k, v]): [KeyPath, string] => [[...tftpPath, "bootFiles", "byArch", k], v]),
   ];
+  if (isFilesystemRoot(s.nfs.rootsDir)) rep.add("LB_ERR_ROOT_PATH", ["server", "nfs", "rootsDir"], "the roots directory cannot be /: own roots would be /NAME, beside the server's own /etc and /boot");
   for (const [path, f] of written) {
     if (f === undefined) continue;
     const why = unsafeForConfigs(f);
@@ -123,7 +125,7 @@ function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): Server
       ipxeScript: s.tftp.ipxeScript, writableDir: s.tftp.writableDir, singlePort: s.tftp.singlePort,
       maxTransfers: s.tftp.maxTransfers, maxTransfersPerClient: s.tftp.maxTransfersPerClient,
     },
-    nfs: { server: s.nfs.server ? ip(s.nfs.server) : ip(s.address), rootsDir: s.nfs.rootsDir },
+    nfs: { server: s.nfs.server ? ip(s.nfs.server) : ip(s.address), rootsDir: normalizeDir(s.nfs.rootsDir) },
     http: { address: ip(s.http.address), port: s.http.port, allowedHosts: s.http.allowedHosts },
     storage: s.storage,
     runAs: s.runAs ? { user: s.runAs.user, group: s.runAs.group } : undefined,
@@ -175,10 +177,12 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
   }
   // freebsd-lagg
   const layout = c.root.layout;
-  let rootPath = c.root.path;
+  let rootPath = c.root.path === undefined ? undefined : normalizeDir(c.root.path);
   if (rootPath === undefined) {
     if (layout === "shared") rep.add("LB_ERR_SCHEMA", [...path, "root", "path"], "a shared root needs root.path (the one root the clients share)");
-    rootPath = `${server.nfs.rootsDir}/${c.name}`;
+    rootPath = `${server.nfs.rootsDir === "/" ? "" : server.nfs.rootsDir}/${c.name}`;
+  } else if (rootPath === "/") {
+    rep.add("LB_ERR_ROOT_PATH", [...path, "root", "path"], "a client root cannot be /: exported read-write with -maproot=root it hands the whole server to the client, and apply --root / would write the server's own /etc and /boot");
   }
   const why = unsafeForConfigs(rootPath);
   if (why) rep.add("LB_ERR_UNSAFE_VALUE", [...path, "root", "path"], why);
@@ -275,6 +279,7 @@ export function resolveInventory(s: ServerParsed, parsed: readonly { parsed: Cli
     if (r) resolved.push({ c: r, index });
   }
   checkUnique(resolved, rep);
+  checkNestedRoots(resolved, rep);
   checkSharedRoots(resolved, rep, probe);
   return { server, clients: resolved.map((e) => e.c) };
 }
