@@ -100,7 +100,7 @@ function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): Server
     if (bootFiles.arm64Uefi) named.push([[...tftpPath, "bootFiles", "arm64Uefi"], bootFiles.arm64Uefi]);
     for (const [k, v] of Object.entries(s.tftp.bootFiles.byArch)) named.push([[...tftpPath, "bootFiles", "byArch", k], v]);
     for (const [path, f] of named) {
-      if (probe.kindOf(join(s.tftp.root, f)) !== "file") rep.add("LB_WARN_BOOT_FILE_MISSING", path, `${f} is not a file in the TFTP root ${s.tftp.root}`);
+      if (probe.kindOf(join(s.tftp.root, f)) !== "file") rep.add("LB_WARN_BOOT_FILE_MISSING", path, `${f} is not a file in the TFTP root ${s.tftp.root}`, { also: [[...tftpPath, "root"]] });
     }
   }
   const written: [KeyPath, string | undefined][] = [
@@ -162,18 +162,18 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
   if (fqdn === undefined) {
     fqdn = domain ? `${c.name}.${domain}` : c.name;
   } else if (fqdn.split(".")[0]!.toLowerCase() !== c.name.toLowerCase()) {
-    rep.add("LB_ERR_SCHEMA", [...path, "fqdn"], `fqdn "${fqdn}" does not start with the client name "${c.name}"`);
+    rep.add("LB_ERR_SCHEMA", [...path, "fqdn"], `fqdn "${fqdn}" does not start with the client name "${c.name}"`, { also: [[...path, "name"]] });
   }
   const macs = c.macs.map((m) => parseMac(m)!) as Mac[];
-  if (!network) return undefined;
-  const common = { name: c.name, fqdn, ip: addr, macs, network };
+  // Without a network there is no client to return, but its other values are still checked.
+  const common = network ? { name: c.name, fqdn, ip: addr, macs, network } : undefined;
   if (c.kind === "pxe") {
     for (const key of ["bootFile", "ipxeScript", "rootPath"] as const) {
       const v = c[key];
       const why = v === undefined ? undefined : unsafeForConfigs(v);
       if (why) rep.add("LB_ERR_UNSAFE_VALUE", [...path, key], why);
     }
-    return { kind: "pxe", ...common, bootFile: c.bootFile, ipxeScript: c.ipxeScript, rootPath: c.rootPath };
+    return common && { kind: "pxe", ...common, bootFile: c.bootFile, ipxeScript: c.ipxeScript, rootPath: c.rootPath };
   }
   // freebsd-lagg
   const layout = c.root.layout;
@@ -215,11 +215,16 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
     if (Buffer.byteLength(w.ssid, "utf8") > 32) rep.add("LB_ERR_SCHEMA", [...wpath, "ssid"], "an SSID is at most 32 bytes");
     if (!/^wlan\d+$/.test(w.wlan)) rep.add("LB_ERR_SCHEMA", [...wpath, "wlan"], `"${w.wlan}" must be a wlan interface name like wlan0`);
     if (/^(wlan|lagg)\d+$/.test(w.parent)) rep.add("LB_ERR_SCHEMA", [...wpath, "parent"], `"${w.parent}" is not a Wi-Fi device driver name (ath0, iwn0, iwm0...)`);
+    if (w.parent === c.wired) rep.add("LB_ERR_SCHEMA", [...wpath, "parent"], `the Wi-Fi device "${w.parent}" is also the wired NIC: wired and wifi.parent are two devices`, { also: [[...path, "wired"]] });
     wifi = { parent: w.parent, wlan: w.wlan, ssid: w.ssid, passphrase, country: w.country };
   }
   if (!/^lagg\d+$/.test(c.lagg.interface)) rep.add("LB_ERR_SCHEMA", [...path, "lagg", "interface"], `"${c.lagg.interface}" must be a lagg interface name like lagg0`);
   if (/^(wlan|lagg)\d+$/.test(c.wired)) rep.add("LB_ERR_SCHEMA", [...path, "wired"], `"${c.wired}" is not a wired NIC driver name (re0, em0, igb0...)`);
+  if (c.lagg.bootif !== "" && c.lagg.bootif !== c.wired) {
+    rep.add("LB_ERR_SCHEMA", [...path, "lagg", "bootif"], `lagg.bootif "${c.lagg.bootif}" is not the wired NIC "${c.wired}": the boot NIC is the wired one (leave bootif empty to detect it at boot)`, { also: [[...path, "wired"]] });
+  }
   const nfsServer = server.nfs.server;
+  if (!common) return undefined;
   return {
     kind: "freebsd-lagg", ...common, wired: c.wired, wifi,
     root: { layout, path: rootPath, readOnly: c.root.readOnly ?? layout === "shared", etcMdSize: c.root.etcMdSize },
@@ -230,6 +235,7 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
 function checkUnique(clients: readonly { c: Client; index: number }[], rep: Reporter): void {
   const seen = new Map<string, string>();
   const claim = (key: string, what: string, path: KeyPath, owner: string): void => {
+    if (rep.isMuted(path)) return; // a stand-in for a value the schema refused (repair.ts)
     const prev = seen.get(key);
     if (prev !== undefined && prev !== owner) rep.add("LB_ERR_DUPLICATE", path, `${what} is also used by ${prev}`);
     else if (prev === owner) rep.add("LB_ERR_DUPLICATE", path, `${what} is listed twice for this client`);

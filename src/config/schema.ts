@@ -28,7 +28,8 @@ export const mac = z
   })
   .meta({ description: "Ethernet MAC address, e.g. 00:1e:68:aa:bb:cc" });
 
-const hostLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+// No regex flags: the JSON Schema carries the pattern alone, so both must read it the same way.
+const hostLabel = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 export const clientName = z
   .string()
   .regex(hostLabel, "a client name is one DNS label: letters, digits and '-', at most 63 characters")
