@@ -13,6 +13,7 @@ import type { z } from "zod";
 import { ARCH, type BootFiles, type Client, type Inventory, type Network, type ServerConfig, type WifiConfig } from "./types.js";
 import { checkPassphrase, unsafeForConfigs } from "./values.js";
 import { checkNestedRoots, isFilesystemRoot, normalizeDir } from "./roots.js";
+import { checkBootFiles } from "./boot-files.js";
 
 type ServerParsed = z.output<typeof serverSchema>;
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
@@ -81,28 +82,10 @@ function resolveBootFiles(b: ServerParsed["tftp"]["bootFiles"]): BootFiles {
   return { bios: b.bios, ia32Uefi: b.ia32Uefi, x64Uefi: b.x64Uefi, arm64Uefi: b.arm64Uefi, byArch };
 }
 
-function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): ServerConfig {
+function resolveServer(s: ServerParsed, rep: Reporter): ServerConfig {
   const networks = resolveNetworks(s, rep);
   const bootFiles = resolveBootFiles(s.tftp.bootFiles);
   const tftpPath: KeyPath = ["server", "tftp"];
-  const tftpRootKind = probe.kindOf(s.tftp.root);
-  if (tftpRootKind === "missing") {
-    rep.add("LB_WARN_BOOT_FILE_MISSING", [...tftpPath, "root"], `TFTP root ${s.tftp.root} does not exist on this machine; boot files were not checked`);
-  } else if (tftpRootKind !== "dir") {
-    rep.add("LB_ERR_SCHEMA", [...tftpPath, "root"], `TFTP root ${s.tftp.root} is not a directory`);
-  } else {
-    const named: [KeyPath, string][] = [
-      [[...tftpPath, "bootFiles", "bios"], bootFiles.bios],
-      [[...tftpPath, "bootFiles", "x64Uefi"], bootFiles.x64Uefi],
-      [[...tftpPath, "ipxeScript"], s.tftp.ipxeScript],
-    ];
-    if (bootFiles.ia32Uefi) named.push([[...tftpPath, "bootFiles", "ia32Uefi"], bootFiles.ia32Uefi]);
-    if (bootFiles.arm64Uefi) named.push([[...tftpPath, "bootFiles", "arm64Uefi"], bootFiles.arm64Uefi]);
-    for (const [k, v] of Object.entries(s.tftp.bootFiles.byArch)) named.push([[...tftpPath, "bootFiles", "byArch", k], v]);
-    for (const [path, f] of named) {
-      if (probe.kindOf(join(s.tftp.root, f)) !== "file") rep.add("LB_WARN_BOOT_FILE_MISSING", path, `${f} is not a file in the TFTP root ${s.tftp.root}`, { also: [[...tftpPath, "root"]] });
-    }
-  }
   const written: [KeyPath, string | undefined][] = [
     [[...tftpPath, "bootFiles", "bios"], bootFiles.bios], [[...tftpPath, "bootFiles", "x64Uefi"], bootFiles.x64Uefi],
     [[...tftpPath, "bootFiles", "ia32Uefi"], bootFiles.ia32Uefi], [[...tftpPath, "bootFiles", "arm64Uefi"], bootFiles.arm64Uefi],
@@ -277,13 +260,14 @@ function checkSharedRoots(clients: readonly { c: Client; index: number }[], rep:
 }
 
 export function resolveInventory(s: ServerParsed, parsed: readonly { parsed: ClientParsed; index: number }[], rep: Reporter, probe: SiteProbe): Inventory {
-  const server = resolveServer(s, rep, probe);
+  const server = resolveServer(s, rep);
   const resolved: { c: Client; index: number }[] = [];
   const reserved = reservedAddresses(server);
   for (const { parsed: c, index } of parsed) {
     const r = resolveClient(c, index, server, reserved, rep, probe);
     if (r) resolved.push({ c: r, index });
   }
+  checkBootFiles(server, resolved, rep, probe);
   checkUnique(resolved, rep);
   checkNestedRoots(resolved, rep);
   checkSharedRoots(resolved, rep, probe);

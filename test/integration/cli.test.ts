@@ -33,7 +33,7 @@ function exampleIn(dir: string): string {
   const text = readFileSync(join(dir, "laggboot.yaml"), "utf8").replace("root: /srv/tftp", `root: ${dir}/tftp`);
   writeFileSync(join(dir, "laggboot.yaml"), text);
   mkdirSync(join(dir, "tftp"));
-  for (const f of ["pxeboot", "loader.efi", "boot.ipxe"]) writeFileSync(join(dir, "tftp", f), "x");
+  for (const f of ["pxeboot", "loader.efi", "boot.ipxe", "kiosk.ipxe"]) writeFileSync(join(dir, "tftp", f), "x");
   return join(dir, "laggboot.yaml");
 }
 
@@ -257,4 +257,23 @@ test("kill -9 during a large apply leaves temporary files that the next apply re
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("each command prints the missing-boot-file warnings once; check warns about a missing per-client iPXE script", () => {
+  inTmp((dir) => {
+    const inv = exampleIn(dir);
+    // loader.efi named twice (x64Uefi and byArch 16) and missing; the kiosk's kiosk.ipxe missing.
+    writeFileSync(inv, readFileSync(inv, "utf8").replace("      x64Uefi: loader.efi # option 93 = 7 and 9", "      x64Uefi: loader.efi # option 93 = 7 and 9\n      byArch: { \"16\": loader.efi }"));
+    rmSync(join(dir, "tftp", "loader.efi"));
+    rmSync(join(dir, "tftp", "kiosk.ipxe"));
+    const count = (text: string, what: string): number => text.split("\n").filter((l) => l.includes(`${what} is not a file in the TFTP root`)).length;
+    for (const args of [["check", inv], ["--config", inv, "apply", "--root", join(dir, "server"), "--dry-run", "--no-diff"]]) {
+      const r = lb(args, dir);
+      assert.equal(count(r.out + r.err, "loader.efi"), 1, `${args.join(" ")}:\n${r.out}${r.err}`);
+      assert.equal(count(r.out + r.err, "kiosk.ipxe"), 1, `${args.join(" ")}:\n${r.out}${r.err}`);
+    }
+    const render = lb(["--config", inv, "render", "dnsmasq"], dir);
+    assert.equal(render.code, 0);
+    assert.equal(count(render.err, "loader.efi"), 0, "render prints the file, not the warnings");
+  });
 });

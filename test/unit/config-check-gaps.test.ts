@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import type { Finding } from "../../src/config/findings.js";
 import { at, check, only } from "../support/check-base.js";
+import { fakeProbe } from "../support/probe.js";
 
 const errors = (f: Finding[]): Finding[] => f.filter((x) => x.severity === "error");
 /** Replace the base's line n (1-based). */
@@ -102,4 +103,27 @@ test("client-name case rules agree between check and docs/laggboot.schema.json",
     const byCheck = !check(line(9, `  - name: "${name}"`)).some((x) => x.path === "clients[0].name");
     for (const p of patterns) assert.equal(new RegExp(p).test(name), byCheck, `${name}: check says ${byCheck}, the JSON Schema ${!byCheck}`);
   }
+});
+
+test("check warns about a missing per-client iPXE script (and boot file), as doctor does", () => {
+  const tftp = { "/srv/tftp/pxeboot": "", "/srv/tftp/loader.efi": "", "/srv/tftp/boot.ipxe": "" };
+  const f = only(check((l) => l.push("    ipxeScript: kiosk.ipxe"), fakeProbe(tftp, ["/srv/tftp"])), "LB_WARN_BOOT_FILE_MISSING");
+  assert.equal(at(f), "20:17 clients[1].ipxeScript");
+  assert.equal(f.message, "kiosk.ipxe is not a file in the TFTP root /srv/tftp");
+  const g = only(check((l) => l.push("    bootFile: undionly.kpxe"), fakeProbe(tftp, ["/srv/tftp"])), "LB_WARN_BOOT_FILE_MISSING");
+  assert.equal(g.path, "clients[1].bootFile");
+  assert.deepEqual(check((l) => l.push("    ipxeScript: kiosk.ipxe"), fakeProbe({ ...tftp, "/srv/tftp/kiosk.ipxe": "" }, ["/srv/tftp"])), []);
+});
+
+test("a missing boot file is one warning however many keys name it", () => {
+  const f = check(
+    (l) => {
+      l.push("    bootFile: loader.efi", "  - { name: c, kind: pxe, ip: 198.18.0.12, macs: ['00:1e:68:aa:bb:02'], bootFile: loader.efi }");
+      l.splice(2, 0, "  tftp: { bootFiles: { byArch: { \"16\": loader.efi } } }");
+    },
+    fakeProbe({ "/srv/tftp/pxeboot": "", "/srv/tftp/boot.ipxe": "" }, ["/srv/tftp"]),
+  );
+  const w = only(f, "LB_WARN_BOOT_FILE_MISSING");
+  assert.equal(w.path, "server.tftp.bootFiles.x64Uefi");
+  assert.equal(w.message, "loader.efi is not a file in the TFTP root /srv/tftp (also named by server.tftp.bootFiles.byArch[\"16\"], clients[1].bootFile, clients[2].bootFile)");
 });
