@@ -165,7 +165,7 @@ const rootSchema = z.strictObject({
   layout: z.enum(["own", "shared"]).default("own").meta({
     description: "own: one read-write root per client, files written into its etc/. shared: one root for many clients, per-client files under conf/<ip>/ (rc.initdiskless).",
   }),
-  path: absPath.optional().meta({ description: "Root directory on the NFS server (default for own roots: nfs.rootsDir/NAME; required for shared roots)." }),
+  path: absPath.optional().meta({ description: "Root directory on the NFS server (default for own roots: nfs.rootsDir/NAME; required for shared roots). The real directory, not /, not inside another client's root." }),
   readOnly: z.boolean().optional().meta({ description: "Export read-only (default: false for own roots, true for shared roots)." }),
   etcMdSize: z.number().int().min(10240).max(4194304).default(65536)
     .meta({ description: "Shared roots: size of the RAM /etc in 512-byte sectors (conf/base/etc/md_size; rc.initdiskless default 10240 = 5 MB)." }),
@@ -174,7 +174,7 @@ const rootSchema = z.strictObject({
 const laggSchema = z.strictObject({
   interface: ifName("the lagg interface").default("lagg0").meta({ description: "rc.conf lagg_interface." }),
   bootif: z.union([z.literal(""), ifName("lagg.bootif")]).default("")
-    .meta({ description: "rc.conf lagg_bootif: the boot NIC; empty means detect it at boot." }),
+    .meta({ description: "rc.conf lagg_bootif: the boot NIC, which is the wired NIC; empty means detect it at boot." }),
   wiredPrimary: z.boolean().default(true)
     .meta({ description: "rc.conf lagg_wired_primary: make the wired NIC the failover master." }),
 });
