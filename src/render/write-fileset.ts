@@ -104,19 +104,19 @@ export function atomicWrite(path: string, data: string, mode: number): void {
   }
 }
 
-/** One directory of a root: the path components below the target root, and its files. */
+/** One directory of a root: the path components below the target root, its files, the stale temporary files in it. */
 interface DirPlan {
   readonly parts: readonly string[];
   readonly items: { readonly f: GeneratedFile; readonly name: string; change: FileChange }[];
+  stale: readonly string[];
 }
 
 interface RootPlan {
   readonly root: string;
-  readonly baseParts: readonly string[];
-  readonly manifestShown: string;
   readonly manifest: Manifest;
+  /** The root's own directory first (it holds the manifest), then the others. */
   readonly dirs: readonly DirPlan[];
-  readonly staleTemp: string[];
+  readonly staleTemp: readonly string[];
 }
 
 const components = (p: string): string[] => p.split("/").filter((c) => c !== "" && c !== ".");
@@ -135,55 +135,57 @@ function planFile(shownPath: string, f: GeneratedFile, old: { content: Buffer; m
 }
 
 /**
- * Reads one root without following any symbolic link (client-tree.ts): the
- * manifest, every existing file, the temporary files a killed run left.
- * Throws LB_ERR_UNSAFE_PATH for a link or non-directory on the way.
+ * Reads one root without following any symbolic link (client-tree.ts), one
+ * walk per directory: the manifest, every existing file, the temporary files
+ * a killed run left. Throws LB_ERR_UNSAFE_PATH for a link or non-directory on
+ * the way.
  */
 function planRoot(top: string | undefined, shownTop: string, baseDir: string, files: readonly GeneratedFile[]): RootPlan {
   const baseParts = components(baseDir);
   const root = join(shownTop, baseDir);
-  const byDir = new Map<string, DirPlan>([["", { parts: baseParts, items: [] }]]);
+  const byDir = new Map<string, DirPlan>([["", { parts: baseParts, items: [], stale: [] }]]);
   for (const f of files) {
     const rel = posix.dirname(f.path);
     const key = rel === "." ? "" : rel;
     let d = byDir.get(key);
-    if (!d) byDir.set(key, (d = { parts: [...baseParts, ...components(rel)], items: [] }));
+    if (!d) byDir.set(key, (d = { parts: [...baseParts, ...components(rel)], items: [], stale: [] }));
     d.items.push({ f, name: posix.basename(f.path), change: { path: join(root, f.path), kind: "create", diff: "", modeChanged: true } });
   }
-  const staleTemp: string[] = [];
   const manifestShown = join(root, MANIFEST_NAME);
-  const manifestRaw = top === undefined ? undefined : inDirectory(top, baseParts, false, () => readHere(MANIFEST_NAME, manifestShown)?.content, shownTop);
-  const manifest = parseManifest(manifestShown, manifestRaw);
+  let manifestRaw: Buffer | undefined;
+  const olds = new Map<DirPlan, ({ content: Buffer; mode: number } | undefined)[]>();
   for (const [key, d] of byDir) {
-    const shownDir = join(root, key);
-    const olds = top === undefined ? undefined : inDirectory(top, d.parts, false, () => {
-      for (const t of staleTempFilesHere(true)) staleTemp.push(join(shownDir, t));
-      return d.items.map((i) => readHere(i.name, join(shownDir, i.name)));
+    if (top === undefined) continue;
+    inDirectory(top, d.parts, false, () => {
+      if (key === "") manifestRaw = readHere(MANIFEST_NAME, manifestShown)?.content;
+      d.stale = staleTempFilesHere(true);
+      olds.set(d, d.items.map((i) => readHere(i.name, join(root, key, i.name))));
     }, shownTop);
-    d.items.forEach((i, n) => { i.change = planFile(i.change.path, i.f, olds?.[n], manifest); });
   }
-  return { root, baseParts, manifestShown, manifest, dirs: [...byDir.values()], staleTemp };
-}
-
-function writeManifest(top: string, shownTop: string, p: RootPlan, m: Manifest, chownRoot: boolean): void {
-  inDirectory(top, p.baseParts, true, () => writeHere(MANIFEST_NAME, JSON.stringify(m, null, 2) + "\n", 0o600, { chownRoot }), shownTop);
+  const manifest = parseManifest(manifestShown, manifestRaw);
+  for (const d of byDir.values()) d.items.forEach((i, n) => { i.change = planFile(i.change.path, i.f, olds.get(d)?.[n], manifest); });
+  const staleTemp = [...byDir].flatMap(([key, d]) => d.stale.map((t) => join(root, key, t)));
+  return { root, manifest, dirs: [...byDir.values()], staleTemp };
 }
 
 /**
- * Writes a planned root: stale temporary files removed, the manifest extended
- * with the new hashes first, then each changed file, then the manifest again.
+ * Writes a planned root, entering only the directories with something to
+ * do: stale temporary files removed, the manifest extended with the new
+ * hashes first (in the root's own directory, entered first), then each
+ * changed file, then the manifest again.
  */
 function writeRoot(top: string, p: RootPlan, opts: WriteOptions): void {
   const todo = p.dirs.flatMap((d) => d.items.filter((i) => i.change.kind !== "unchanged"));
-  for (const d of p.dirs) inDirectory(top, d.parts, false, () => staleTempFilesHere(false), opts.targetRoot);
-  if (todo.length === 0) return;
   const next: Manifest = { version: 1, files: { ...p.manifest.files } };
   for (const { f } of todo) next.files[f.path] = [...new Set([...(p.manifest.files[f.path] ?? []), sha256(f.content)])];
-  writeManifest(top, opts.targetRoot, p, next, opts.chownRoot);
-  for (const d of p.dirs) {
+  const manifestText = (): string => JSON.stringify(next, null, 2) + "\n";
+  p.dirs.forEach((d, n) => {
     const changed = d.items.filter((i) => i.change.kind !== "unchanged");
-    if (changed.length === 0) continue;
-    inDirectory(top, d.parts, true, () => {
+    const manifestHere = n === 0 && todo.length > 0;
+    if (changed.length === 0 && d.stale.length === 0 && !manifestHere) return;
+    inDirectory(top, d.parts, changed.length > 0 || manifestHere, () => {
+      staleTempFilesHere(false);
+      if (manifestHere) writeHere(MANIFEST_NAME, manifestText(), 0o600, { chownRoot: opts.chownRoot });
       for (const { f, name, change } of changed) {
         try {
           writeHere(name, f.content, f.mode, { chownRoot: opts.chownRoot, beforeRename: () => opts.beforeRename?.(change.path) });
@@ -193,9 +195,10 @@ function writeRoot(top: string, p: RootPlan, opts: WriteOptions): void {
         }
       }
     }, opts.targetRoot);
-  }
+  });
+  if (todo.length === 0) return;
   for (const { f } of todo) next.files[f.path] = [sha256(f.content)];
-  writeManifest(top, opts.targetRoot, p, next, opts.chownRoot);
+  inDirectory(top, p.dirs[0]!.parts, true, () => writeHere(MANIFEST_NAME, manifestText(), 0o600, { chownRoot: opts.chownRoot }), opts.targetRoot);
 }
 
 /** The target root as a real absolute path (created unless dry run); undefined when a dry run finds none. */
