@@ -53,12 +53,21 @@ function describeLink(name: string): string {
  * `shownTop` (the target root as the user wrote it).
  */
 export function inDirectory<T>(top: string, parts: readonly string[], create: boolean, fn: () => T, shownTop = top): T | undefined {
-  const saved = process.cwd();
+  const saved = workingDirectory();
   try {
     if (!enter(top, shownTop, parts, create)) return undefined;
     return fn();
   } finally {
     process.chdir(saved);
+  }
+}
+
+/** The working directory to return to; "/" when it has been removed under us. */
+function workingDirectory(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return "/";
   }
 }
 
