@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   LB_ERR_UNSAFE_VALUE: "A value cannot be written safely into a generated file (newline, NUL, quote the format cannot escape).",
   LB_ERR_NETWORK: "A network definition is inconsistent (gateway outside it, overlapping networks, bad pool).",
   LB_ERR_REFERENCE: "A value refers to something that does not exist (unknown client, missing passphrase file).",
+  LB_ERR_ROOT_PATH: "A client root is / (or the roots directory is), or lies inside another client's root.",
   LB_WARN_SHARED_ROOT_RW: "A shared root is exported read-write to several clients.",
   LB_WARN_BOOT_FILE_MISSING: "A boot file named in the inventory is not in the TFTP root.",
   LB_WARN_OLD_FREEBSD: "A client runs FreeBSD older than 11: the parent 'ether' form is emitted and the flip script is untested there.",
@@ -30,6 +31,7 @@ export const ERROR_CODES = {
   LB_WARN_CLIENT_RC_DHCP: "A client's rc.conf asks for DHCP on its boot NIC, lagg or Wi-Fi port, or in ifconfig_DEFAULT: dhclient would undo the flip, so /etc/rc.d/lagg refuses it.",
   // apply
   LB_ERR_FOREIGN_FILE: "apply would overwrite a file laggboot did not write (use --force to take it over).",
+  LB_ERR_UNSAFE_PATH: "A path inside a client root is a symbolic link or not a directory (or changed while apply walked it); apply writes nothing into that root.",
   LB_ERR_RENDER: "A generator could not produce its file for this inventory.",
   // DHCP wire
   LB_ERR_DHCP_DECODE: "A DHCP packet is malformed (the error names the byte offset and field); it is dropped and counted.",

@@ -20,25 +20,34 @@ export function registerApply(program: Command): void {
     .action(act((opts: { root: string; client?: string; dryRun?: boolean; force?: boolean; diff: boolean; json?: boolean }, cmd: Command) => {
       const inv = loadValid(configPath(cmd.optsWithGlobals<{ config?: string }>().config));
       const sets = renderAllClientFiles(inv, readFlipScript(), opts.client);
-      const changes = writeFileSets(sets, {
+      const dryRun = opts.dryRun === true;
+      const { changes, refused, staleTemp } = writeFileSets(sets, {
         targetRoot: opts.root,
-        dryRun: opts.dryRun === true,
+        dryRun,
         force: opts.force === true,
         chownRoot: typeof process.getuid === "function" && process.getuid() === 0,
       });
       const changed = changes.filter((c) => c.kind !== "unchanged");
+      const verdict = refused.length > 0 ? EXIT.problems : EXIT.ok;
       if (opts.json) {
-        writeJson({ dryRun: opts.dryRun === true, changed: changed.length, changes });
-        return EXIT.ok;
+        writeJson({ dryRun, changed: changed.length, changes, refused, staleTemp });
+        return verdict;
       }
+      for (const t of staleTemp) process.stdout.write(`${dryRun ? "would remove" : "removed"} ${t} (left by an interrupted apply)\n`);
       for (const c of changes) {
         if (c.kind === "unchanged") continue;
-        process.stdout.write(`${opts.dryRun ? "would " : ""}${VERB[c.kind]} ${c.path}${c.modeChanged && c.kind !== "create" ? " (mode)" : ""}\n`);
+        process.stdout.write(`${dryRun ? "would " : ""}${VERB[c.kind]} ${c.path}${c.modeChanged && c.kind !== "create" ? " (mode)" : ""}\n`);
         // A new file's whole content is shown only when previewing (--dry-run).
-        const show = opts.diff && c.diff !== "" && (c.kind !== "create" || opts.dryRun === true);
+        const show = opts.diff && c.diff !== "" && (c.kind !== "create" || dryRun);
         if (show) process.stdout.write(c.diff.endsWith("\n") ? c.diff : c.diff + "\n");
       }
-      process.stdout.write(changed.length === 0 ? `nothing to change: ${changes.length} file(s) already up to date\n` : `${opts.dryRun ? "would change" : "changed"} ${changed.length} of ${changes.length} file(s)\n`);
-      return EXIT.ok;
+      // Refusals go to stderr in the form of every other error; a dry run reports them too.
+      for (const r of refused) {
+        const outcome = dryRun ? "nothing would be written into" : r.partly ? "stopped writing into" : "nothing was written into";
+        process.stderr.write(`laggboot: error [${r.code}]: ${r.message}; ${outcome} ${r.root}\n`);
+      }
+      process.stdout.write(changed.length === 0 ? `nothing to change: ${changes.length} file(s) already up to date\n` : `${dryRun ? "would change" : "changed"} ${changed.length} of ${changes.length} file(s)\n`);
+      if (refused.length > 0) process.stdout.write(`${dryRun ? "would leave" : "left"} ${refused.length} root(s) alone: ${refused.map((r) => r.root).join(", ")}\n`);
+      return verdict;
     }));
 }

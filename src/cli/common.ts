@@ -53,6 +53,23 @@ export function writeJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 }
 
+/**
+ * A reader that stops early (`laggboot render dnsmasq | head -1`) closes the
+ * pipe, and every later write fails with EPIPE. The command then stops
+ * printing, finishes its work and exits with its own result (0 for a render),
+ * never with a stack trace: a reader that has seen enough is not an error.
+ * Any other failure of the output is an I/O error (exit 2).
+ */
+export function quietOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE" || e.code === "ERR_STREAM_DESTROYED") return;
+      process.exitCode = EXIT.usage;
+      if (stream !== process.stderr) process.stderr.write(`laggboot: error [LB_ERR_IO]: cannot write the output: ${e.message}\n`);
+    });
+  }
+}
+
 /** Wraps a command action so that its return value becomes the exit code. */
 export function act<A extends unknown[]>(fn: (...args: A) => number | Promise<number>): (...args: A) => Promise<void> {
   return async (...args: A) => {

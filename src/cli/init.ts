@@ -21,7 +21,7 @@ export function registerInit(program: Command): void {
       if (existsSync(file) && !opts.force) {
         throw new LaggbootError("LB_ERR_USAGE", `${file} already exists; use --force to replace it`);
       }
-      atomicWrite(file, EXAMPLE_INVENTORY, 0o644, { chownRoot: false });
+      atomicWrite(file, EXAMPLE_INVENTORY, 0o644);
       process.stdout.write(`wrote ${file}; next: laggboot check ${file}\n`);
       return EXIT.ok;
     }));

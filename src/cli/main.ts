@@ -8,7 +8,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { LaggbootError, type ErrorCode } from "../errors.js";
-import { EXIT, ProblemsFound } from "./common.js";
+import { EXIT, ProblemsFound, quietOnClosedOutput } from "./common.js";
 import { registerApply } from "./apply.js";
 import { registerCheck } from "./check.js";
 import { registerInit } from "./init.js";
@@ -71,6 +71,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
+  quietOnClosedOutput();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

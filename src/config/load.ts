@@ -6,9 +6,12 @@
  */
 import type { z } from "zod";
 import { isErrorCode, type ErrorCode } from "../errors.js";
+import { parsePrefix } from "./addr.js";
 import { formatKeyPath, severityOf, sortFindings, type Finding, type KeyPath } from "./findings.js";
 import { readYaml, type Locator } from "./locate.js";
-import { clientSchema, serverSchema, type ClientParsed } from "./schema.js";
+import { clientStandIn, repair } from "./repair.js";
+import { clientSchema, freebsdLaggClientSchema, pxeClientSchema, serverSchema, type ClientParsed } from "./schema.js";
+import { isUnknownDiscriminator, issueMessage, keysAt, unknownKeyMessage } from "./schema-issues.js";
 import { resolveInventory } from "./resolve.js";
 import type { Inventory } from "./types.js";
 
@@ -37,7 +40,20 @@ export class Reporter {
     private readonly originOf: (path: KeyPath) => KeyPath | undefined = () => undefined,
   ) {}
 
-  add(code: ErrorCode, path: KeyPath, message: string, opts: { key?: boolean } = {}): void {
+  private readonly muted: KeyPath[] = [];
+
+  /** Findings at or below these paths are dropped from now on (repair.ts: already reported). */
+  mute(paths: readonly KeyPath[]): void {
+    this.muted.push(...paths);
+  }
+
+  isMuted(path: KeyPath): boolean {
+    return this.muted.some((m) => m.length <= path.length && m.every((seg, i) => seg === path[i]));
+  }
+
+  /** `also`: other paths the finding depends on; a muted one mutes the finding. */
+  add(code: ErrorCode, path: KeyPath, message: string, opts: { key?: boolean; also?: readonly KeyPath[] } = {}): void {
+    if (this.isMuted(path) || opts.also?.some((p) => this.isMuted(p))) return;
     let where = path;
     if (this.locator && !this.locator.has(path)) {
       const alt = this.originOf(path);
@@ -106,19 +122,40 @@ function defaultsOrigin(clientsRaw: unknown, defaults: unknown): (path: KeyPath)
   };
 }
 
-function reportZod(rep: Reporter, base: KeyPath, error: z.ZodError): void {
+function reportZod(rep: Reporter, base: KeyPath, error: z.ZodError, schema: z.core.$ZodType): void {
   for (const issue of error.issues) {
     const path = [...base, ...(issue.path as (string | number)[])];
     const params = (issue as { params?: { lbCode?: unknown } }).params;
     const code: ErrorCode = typeof params?.lbCode === "string" && isErrorCode(params.lbCode) ? params.lbCode : "LB_ERR_SCHEMA";
     if (issue.code === "unrecognized_keys") {
-      for (const k of issue.keys) rep.add(code, [...path, k], `unknown key "${k}"`, { key: true });
+      const known = keysAt(schema, issue.path);
+      for (const k of issue.keys) rep.add(code, [...path, k], unknownKeyMessage(k, known), { key: true });
+    } else if (isUnknownDiscriminator(issue)) {
+      const kind = isObj(issue.input) ? issue.input["kind"] : undefined;
+      rep.add(code, path, kind === undefined ? `required key "kind" is missing (${KINDS.join(" or ")})` : `unknown client kind ${JSON.stringify(kind)} (want ${KINDS.join(" or ")})`);
     } else if (issue.code === "invalid_type" && issue.input === undefined) {
       rep.add(code, path, `required key "${String(path[path.length - 1])}" is missing`);
     } else {
-      rep.add(code, path, issue.message);
+      rep.add(code, path, issueMessage(issue));
     }
   }
+}
+
+/**
+ * Parses `value`; on schema errors reports them and parses a repaired copy
+ * (repair.ts), so the value's other checks still run. Undefined when even
+ * the repaired copy fails.
+ */
+function parseOrRepair<S extends z.ZodType>(rep: Reporter, base: KeyPath, value: unknown, schema: S, standIn: (path: KeyPath) => unknown, keysSchema: z.core.$ZodType = schema): z.output<S> | undefined {
+  const first = schema.safeParse(value, { reportInput: true });
+  if (first.success) return first.data;
+  reportZod(rep, base, first.error, keysSchema);
+  const fixed = isObj(value) ? repair(value, first.error.issues, standIn) : undefined;
+  if (!fixed) return undefined;
+  const again = schema.safeParse(fixed.value);
+  if (!again.success) return undefined;
+  rep.mute(fixed.muted.map((p) => [...base, ...p]));
+  return again.data;
 }
 
 const TOP_KEYS = new Set(["version", "server", "defaults", "clients"]);
@@ -138,14 +175,13 @@ export function loadInventoryText(text: string, file: string, probe: SiteProbe):
     return { inventory: undefined, findings: rep.findings };
   }
   for (const k of Object.keys(root)) {
-    if (!TOP_KEYS.has(k)) rep.add("LB_ERR_SCHEMA", [k], `unknown key "${k}"`, { key: true });
+    if (!TOP_KEYS.has(k)) rep.add("LB_ERR_SCHEMA", [k], unknownKeyMessage(k, [...TOP_KEYS]), { key: true });
   }
   if (root["version"] !== undefined && root["version"] !== 1) {
     rep.add("LB_ERR_SCHEMA", ["version"], "unsupported inventory version (this laggboot reads version 1)");
   }
 
-  const server = serverSchema.safeParse(root["server"]);
-  if (!server.success) reportZod(rep, ["server"], server.error);
+  const server = parseOrRepair(rep, ["server"], root["server"], serverSchema, () => undefined);
 
   const defaults = root["defaults"];
   if (defaults !== undefined && !isObj(defaults)) rep.add("LB_ERR_SCHEMA", ["defaults"], "defaults must be a mapping by client kind");
@@ -164,6 +200,9 @@ export function loadInventoryText(text: string, file: string, probe: SiteProbe):
     }
   }
 
+  // A client whose address fails the schema stands in with this (network addresses are never a client's).
+  const firstPrefix = server?.networks[0] === undefined ? undefined : parsePrefix(server.networks[0].prefix);
+  const firstNetwork = firstPrefix?.network;
   const clientsRaw = root["clients"] ?? [];
   const clients: { parsed: ClientParsed; index: number }[] = [];
   if (!Array.isArray(clientsRaw)) {
@@ -176,12 +215,12 @@ export function loadInventoryText(text: string, file: string, probe: SiteProbe):
         return;
       }
       const merged = mergeDefaults(c, defaultsFor(c["kind"]));
-      const r = clientSchema.safeParse(merged);
-      if (r.success) clients.push({ parsed: r.data, index });
-      else reportZod(rep, path, r.error);
+      const kindSchema = merged["kind"] === "pxe" ? pxeClientSchema : freebsdLaggClientSchema;
+      const parsed = parseOrRepair(rep, path, merged, clientSchema, clientStandIn(index, firstNetwork), kindSchema);
+      if (parsed) clients.push({ parsed, index });
     });
   }
 
-  const inventory = server.success ? resolveInventory(server.data, clients, rep, probe) : undefined;
+  const inventory = server ? resolveInventory(server, clients, rep, probe) : undefined;
   return { inventory: rep.hasErrors ? undefined : inventory, findings: sortFindings(rep.findings) };
 }

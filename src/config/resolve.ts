@@ -13,6 +13,8 @@ import type { z } from "zod";
 import { ARCH, type BootFiles, type Client, type Inventory, type Network, type ServerConfig, type WifiConfig } from "./types.js";
 import { checkPassphrase, unsafeForConfigs } from "./values.js";
 import { wifiDriver, wifiDriverName } from "./wifi-drivers.js";
+import { checkNestedRoots, isFilesystemRoot, normalizeDir } from "./roots.js";
+import { checkBootFiles } from "./boot-files.js";
 
 type ServerParsed = z.output<typeof serverSchema>;
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
@@ -81,28 +83,10 @@ function resolveBootFiles(b: ServerParsed["tftp"]["bootFiles"]): BootFiles {
   return { bios: b.bios, ia32Uefi: b.ia32Uefi, x64Uefi: b.x64Uefi, arm64Uefi: b.arm64Uefi, byArch };
 }
 
-function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): ServerConfig {
+function resolveServer(s: ServerParsed, rep: Reporter): ServerConfig {
   const networks = resolveNetworks(s, rep);
   const bootFiles = resolveBootFiles(s.tftp.bootFiles);
   const tftpPath: KeyPath = ["server", "tftp"];
-  const tftpRootKind = probe.kindOf(s.tftp.root);
-  if (tftpRootKind === "missing") {
-    rep.add("LB_WARN_BOOT_FILE_MISSING", [...tftpPath, "root"], `TFTP root ${s.tftp.root} does not exist on this machine; boot files were not checked`);
-  } else if (tftpRootKind !== "dir") {
-    rep.add("LB_ERR_SCHEMA", [...tftpPath, "root"], `TFTP root ${s.tftp.root} is not a directory`);
-  } else {
-    const named: [KeyPath, string][] = [
-      [[...tftpPath, "bootFiles", "bios"], bootFiles.bios],
-      [[...tftpPath, "bootFiles", "x64Uefi"], bootFiles.x64Uefi],
-      [[...tftpPath, "ipxeScript"], s.tftp.ipxeScript],
-    ];
-    if (bootFiles.ia32Uefi) named.push([[...tftpPath, "bootFiles", "ia32Uefi"], bootFiles.ia32Uefi]);
-    if (bootFiles.arm64Uefi) named.push([[...tftpPath, "bootFiles", "arm64Uefi"], bootFiles.arm64Uefi]);
-    for (const [k, v] of Object.entries(s.tftp.bootFiles.byArch)) named.push([[...tftpPath, "bootFiles", "byArch", k], v]);
-    for (const [path, f] of named) {
-      if (probe.kindOf(join(s.tftp.root, f)) !== "file") rep.add("LB_WARN_BOOT_FILE_MISSING", path, `${f} is not a file in the TFTP root ${s.tftp.root}`);
-    }
-  }
   const written: [KeyPath, string | undefined][] = [
     [[...tftpPath, "bootFiles", "bios"], bootFiles.bios], [[...tftpPath, "bootFiles", "x64Uefi"], bootFiles.x64Uefi],
     [[...tftpPath, "bootFiles", "ia32Uefi"], bootFiles.ia32Uefi], [[...tftpPath, "bootFiles", "arm64Uefi"], bootFiles.arm64Uefi],
@@ -110,6 +94,7 @@ function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): Server
     [["server", "nfs", "rootsDir"], s.nfs.rootsDir], [["server", "storage", "path"], s.storage.path],
     ...Object.entries(s.tftp.bootFiles.byArch).map(([k, v]): [KeyPath, string] => [[...tftpPath, "bootFiles", "byArch", k], v]),
   ];
+  if (isFilesystemRoot(s.nfs.rootsDir)) rep.add("LB_ERR_ROOT_PATH", ["server", "nfs", "rootsDir"], "the roots directory cannot be /: own roots would be /NAME, beside the server's own /etc and /boot");
   for (const [path, f] of written) {
     if (f === undefined) continue;
     const why = unsafeForConfigs(f);
@@ -124,7 +109,7 @@ function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): Server
       ipxeScript: s.tftp.ipxeScript, writableDir: s.tftp.writableDir, singlePort: s.tftp.singlePort,
       maxTransfers: s.tftp.maxTransfers, maxTransfersPerClient: s.tftp.maxTransfersPerClient,
     },
-    nfs: { server: s.nfs.server ? ip(s.nfs.server) : ip(s.address), rootsDir: s.nfs.rootsDir },
+    nfs: { server: s.nfs.server ? ip(s.nfs.server) : ip(s.address), rootsDir: normalizeDir(s.nfs.rootsDir) },
     http: { address: ip(s.http.address), port: s.http.port, allowedHosts: s.http.allowedHosts },
     storage: s.storage,
     runAs: s.runAs ? { user: s.runAs.user, group: s.runAs.group } : undefined,
@@ -161,25 +146,27 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
   if (fqdn === undefined) {
     fqdn = domain ? `${c.name}.${domain}` : c.name;
   } else if (fqdn.split(".")[0]!.toLowerCase() !== c.name.toLowerCase()) {
-    rep.add("LB_ERR_SCHEMA", [...path, "fqdn"], `fqdn "${fqdn}" does not start with the client name "${c.name}"`);
+    rep.add("LB_ERR_SCHEMA", [...path, "fqdn"], `fqdn "${fqdn}" does not start with the client name "${c.name}"`, { also: [[...path, "name"]] });
   }
   const macs = c.macs.map((m) => parseMac(m)!) as Mac[];
-  if (!network) return undefined;
-  const common = { name: c.name, fqdn, ip: addr, macs, network };
+  // Without a network there is no client to return, but its other values are still checked.
+  const common = network ? { name: c.name, fqdn, ip: addr, macs, network } : undefined;
   if (c.kind === "pxe") {
     for (const key of ["bootFile", "ipxeScript", "rootPath"] as const) {
       const v = c[key];
       const why = v === undefined ? undefined : unsafeForConfigs(v);
       if (why) rep.add("LB_ERR_UNSAFE_VALUE", [...path, key], why);
     }
-    return { kind: "pxe", ...common, bootFile: c.bootFile, ipxeScript: c.ipxeScript, rootPath: c.rootPath };
+    return common && { kind: "pxe", ...common, bootFile: c.bootFile, ipxeScript: c.ipxeScript, rootPath: c.rootPath };
   }
   // freebsd-lagg
   const layout = c.root.layout;
-  let rootPath = c.root.path;
+  let rootPath = c.root.path === undefined ? undefined : normalizeDir(c.root.path);
   if (rootPath === undefined) {
     if (layout === "shared") rep.add("LB_ERR_SCHEMA", [...path, "root", "path"], "a shared root needs root.path (the one root the clients share)");
-    rootPath = `${server.nfs.rootsDir}/${c.name}`;
+    rootPath = `${server.nfs.rootsDir === "/" ? "" : server.nfs.rootsDir}/${c.name}`;
+  } else if (rootPath === "/") {
+    rep.add("LB_ERR_ROOT_PATH", [...path, "root", "path"], "a client root cannot be /: exported read-write with -maproot=root it hands the whole server to the client, and apply --root / would write the server's own /etc and /boot");
   }
   const why = unsafeForConfigs(rootPath);
   if (why) rep.add("LB_ERR_UNSAFE_VALUE", [...path, "root", "path"], why);
@@ -212,6 +199,7 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
     if (Buffer.byteLength(w.ssid, "utf8") > 32) rep.add("LB_ERR_SCHEMA", [...wpath, "ssid"], "an SSID is at most 32 bytes");
     if (!/^wlan\d+$/.test(w.wlan)) rep.add("LB_ERR_SCHEMA", [...wpath, "wlan"], `"${w.wlan}" must be a wlan interface name like wlan0`);
     if (/^(wlan|lagg)\d+$/.test(w.parent)) rep.add("LB_ERR_SCHEMA", [...wpath, "parent"], `"${w.parent}" is not a Wi-Fi device driver name (ath0, iwn0, iwm0...)`);
+    if (w.parent === c.wired) rep.add("LB_ERR_SCHEMA", [...wpath, "parent"], `the Wi-Fi device "${w.parent}" is also the wired NIC: wired and wifi.parent are two devices`, { also: [[...path, "wired"]] });
     if (w.firmware === undefined) {
       const fw = wifiDriver(w.parent).firmware;
       if (fw.kind === "chip") {
@@ -224,7 +212,11 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
   }
   if (!/^lagg\d+$/.test(c.lagg.interface)) rep.add("LB_ERR_SCHEMA", [...path, "lagg", "interface"], `"${c.lagg.interface}" must be a lagg interface name like lagg0`);
   if (/^(wlan|lagg)\d+$/.test(c.wired)) rep.add("LB_ERR_SCHEMA", [...path, "wired"], `"${c.wired}" is not a wired NIC driver name (re0, em0, igb0...)`);
+  if (c.lagg.bootif !== "" && c.lagg.bootif !== c.wired) {
+    rep.add("LB_ERR_SCHEMA", [...path, "lagg", "bootif"], `lagg.bootif "${c.lagg.bootif}" is not the wired NIC "${c.wired}": the boot NIC is the wired one (leave bootif empty to detect it at boot)`, { also: [[...path, "wired"]] });
+  }
   const nfsServer = server.nfs.server;
+  if (!common) return undefined;
   return {
     kind: "freebsd-lagg", ...common, wired: c.wired, wifi,
     root: { layout, path: rootPath, readOnly: c.root.readOnly ?? layout === "shared", etcMdSize: c.root.etcMdSize },
@@ -235,6 +227,7 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
 function checkUnique(clients: readonly { c: Client; index: number }[], rep: Reporter): void {
   const seen = new Map<string, string>();
   const claim = (key: string, what: string, path: KeyPath, owner: string): void => {
+    if (rep.isMuted(path)) return; // a stand-in for a value the schema refused (repair.ts)
     const prev = seen.get(key);
     if (prev !== undefined && prev !== owner) rep.add("LB_ERR_DUPLICATE", path, `${what} is also used by ${prev}`);
     else if (prev === owner) rep.add("LB_ERR_DUPLICATE", path, `${what} is listed twice for this client`);
@@ -276,14 +269,16 @@ function checkSharedRoots(clients: readonly { c: Client; index: number }[], rep:
 }
 
 export function resolveInventory(s: ServerParsed, parsed: readonly { parsed: ClientParsed; index: number }[], rep: Reporter, probe: SiteProbe): Inventory {
-  const server = resolveServer(s, rep, probe);
+  const server = resolveServer(s, rep);
   const resolved: { c: Client; index: number }[] = [];
   const reserved = reservedAddresses(server);
   for (const { parsed: c, index } of parsed) {
     const r = resolveClient(c, index, server, reserved, rep, probe);
     if (r) resolved.push({ c: r, index });
   }
+  checkBootFiles(server, resolved, rep, probe);
   checkUnique(resolved, rep);
+  checkNestedRoots(resolved, rep);
   checkSharedRoots(resolved, rep, probe);
   return { server, clients: resolved.map((e) => e.c) };
 }

@@ -28,7 +28,8 @@ export const mac = z
   })
   .meta({ description: "Ethernet MAC address, e.g. 00:1e:68:aa:bb:cc" });
 
-const hostLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+// No regex flags: the JSON Schema carries the pattern alone, so both must read it the same way.
+const hostLabel = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 export const clientName = z
   .string()
   .regex(hostLabel, "a client name is one DNS label: letters, digits and '-', at most 63 characters")
@@ -166,7 +167,7 @@ const rootSchema = z.strictObject({
   layout: z.enum(["own", "shared"]).default("own").meta({
     description: "own: one read-write root per client, files written into its etc/. shared: one root for many clients, per-client files under conf/<ip>/ (rc.initdiskless).",
   }),
-  path: absPath.optional().meta({ description: "Root directory on the NFS server (default for own roots: nfs.rootsDir/NAME; required for shared roots)." }),
+  path: absPath.optional().meta({ description: "Root directory on the NFS server (default for own roots: nfs.rootsDir/NAME; required for shared roots). The real directory, not /, not inside another client's root." }),
   readOnly: z.boolean().optional().meta({ description: "Export read-only (default: false for own roots, true for shared roots)." }),
   etcMdSize: z.number().int().min(10240).max(4194304).default(65536)
     .meta({ description: "Shared roots: size of the RAM /etc in 512-byte sectors (conf/base/etc/md_size; rc.initdiskless default 10240 = 5 MB)." }),
@@ -175,7 +176,7 @@ const rootSchema = z.strictObject({
 const laggSchema = z.strictObject({
   interface: ifName("the lagg interface").default("lagg0").meta({ description: "rc.conf lagg_interface." }),
   bootif: z.union([z.literal(""), ifName("lagg.bootif")]).default("")
-    .meta({ description: "rc.conf lagg_bootif: the boot NIC; empty means detect it at boot." }),
+    .meta({ description: "rc.conf lagg_bootif: the boot NIC, which is the wired NIC; empty means detect it at boot." }),
   wiredPrimary: z.boolean().default(true)
     .meta({ description: "rc.conf lagg_wired_primary: make the wired NIC the failover master." }),
 });

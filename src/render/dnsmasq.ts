@@ -9,7 +9,7 @@
  */
 import type { Client, Inventory } from "../config/types.js";
 import { generatedHeader } from "./header.js";
-import { dnsmasqString, dnsmasqTag, dnsmasqToken } from "./quote-dnsmasq.js";
+import { dnsmasqString, dnsmasqTag } from "./quote-dnsmasq.js";
 import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, pxeFileGroups, tftpServerFor } from "./site-common.js";
 
 /** Option 175: only iPXE sends it (iPXE's encapsulated options). */
@@ -66,7 +66,7 @@ function bootLines(inv: Inventory): string[] {
   const servers = clientsByNetwork(inv).map(({ net }) => ({ tag: TAG.net(net.name), addr: tftpServerFor(inv, net) }));
   const scopes = new Set(servers.map((x) => x.addr)).size <= 1 ? [{ tag: undefined, addr: servers[0]!.addr }] : servers;
   const line = (scopeTag: string | undefined, tags: string[], file: string, what: string, addr: string): string =>
-    `dhcp-boot=${[...(scopeTag ? [scopeTag] : []), ...tags].map((t) => `tag:${t}`).join(",")},${dnsmasqToken(what, file)},,${addr}`;
+    `dhcp-boot=${[...(scopeTag ? [scopeTag] : []), ...tags].map((t) => `tag:${t}`).join(",")},${dnsmasqString(what, file)},,${addr}`;
   const boot = (tags: string[], file: string, what: string): string[] => scopes.map(({ tag, addr }) => line(tag, tags, file, what, addr));
   // A client's own line needs only its own network's server address.
   const bootFor = (c: Client, tags: string[], file: string, what: string): string => {
@@ -109,7 +109,7 @@ function hostLines(inv: Inventory, c: Client, proxy: boolean): string[] {
   if (!proxy && c.kind === "pxe" && c.ipxeScript !== undefined) sets.push(`set:${TAG.ownIpxe}`);
   if (!proxy && c.kind === "pxe" && c.bootFile !== undefined) sets.push(`set:${TAG.ownBoot}`);
   // dnsmasq wants the short name here; the FQDN goes out as option 12 below.
-  const out = [`dhcp-host=${c.macs.join(",")},${sets.join(",")},${c.ip},${dnsmasqToken(`client ${c.name} name`, c.name)},${inv.server.dhcp.reservationLeaseSeconds}`];
+  const out = [`dhcp-host=${c.macs.join(",")},${sets.join(",")},${c.ip},${dnsmasqString(`client ${c.name} name`, c.name)},${inv.server.dhcp.reservationLeaseSeconds}`];
   // FreeBSD loaders may not ask for 17 and 12 but need them: force. Other PXE clients ask for what they use.
   const opt = c.kind === "freebsd-lagg" ? "dhcp-option-force" : "dhcp-option";
   // dnsmasq has no name for option 12 (it normally sends the dhcp-host name); by number it sends this value.

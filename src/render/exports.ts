@@ -13,7 +13,7 @@
 import type { Inventory } from "../config/types.js";
 import { generatedHeader } from "./header.js";
 import { exportsPath } from "./quote-exports.js";
-import { rootExports, SHARED_ROOT_REMOUNTED, type RootExport } from "./site-common.js";
+import { rootExports, SHARED_ROOT_REMOUNTED, sortByIp, type RootExport } from "./site-common.js";
 
 /** Physical line width before host lists wrap. */
 const WRAP_COLUMNS = 100;
@@ -50,7 +50,9 @@ function comment(e: RootExport): string {
 /**
  * FreeBSD: every directory of one file system on one line, then options, then
  * hosts. mountd allows a host only once per file system, so a shared root and
- * its etc share one line rather than two.
+ * its etc share one line rather than two. A shared root with read-only and
+ * read-write clients needs one line per option set (exports(5) gives options
+ * per line); each line names different hosts.
  */
 export function renderExportsFreebsd(inv: Inventory): string {
   const out = [generatedHeader("FreeBSD exports(5) for the diskless roots (laggboot render exports)"), ""];
@@ -61,14 +63,21 @@ export function renderExportsFreebsd(inv: Inventory): string {
   return `${out.join("\n")}\n`;
 }
 
-/** Linux: one line per directory, the options in parentheses after each host. */
+/**
+ * Linux: one line per directory, the options in parentheses after each host.
+ * A shared root some of whose clients mount it read-write gets one line
+ * with both kinds of host, so no directory is listed twice.
+ */
 export function renderExportsLinux(inv: Inventory): string {
   const out = [generatedHeader("Linux exports(5) for the diskless roots (laggboot render exports-linux)"), ""];
-  for (const e of rootExports(inv)) {
+  const byPath = new Map<string, RootExport[]>();
+  for (const e of rootExports(inv)) byPath.set(e.path, [...(byPath.get(e.path) ?? []), e]);
+  for (const group of byPath.values()) {
     // sync: the client's root must not lose acknowledged writes; no_subtree_check: the root is a whole tree.
-    const opts = `(${e.readOnly ? "ro" : "rw"},sync,no_root_squash,no_subtree_check)`;
-    out.push(comment(e));
-    for (const dir of dirsOf("exports-linux", e)) out.push(wrap(dir, e.clients.map((c) => `${c.ip}${opts}`)));
+    const hosts = sortByIp(group.flatMap((e) => e.clients.map((c) => ({ ip: c.ip, readOnly: e.readOnly }))))
+      .map((h) => `${h.ip}(${h.readOnly ? "ro" : "rw"},sync,no_root_squash,no_subtree_check)`);
+    for (const e of group) out.push(comment(e));
+    for (const dir of dirsOf("exports-linux", group[0]!)) out.push(wrap(dir, hosts));
   }
   return `${out.join("\n")}\n`;
 }

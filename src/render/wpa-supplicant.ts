@@ -5,6 +5,7 @@ import { wpaPsk, wpaSsid } from "./quote-wpa.js";
 
 export function renderWpaSupplicantConf(c: FreebsdLaggClient): string | undefined {
   if (!c.wifi) return undefined;
+  const psk = wpaPsk(c.wifi.passphrase, c.wifi.ssid);
   return [
     generatedHeader(`wpa_supplicant.conf for ${c.name}`),
     "ctrl_interface=/var/run/wpa_supplicant",
@@ -12,7 +13,9 @@ export function renderWpaSupplicantConf(c: FreebsdLaggClient): string | undefine
     "network={",
     `\tssid=${wpaSsid(c.wifi.ssid)}`,
     "\tkey_mgmt=WPA-PSK",
-    `\tpsk=${wpaPsk(c.wifi.passphrase)}`,
+    // A passphrase holding both '"' and '#' cannot be quoted for wpa_supplicant (quote-wpa.ts).
+    ...(psk.derived ? ["\t# psk: the key derived from the inventory's passphrase (it holds both '\"' and '#')"] : []),
+    `\tpsk=${psk.value}`,
     "}",
     "",
   ].join("\n");

@@ -10,9 +10,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { Lab, waitExit, type Namespace } from "../support/netns.js";
+import { Lab, type Namespace } from "../support/netns.js";
 import type { JsonPolicy } from "../support/dhcp-server-main.js";
-import { parseEnv, setMac, startLaggboot, tempDir, type RunningServer } from "./dhcp-harness.js";
+import { parseEnv, setMac, startLaggboot, tempDir, udhcpc, type RunningServer } from "./dhcp-harness.js";
 import type { DhcpDataPath } from "../../src/servers/dhcp/native.js";
 
 const SERVER = "198.18.20.1";
@@ -75,17 +75,7 @@ export function dhcpClientsSuite(dataPath: DhcpDataPath): void {
       return parseEnv(readFileSync(file, "utf8"));
     }
 
-    async function udhcpc(mac: string, tag: string): Promise<{ code: number | null; env: Map<string, string> | undefined }> {
-      await setMac(cli, "c0", mac);
-      const script = join(dir, `udhcpc-${tag}.sh`);
-      writeFileSync(script, `#!/bin/sh\nenv > "${dir}/udhcpc-${tag}-$1.env"\n`);
-      chmodSync(script, 0o755);
-      const child = cli.spawn(["busybox", "udhcpc", "-i", "c0", "-f", "-q", "-n", "-t", "3", "-T", "1", "-s", script,
-        "-O", "rootpath", "-O", "hostname"], { stdio: ["ignore", "ignore", "ignore"] });
-      const code = await waitExit(child, 20_000);
-      const file = join(dir, `udhcpc-${tag}-bound.env`);
-      return { code, env: existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : undefined };
-    }
+    const runUdhcpc = (mac: string, tag: string): ReturnType<typeof udhcpc> => udhcpc(cli, dir, mac, tag);
 
     test("ISC dhclient gets the reserved address and every option", async () => {
       const env = await dhclient(MAC1, "mac1");
@@ -101,7 +91,7 @@ export function dhcpClientsSuite(dataPath: DhcpDataPath): void {
     });
 
     test("busybox udhcpc gets the reserved address and every option", async () => {
-      const { code, env } = await udhcpc(MAC1, "mac1");
+      const { code, env } = await runUdhcpc(MAC1, "mac1");
       assert.equal(code, 0);
       assert.ok(env !== undefined, "udhcpc never ran its bound script");
       assert.equal(env.get("ip"), EXPECT.ip);
@@ -115,7 +105,7 @@ export function dhcpClientsSuite(dataPath: DhcpDataPath): void {
     });
 
     test("the same client through its second MAC gets the same address", async () => {
-      const u = await udhcpc(MAC2, "mac2");
+      const u = await runUdhcpc(MAC2, "mac2");
       assert.equal(u.code, 0);
       assert.equal(u.env?.get("ip"), EXPECT.ip);
       assert.equal(u.env?.get("rootpath"), EXPECT.rootPath);
@@ -124,7 +114,7 @@ export function dhcpClientsSuite(dataPath: DhcpDataPath): void {
     });
 
     test("an unknown MAC gets nothing and is logged once", async () => {
-      const { code, env } = await udhcpc(UNKNOWN, "unknown");
+      const { code, env } = await runUdhcpc(UNKNOWN, "unknown");
       assert.notEqual(code, 0, "udhcpc must fail without a lease");
       assert.equal(env, undefined);
       const c = await server.counters();

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -95,4 +95,45 @@ export async function setMac(ns: Namespace, ifname: string, mac: string): Promis
   await ns.exec(["ip", "link", "set", ifname, "down"]);
   await ns.exec(["ip", "link", "set", ifname, "address", mac]);
   await ns.exec(["ip", "link", "set", ifname, "up"]);
+}
+
+/**
+ * busybox udhcpc on c0 of `cli` with `mac`: one try of three DISCOVERs, 1 s
+ * apart. Returns its exit code and the environment its script saw on
+ * "bound" (undefined when it got no lease). Asks for root-path and host-name.
+ */
+export async function udhcpc(cli: Namespace, dir: string, mac: string, tag: string): Promise<{ code: number | null; env: Map<string, string> | undefined }> {
+  await setMac(cli, "c0", mac);
+  const script = join(dir, `udhcpc-${tag}.sh`);
+  writeFileSync(script, `#!/bin/sh\nenv > "${dir}/udhcpc-${tag}-$1.env"\n`);
+  chmodSync(script, 0o755);
+  const child = cli.spawn(["busybox", "udhcpc", "-i", "c0", "-f", "-q", "-n", "-t", "3", "-T", "1", "-s", script,
+    "-O", "rootpath", "-O", "hostname"], { stdio: ["ignore", "ignore", "ignore"] });
+  const code = await waitExit(child, 20_000);
+  const file = join(dir, `udhcpc-${tag}-bound.env`);
+  return { code, env: existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : undefined };
+}
+
+/** Starts a server in the foreground in `ns` and waits for its ready line (or fails with what it printed). */
+export async function startForeground(ns: Namespace, s: { argv: string[]; env?: Record<string, string>; ready: RegExp }): Promise<ChildProcess> {
+  const child = ns.spawn(s.argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...s.env } });
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${s.argv[0]} not ready after 15 s:\n${out}`)), 15_000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (s.ready.test(out)) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(t);
+      reject(new Error(`${s.argv[0]} exited (${code}):\n${out}`));
+    });
+  });
+  child.removeAllListeners("exit");
+  return child;
 }

@@ -19,7 +19,6 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ChildProcess } from "node:child_process";
 import { Lab, type Namespace } from "../support/netns.js";
 import { loaderDiscover, pxeRequest, requestBytes, LOADER_PACKET_BYTES } from "../support/dhcp-builders.js";
 import { decode } from "../../src/wire/dhcp4/packet.js";
@@ -31,7 +30,7 @@ import { renderIscDhcpd } from "../../src/render/isc-dhcpd.js";
 import { renderKea } from "../../src/render/kea.js";
 import { renderDnsmasq } from "../../src/render/dnsmasq.js";
 import { SITE_VARIANTS } from "../support/site-variants.js";
-import { probe, tempDir } from "./dhcp-harness.js";
+import { probe, startForeground, tempDir } from "./dhcp-harness.js";
 
 const SERVER = "198.18.0.1"; // the example's lan serverAddress and TFTP server
 const CLIENT_LINK = "198.18.0.250"; // only so the probe can send; requests carry ciaddr 0.0.0.0
@@ -89,30 +88,6 @@ const SERVERS: readonly ServerUnderTest[] = [
   },
 ];
 
-/** Starts the server in ns and waits for its ready line (or fails with what it printed). */
-async function startServer(ns: Namespace, s: { argv: string[]; env?: Record<string, string>; ready: RegExp }): Promise<ChildProcess> {
-  const child = ns.spawn(s.argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...s.env } });
-  let out = "";
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${s.argv[0]} not ready after 15 s:\n${out}`)), 15_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (s.ready.test(out)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.on("exit", (code) => {
-      clearTimeout(t);
-      reject(new Error(`${s.argv[0]} exited (${code}):\n${out}`));
-    });
-  });
-  child.removeAllListeners("exit");
-  return child;
-}
-
 const withBroadcast = (p: DhcpPacket): DhcpPacket => ({ ...p, flags: BROADCAST_FLAG });
 /** The boot file from the file field or option 67; dnsmasq NUL-terminates option 67 when the client asked for it. */
 const fileOf = (p: DhcpPacket): string => (p.file !== "" ? p.file : (getOption(p.options, DhcpOption.BootFileName) ?? "")).replace(/\0+$/, "");
@@ -144,7 +119,7 @@ for (const server of SERVERS) {
         await cli.addr("c0", `${RELAY}/24`);
         // The relayed network is reached over the same link (the relay agent is the client namespace).
         await srv.exec(["ip", "route", "add", "198.19.5.0/24", "dev", "s0"]);
-        await startServer(srv, server.start(SITE_VARIANTS[mode === "full" ? "example" : "proxy"]!(), dir));
+        await startForeground(srv, server.start(SITE_VARIANTS[mode === "full" ? "example" : "proxy"]!(), dir));
       });
 
       after(async () => {
@@ -258,7 +233,7 @@ for (const server of SERVERS) {
       await lab.veth(srv, "s0", cli, "c0");
       await srv.addr("s0", `${OFFICE}/24`);
       await cli.addr("c0", `${LINK}/24`);
-      await startServer(srv, server.start(SITE_VARIANTS["shared-root"]!(), dir));
+      await startForeground(srv, server.start(SITE_VARIANTS["shared-root"]!(), dir));
     });
 
     after(async () => {

@@ -15,8 +15,8 @@ export function fakeProbe(files: Record<string, string> = {}, dirs: readonly str
   };
 }
 
-/** A probe where the TFTP root holds the example's boot files. */
+/** A probe where the TFTP root holds the example's boot files (the kiosk's iPXE script too). */
 export const siteProbe = fakeProbe(
-  { "/srv/tftp/pxeboot": "x", "/srv/tftp/loader.efi": "x", "/srv/tftp/boot.ipxe": "x" },
+  { "/srv/tftp/pxeboot": "x", "/srv/tftp/loader.efi": "x", "/srv/tftp/boot.ipxe": "x", "/srv/tftp/kiosk.ipxe": "x" },
   ["/srv/tftp"],
 );

@@ -1,23 +1,38 @@
 /**
- * A reader for wpa_supplicant.conf network blocks that follows hostap's own
- * rules (src/utils/config.c wpa_config_get_line; wpa_supplicant/config.c
- * wpa_config_parse_string): leading white space skipped, '#' starts a comment
- * only after the last double quote, trailing white space dropped, a quoted
- * value is what lies between the first and the last double quote, an
- * unquoted ssid is hex. Used as the oracle for our quoting.
+ * A reader for wpa_supplicant.conf network blocks that follows hostap 2.10's
+ * own rules (src/utils/config.c wpa_config_get_line; src/utils/common.c
+ * wpa_config_parse_string; wpa_supplicant/config.c wpa_config_parse_psk):
+ * leading white space skipped; a '#' starts a comment unless it lies inside a
+ * pair of double quotes, quotes paired from the left; trailing white space
+ * dropped; a quoted value is what lies between its first and its last double
+ * quote; an unquoted ssid or psk is hex. The quick oracle for our quoting;
+ * test/interop/wpa-supplicant.test.ts asks wpa_supplicant itself.
  */
+
+/** The line as wpa_config_get_line leaves it: comment cut, white space trimmed. */
+export function wpaLine(raw: string): string {
+  let pos = raw.replace(/^[ \t\r]+/, "");
+  if (pos === "" || pos.startsWith("#")) return "";
+  let end = pos.indexOf("#");
+  let from = 0;
+  while (end >= 0) {
+    const open = pos.indexOf('"', from);
+    if (open < 0 || open > end) break;
+    const close = pos.indexOf('"', open + 1);
+    if (close < 0) break;
+    from = close + 1;
+    if (from > end) end = pos.indexOf("#", from);
+  }
+  if (end >= 0) pos = pos.slice(0, end);
+  return pos.replace(/[\n \t\r]+$/, "");
+}
+
 export function parseWpaNetwork(text: string): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
   let inBlock = false;
   for (const raw of text.split("\n")) {
-    let pos = raw.replace(/^[ \t\r]+/, "");
-    if (pos === "" || pos.startsWith("#")) continue;
-    const firstQ = pos.indexOf('"');
-    const lastQ = firstQ >= 0 ? pos.lastIndexOf('"') : -1;
-    const from = lastQ > firstQ ? lastQ : firstQ >= 0 ? firstQ : 0;
-    const hash = pos.indexOf("#", from);
-    if (hash >= 0) pos = pos.slice(0, hash);
-    pos = pos.replace(/[\n \t\r]+$/, "");
+    const pos = wpaLine(raw);
+    if (pos === "") continue;
     if (pos === "network={") {
       inBlock = true;
       continue;
@@ -33,7 +48,7 @@ export function parseWpaNetwork(text: string): Record<string, Buffer> {
     const value = pos.slice(eq + 1);
     if (value.startsWith('"')) {
       const end = value.lastIndexOf('"');
-      if (end <= 0 || end !== value.length - 1) throw new Error(`bad quoted value for ${name}: ${value}`);
+      if (end <= 0 || (name !== "psk" && end !== value.length - 1)) throw new Error(`bad quoted value for ${name}: ${value}`);
       out[name] = Buffer.from(value.slice(1, end), "utf8");
     } else if (name === "ssid" || name === "psk") {
       if (!/^([0-9a-f]{2})+$/i.test(value)) throw new Error(`bad hex for ${name}: ${value}`);

@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileSets, MANIFEST_NAME } from "../../src/render/write-fileset.js";
 import type { FileSet } from "../../src/render/fileset.js";
-import { LaggbootError } from "../../src/errors.js";
 
 const SET: FileSet = {
   baseDir: "/srv/diskless/a",
@@ -35,7 +34,7 @@ function tree(dir: string, prefix = ""): string[] {
 
 test("first run creates every file with its mode, and a 0600 manifest", () => {
   withDir((root) => {
-    const changes = writeFileSets([SET], opts(root));
+    const { changes } = writeFileSets([SET], opts(root));
     assert.deepEqual(changes.map((c) => c.kind), ["create", "create", "create"]);
     assert.equal(statSync(join(base(root), "etc/wpa_supplicant.conf")).mode & 0o777, 0o600);
     assert.equal(statSync(join(base(root), "etc/rc.d/lagg")).mode & 0o777, 0o555);
@@ -49,7 +48,7 @@ test("second run changes nothing and says so", () => {
   withDir((root) => {
     writeFileSets([SET], opts(root));
     const before = statSync(join(base(root), "etc/rc.conf.local")).mtimeMs;
-    const changes = writeFileSets([SET], opts(root));
+    const { changes } = writeFileSets([SET], opts(root));
     assert.deepEqual(changes.map((c) => c.kind), ["unchanged", "unchanged", "unchanged"]);
     assert.equal(statSync(join(base(root), "etc/rc.conf.local")).mtimeMs, before);
   });
@@ -57,7 +56,7 @@ test("second run changes nothing and says so", () => {
 
 test("dry run writes nothing but reports the plan with a diff (secrets masked)", () => {
   withDir((root) => {
-    const changes = writeFileSets([SET], opts(root, { dryRun: true }));
+    const { changes } = writeFileSets([SET], opts(root, { dryRun: true }));
     assert.equal(existsSync(base(root)), false);
     assert.equal(changes[0]!.kind, "create");
     assert.match(changes[0]!.diff, /\+x="1"/);
@@ -70,7 +69,7 @@ test("an update shows a unified diff of the change", () => {
   withDir((root) => {
     writeFileSets([SET], opts(root));
     const next: FileSet = { ...SET, files: [{ ...SET.files[0]!, content: "x=\"2\"\n" }] };
-    const [c] = writeFileSets([next], opts(root));
+    const [c] = writeFileSets([next], opts(root)).changes;
     assert.equal(c!.kind, "update");
     assert.match(c!.diff, /^-x="1"$/m);
     assert.match(c!.diff, /^\+x="2"$/m);
@@ -81,7 +80,10 @@ test("refuses to overwrite a file it did not write, before writing anything", ()
   withDir((root) => {
     mkdirSync(join(base(root), "etc/rc.d"), { recursive: true });
     writeFileSync(join(base(root), "etc/rc.d/lagg"), "#!/bin/sh\n# my own script\n");
-    assert.throws(() => writeFileSets([SET], opts(root)), (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_FOREIGN_FILE" && /rc\.d\/lagg/.test(e.message));
+    const r = writeFileSets([SET], opts(root));
+    assert.deepEqual(r.refused.map((x) => x.code), ["LB_ERR_FOREIGN_FILE"]);
+    assert.match(r.refused[0]!.message, /rc\.d\/lagg/);
+    assert.deepEqual(r.changes, []);
     // Nothing else was written: the refusal comes before any write.
     assert.deepEqual(tree(base(root)), ["etc/rc.d/lagg"]);
     assert.match(readFileSync(join(base(root), "etc/rc.d/lagg"), "utf8"), /my own script/);
@@ -95,7 +97,7 @@ test("a file edited by hand after laggboot wrote it counts as foreign", () => {
   withDir((root) => {
     writeFileSets([SET], opts(root));
     writeFileSync(join(base(root), "etc/rc.conf.local"), "x=\"hand edit\"\n");
-    assert.throws(() => writeFileSets([SET], opts(root)), /did not write \(or that were edited since\)/);
+    assert.match(writeFileSets([SET], opts(root)).refused[0]!.message, /did not write \(or that were edited since\)/);
   });
 });
 
@@ -103,7 +105,12 @@ test("never replaces a symbolic link or directory", () => {
   withDir((root) => {
     mkdirSync(join(base(root), "etc"), { recursive: true });
     symlinkSync("/etc/passwd", join(base(root), "etc/rc.conf.local"));
-    assert.throws(() => writeFileSets([SET], opts(root, { force: true })), /not a regular file/);
+    mkdirSync(join(base(root), "etc/rc.d/lagg"), { recursive: true });
+    const r = writeFileSets([SET], opts(root, { force: true }));
+    assert.equal(r.refused[0]!.code, "LB_ERR_UNSAFE_PATH");
+    assert.match(r.refused[0]!.message, /rc\.conf\.local is a symbolic link \(to \/etc\/passwd\)/);
+    const dir = writeFileSets([{ ...SET, files: [SET.files[2]!] }], opts(root, { force: true }));
+    assert.match(dir.refused[0]!.message, /rc\.d\/lagg exists and is not a regular file/);
   });
 });
 
@@ -125,9 +132,9 @@ test("a failure mid-way leaves no half-written file and no temporary file; a rer
     assert.equal(readFileSync(join(base(root), "etc/rc.d/lagg"), "utf8"), "#!/bin/sh\n");
     assert.deepEqual(tree(base(root)).filter((p) => p.includes("laggboot-tmp")), []);
     // The manifest already knew the new hashes: the rerun is not refused as foreign.
-    const changes = writeFileSets([next], opts(root));
+    const { changes } = writeFileSets([next], opts(root));
     assert.deepEqual(changes.map((c) => c.kind), ["unchanged", "update", "update"]);
-    assert.deepEqual(writeFileSets([next], opts(root)).map((c) => c.kind), ["unchanged", "unchanged", "unchanged"]);
+    assert.deepEqual(writeFileSets([next], opts(root)).changes.map((c) => c.kind), ["unchanged", "unchanged", "unchanged"]);
   });
 });
 
@@ -136,7 +143,7 @@ test("a wrong mode is repaired even when the content is the same", () => {
     writeFileSets([SET], opts(root));
     const p = join(base(root), "etc/wpa_supplicant.conf");
     chmodSync(p, 0o644); // as a careless copy would leave it
-    const changes = writeFileSets([SET], opts(root));
+    const { changes } = writeFileSets([SET], opts(root));
     assert.equal(changes[1]!.kind, "update");
     assert.equal(changes[1]!.modeChanged, true);
     assert.equal(statSync(p).mode & 0o777, 0o600);

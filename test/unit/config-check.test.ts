@@ -6,45 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadInventoryText } from "../../src/config/load.js";
 import { EXAMPLE_INVENTORY } from "../../src/config/example.js";
-import type { Finding } from "../../src/config/findings.js";
+import { at, check, only } from "../support/check-base.js";
 import { fakeProbe, siteProbe } from "../support/probe.js";
-
-/** A small inventory; each test edits one line. Line numbers are 1-based. */
-const BASE = [
-  "server:", //                                   1
-  "  address: 198.18.0.1", //                     2
-  "  networks:", //                               3
-  "    - name: lan", //                           4
-  "      prefix: 198.18.0.0/24", //               5
-  "      gateway: 198.18.0.254", //               6
-  "      domain: lab.example", //                 7
-  "clients:", //                                  8
-  "  - name: a", //                               9
-  "    kind: freebsd-lagg", //                    10
-  "    ip: 198.18.0.10", //                       11
-  "    macs: [00:1e:68:aa:bb:cc]", //             12
-  "    wired: re0", //                            13
-  "    wifi: { parent: ath0, ssid: home, passphrase: \"12345678\" }", // 14
-  "  - name: b", //                               15
-  "    kind: pxe", //                             16
-  "    ip: 198.18.0.11", //                       17
-  "    macs: [00:1e:68:aa:bb:01]", //             18
-  "",
-];
-
-function check(edit: (lines: string[]) => void = () => undefined, probe = siteProbe): Finding[] {
-  const lines = [...BASE];
-  edit(lines);
-  return [...loadInventoryText(lines.join("\n"), "t.yaml", probe).findings];
-}
-
-function only(findings: Finding[], code: string): Finding {
-  const hits = findings.filter((f) => f.code === code);
-  assert.equal(hits.length, 1, `expected one ${code}, got ${JSON.stringify(findings, null, 1)}`);
-  return hits[0]!;
-}
-
-const at = (f: Finding): string => `${f.line}:${f.col} ${f.path}`;
 
 test("the base inventory is clean", () => {
   assert.deepEqual(check().filter((f) => f.severity === "error"), []);

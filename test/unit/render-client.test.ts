@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { pbkdf2Sync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +95,11 @@ const HOSTILE = [
   "a\"b\"c#d",
   "'single'",
   "Café ☕",
+  // hostap 2.10 pairs quotes before it cuts comments: each of these escaped its quoting.
+  "home\"#x",
+  "12345678\"#\"",
+  "a\"b#c",
+  "pass#word",
 ];
 
 function clientWith(ssid: string, passphrase: string, release = 14, wiredPrimary = true): FreebsdLaggClient {
@@ -146,15 +152,28 @@ test("rc.conf.local for FreeBSD 10 uses the parent's ether form; wired_primary N
 });
 
 for (const ssid of HOSTILE) {
-  test(`wpa_supplicant.conf read by hostap's rules gives the exact SSID and passphrase (${JSON.stringify(ssid)})`, () => {
+  test(`wpa_supplicant.conf read by hostap's rules gives the exact SSID and key (${JSON.stringify(ssid)})`, () => {
     const pass = `p ${ssid}`.replace(/[^\x20-\x7e]/g, "#").padEnd(8, "\"");
     const text = renderWpaSupplicantConf(clientWith(ssid, pass))!;
     const net = parseWpaNetwork(text);
     assert.equal(net["ssid"]!.toString("utf8"), ssid);
-    assert.equal(net["psk"]!.toString("utf8"), pass);
+    // A quoted passphrase is the passphrase; 32 bytes are the key derived from it.
+    const psk = net["psk"]!;
+    if (psk.length === 32) assert.equal(psk.toString("hex"), pbkdf2Sync(pass, ssid, 4096, 32, "sha1").toString("hex"));
+    else assert.equal(psk.toString("utf8"), pass);
     assert.equal(net["key_mgmt"]!.toString(), "WPA-PSK");
   });
 }
+
+test("an SSID and a passphrase with both '\"' and '#' are written without quotes (hex; derived key)", () => {
+  const text = renderWpaSupplicantConf(clientWith("home\"#x", "12345678\"#\""))!;
+  assert.match(text, /^\tssid=686f6d65222378$/m);
+  assert.match(text, new RegExp(`^\\tpsk=${pbkdf2Sync("12345678\"#\"", "home\"#x", 4096, 32, "sha1").toString("hex")}$`, "m"));
+  // Either alone stays readable.
+  const plain = renderWpaSupplicantConf(clientWith("a\"b", "pass#word"))!;
+  assert.match(plain, /^\tssid="a"b"$/m);
+  assert.match(plain, /^\tpsk="pass#word"$/m);
+});
 
 test("a 64-hex-digit key is written unquoted (the raw PSK)", () => {
   const hex = "0123456789abcdef".repeat(4);

@@ -171,7 +171,7 @@ test("dnsmasq: dhcp-host with every MAC, tag, address and name; forced 17/12 for
     const conf = renderDnsmasq(inv);
     for (const c of inv.clients) {
       assert.ok(conf.includes(`\ndhcp-host=${c.macs.join(",")},set:lb-host-${c.name},`), c.name);
-      assert.match(conf, new RegExp(`,${c.ip.replace(/\./g, "\\.")},${c.name},\\d+\\n`));
+      assert.match(conf, new RegExp(`,${c.ip.replace(/\./g, "\\.")},"${c.name}",\\d+\\n`));
       const opt = c.kind === "freebsd-lagg" ? "dhcp-option-force" : "dhcp-option";
       assert.ok(conf.includes(`\n${opt}=tag:lb-host-${c.name},12,"${c.fqdn}"\n`), `${c.name} host-name`);
       if (c.rootPath) assert.ok(conf.includes(`\n${opt}=tag:lb-host-${c.name},option:root-path,"${c.rootPath}"\n`), `${c.name} root-path`);
@@ -185,10 +185,10 @@ test("dnsmasq: static range per network without a pool, the pool where there is 
   assert.ok(conf.includes("dhcp-range=set:lb-net-annex,198.18.20.0,static,255.255.255.0,43200\n"));
   assert.ok(conf.includes("dhcp-match=set:lb-arch-7,option:client-arch,7\n"));
   assert.ok(conf.includes("dhcp-match=set:lb-ipxe,175\n"));
-  assert.ok(conf.includes("dhcp-boot=tag:lb-net-annex,tag:!lb-ipxe,tag:!lb-own-boot,tag:lb-arch-7,boot/loader.efi,,198.18.20.1\n"));
-  assert.ok(conf.includes("dhcp-boot=tag:lb-net-branch,tag:lb-host-thin2,tag:lb-ipxe,thin.ipxe,,198.18.10.1\n"));
+  assert.ok(conf.includes('dhcp-boot=tag:lb-net-annex,tag:!lb-ipxe,tag:!lb-own-boot,tag:lb-arch-7,"boot/loader.efi",,198.18.20.1\n'));
+  assert.ok(conf.includes('dhcp-boot=tag:lb-net-branch,tag:lb-host-thin2,tag:lb-ipxe,"thin.ipxe",,198.18.10.1\n'));
   const ex = renderDnsmasq(example());
-  assert.ok(ex.includes("dhcp-boot=tag:!lb-ipxe,tag:!lb-arch,pxeboot,,198.18.0.1\n"), "no option 93: BIOS");
+  assert.ok(ex.includes('dhcp-boot=tag:!lb-ipxe,tag:!lb-arch,"pxeboot",,198.18.0.1\n'), "no option 93: BIOS");
   const px = renderDnsmasq(proxy());
   assert.ok(!/^dhcp-(boot|match|userclass)=/m.test(px), "proxy mode: the site's dnsmasq names no boot file");
 });
