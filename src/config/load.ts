@@ -8,7 +8,7 @@ import type { z } from "zod";
 import { isErrorCode, type ErrorCode } from "../errors.js";
 import { formatKeyPath, severityOf, sortFindings, type Finding, type KeyPath } from "./findings.js";
 import { readYaml, type Locator } from "./locate.js";
-import { clientSchema, serverSchema, type ClientParsed } from "./schema.js";
+import { clientSchema, LAGG_KEYS_BY_OS, serverSchema, type ClientParsed } from "./schema.js";
 import { resolveInventory } from "./resolve.js";
 import type { Inventory } from "./types.js";
 
@@ -60,19 +60,33 @@ export class Reporter {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
-const NESTED = new Set(["wifi", "root", "lagg"]);
+const NESTED = new Set(["wifi", "root", "lagg", "backup", "boot", "bond"]);
 const EXCLUSIVE = [["passphrase", "passphraseFile"]];
 
 /** Client keys over defaults; nested objects merge one level deep. */
 function mergeDefaults(client: Obj, defaults: Obj | undefined): Obj {
   if (!defaults) return client;
   const out: Obj = { ...client };
+  const keysOfOs = laggKeysFor(client, defaults);
   for (const [k, dv] of Object.entries(defaults)) {
+    if (keysOfOs && !keysOfOs.has(k)) continue;
     const cv = client[k];
     if (cv === undefined) out[k] = dv;
     else if (NESTED.has(k) && isObj(cv) && isObj(dv)) out[k] = { ...inherited(cv, dv), ...cv };
   }
   return out;
+}
+
+/**
+ * A `kind: lagg` client takes from `defaults.lagg` only the keys its os has,
+ * so one defaults block can serve FreeBSD and Linux clients. Undefined for
+ * other kinds (every default applies) and for an os that is not valid (the
+ * schema reports it).
+ */
+function laggKeysFor(client: Obj, defaults: Obj): ReadonlySet<string> | undefined {
+  if (client["kind"] !== "lagg") return undefined;
+  const os = client["os"] ?? defaults["os"] ?? "freebsd";
+  return os === "freebsd" || os === "linux" ? LAGG_KEYS_BY_OS[os] : undefined;
 }
 
 /** The keys of a nested default a client inherits: a client's own choice in an exclusive group replaces the default's. */
@@ -122,7 +136,7 @@ function reportZod(rep: Reporter, base: KeyPath, error: z.ZodError): void {
 }
 
 const TOP_KEYS = new Set(["version", "server", "defaults", "clients"]);
-const KINDS = ["freebsd-lagg", "pxe"] as const;
+const KINDS = ["freebsd-lagg", "lagg", "pxe"] as const;
 
 export function loadInventoryText(text: string, file: string, probe: SiteProbe): LoadResult {
   const src = readYaml(text);
@@ -158,8 +172,16 @@ export function loadInventoryText(text: string, file: string, probe: SiteProbe):
     for (const [k, v] of Object.entries(defaults)) {
       if (!(KINDS as readonly string[]).includes(k)) rep.add("LB_ERR_SCHEMA", ["defaults", k], `unknown client kind "${k}" (want ${KINDS.join(" or ")})`, { key: true });
       else if (!isObj(v)) rep.add("LB_ERR_SCHEMA", ["defaults", k], "must be a mapping of client keys");
-      else for (const bad of ["name", "ip", "fqdn", "macs", "kind"]) {
-        if (v[bad] !== undefined) rep.add("LB_ERR_SCHEMA", ["defaults", k, bad], `"${bad}" is per client and cannot be a default`, { key: true });
+      else {
+        for (const bad of ["name", "ip", "fqdn", "macs", "kind"]) {
+          if (v[bad] !== undefined) rep.add("LB_ERR_SCHEMA", ["defaults", k, bad], `"${bad}" is per client and cannot be a default`, { key: true });
+        }
+        // defaults.lagg skips keys of the other os; a key of neither would be silently lost.
+        if (k === "lagg") {
+          for (const key of Object.keys(v)) {
+            if (!LAGG_KEYS_BY_OS.freebsd.has(key) && !LAGG_KEYS_BY_OS.linux.has(key)) rep.add("LB_ERR_SCHEMA", ["defaults", k, key], `unknown key "${key}" for lagg clients`, { key: true });
+          }
+        }
       }
     }
   }

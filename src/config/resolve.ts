@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { broadcast, inPrefix, ipv4ToInt, netmask, parseIpv4, parseMac, parsePrefix, prefixesOverlap, type Ipv4, type Mac } from "./addr.js";
 import type { KeyPath } from "./findings.js";
 import type { Reporter, SiteProbe } from "./load.js";
-import type { ClientParsed, NetworkParsed } from "./schema.js";
+import type { ClientParsed, LinuxLaggParsed, NetworkParsed } from "./schema.js";
 import { serverSchema } from "./schema.js";
 import type { z } from "zod";
-import { ARCH, type BootFiles, type Client, type Inventory, type Network, type ServerConfig, type WifiConfig } from "./types.js";
+import { ARCH, linuxIpxeScriptPath, type BootFiles, type Client, type Inventory, type LinuxLaggClient, type Network, type ServerConfig, type WifiConfig } from "./types.js";
 import { checkPassphrase, unsafeForConfigs } from "./values.js";
 
 type ServerParsed = z.output<typeof serverSchema>;
@@ -173,7 +173,8 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
     }
     return { kind: "pxe", ...common, bootFile: c.bootFile, ipxeScript: c.ipxeScript, rootPath: c.rootPath };
   }
-  // freebsd-lagg
+  if (c.kind === "lagg" && c.os === "linux") return resolveLinuxClient(c, path, common, server, rep, probe);
+  // freebsd-lagg, or lagg with os freebsd
   const layout = c.root.layout;
   let rootPath = c.root.path;
   if (rootPath === undefined) {
@@ -223,6 +224,41 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
   };
 }
 
+type Common = Pick<LinuxLaggClient, "name" | "fqdn" | "ip" | "macs" | "network">;
+
+function resolveLinuxClient(c: LinuxLaggParsed, path: KeyPath, common: Common, server: ServerConfig, rep: Reporter, probe: SiteProbe): LinuxLaggClient {
+  const rootPath = c.root.path ?? `${server.nfs.rootsDir}/${c.name}`;
+  const why = unsafeForConfigs(rootPath);
+  if (why) rep.add("LB_ERR_UNSAFE_VALUE", [...path, "root", "path"], why);
+  const backupMac = c.backup ? parseMac(c.backup.mac)! : undefined;
+  if (backupMac !== undefined && backupMac === common.macs[0]) {
+    rep.add("LB_ERR_DUPLICATE", [...path, "backup", "mac"], `the backup NIC's MAC ${backupMac} is the wired NIC's (macs[0]); the bond needs two NICs`);
+  }
+  for (const key of ["upDelayMs", "downDelayMs"] as const) {
+    if (c.bond[key] % c.bond.miimonMs !== 0) {
+      rep.add("LB_ERR_SCHEMA", [...path, "bond", key], `${c.bond[key]} is not a multiple of bond.miimonMs (${c.bond.miimonMs}); bonding would round it down`);
+    }
+  }
+  const boot = c.boot;
+  const bootPath: KeyPath = [...path, "boot"];
+  for (const [key, f] of [["kernel", boot.kernel], ["initrd", boot.initrd], ["bootFile", boot.bootFile]] as const) {
+    if (f === undefined) continue;
+    const bad = unsafeForConfigs(f);
+    if (bad) rep.add("LB_ERR_UNSAFE_VALUE", [...bootPath, key], bad);
+    else if (probe.kindOf(server.tftp.root) === "dir" && probe.kindOf(join(server.tftp.root, f)) !== "file") {
+      rep.add("LB_WARN_BOOT_FILE_MISSING", [...bootPath, key], `${f} is not a file in the TFTP root ${server.tftp.root}`);
+    }
+  }
+  return {
+    kind: "linux-lagg", ...common, backupMac,
+    root: { path: rootPath, readOnly: c.root.readOnly },
+    nfsServer: server.nfs.server,
+    rootPath: undefined,
+    boot: { kernel: boot.kernel, initrd: boot.initrd, kernelArgs: boot.kernelArgs, bootFile: boot.bootFile, ipxeScript: linuxIpxeScriptPath(c.name) },
+    bond: c.bond,
+  };
+}
+
 function checkUnique(clients: readonly { c: Client; index: number }[], rep: Reporter): void {
   const seen = new Map<string, string>();
   const claim = (key: string, what: string, path: KeyPath, owner: string): void => {
@@ -241,6 +277,11 @@ function checkUnique(clients: readonly { c: Client; index: number }[], rep: Repo
     claim(`ip:${c.ip}`, `address ${c.ip}`, [...p, "ip"], owner);
     c.macs.forEach((m, i) => claim(`mac:${m}`, `MAC ${m}`, [...p, "macs", i], owner));
     if (c.kind === "freebsd-lagg" && c.root.layout === "own") claim(`root:${c.root.path}`, `own root ${c.root.path}`, [...p, "root", "path"], owner);
+    if (c.kind === "linux-lagg") {
+      claim(`root:${c.root.path}`, `root ${c.root.path}`, [...p, "root", "path"], owner);
+      // The backup NIC may also be listed in the client's own macs (to PXE-boot from it).
+      if (c.backupMac !== undefined && !c.macs.includes(c.backupMac)) claim(`mac:${c.backupMac}`, `MAC ${c.backupMac}`, [...p, "backup", "mac"], owner);
+    }
   }
   // Shared roots: several clients writing one root corrupt each other's files.
   const byRoot = new Map<string, { c: Client; index: number }[]>();
