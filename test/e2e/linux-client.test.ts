@@ -11,6 +11,9 @@
  *    recovers without a reboot);
  *  - the client is reset and the same happens again on the same
  *    reservation and root;
+ *  - a bond the initramfs cannot build (a bonding option the kernel
+ *    refuses) leaves the client booting on its wired NIC, with the reason
+ *    on the console;
  *  - `bond.at: runtime`: laggboot-flip moves the address onto the bond after
  *    boot, from its memory copy, and the cable can be pulled;
  *  - the negative control: a naive run-time flip that starts `ip` from the
@@ -115,7 +118,18 @@ test("a diskless Linux client keeps its NFS root through every cable pull; the n
     report(diag, "boot 2 (after reset)", b2.puller);
     assert.deepEqual(b2.puller.lostWrites(), []);
 
-    // --- boot 3: bond.at runtime: laggboot-flip moves the address after boot ---
+    // --- boot 3: a bond that cannot be built: the client boots on its wired NIC ---
+    const broken = `laggboot.bond=bond0,wired=${lab.client.wiredMac},backup=${lab.client.backupMac},num_grat_arp=300`;
+    await lab.reconfigure({ bondAt: "initramfs", kernelArgs: `console=ttyS0 lbmarker=${marker}-fallback ${broken}` });
+    await vm.reset();
+    const bf = await booted(lab, vm, diag);
+    const consoleF = vm.serial.lines.slice(bf.from).map((l) => l.text).join("\n");
+    assert.match(consoleF, /laggboot-bond: cannot write '300' to \/sys\/class\/net\/bond0\/bonding\/num_grat_arp; booting on the wired NIC without a bond/);
+    assert.match(consoleF, /IP-Config: eth\d+ complete/, "initramfs-tools' own path: DHCP on the wired NIC");
+    assert.doesNotMatch(consoleF, /IP-Config: bond0/);
+    diag("a bond that cannot be built: the client booted on its wired NIC and said why");
+
+    // --- boot 4: bond.at runtime: laggboot-flip moves the address after boot ---
     await lab.reconfigure({ bondAt: "runtime", kernelArgs: `console=ttyS0 lbmarker=${marker}-flip` });
     assert.deepEqual(lab.initrdScripts(), ["/scripts/nfs-top/laggboot-bond"], "the old nfs-top script stays in the root (apply never deletes); without laggboot.bond= it does nothing");
     await vm.reset();
@@ -129,10 +143,10 @@ test("a diskless Linux client keeps its NFS root through every cable pull; the n
     const window = figures(allGaps(b3.puller.beats())).max;
     diag(`run-time flip: largest heartbeat gap across the flip ${window.toFixed(2)} s`);
     for (let i = 1; i <= 2; i++) await b3.puller.pullWired(i);
-    report(diag, "boot 3 (run-time flip)", b3.puller);
+    report(diag, "boot 4 (run-time flip)", b3.puller);
     assert.deepEqual(b3.puller.lostWrites(), []);
 
-    // --- boot 4: the negative control: the naive flip must hang the root ---
+    // --- boot 5: the negative control: the naive flip must hang the root ---
     await lab.reconfigure({ bondAt: "runtime", kernelArgs: `console=ttyS0 lbmarker=${marker}-naive lbtest.flip=naive` });
     await vm.reset();
     const b4 = await booted(lab, vm, diag);
