@@ -11,11 +11,12 @@
  *    recovers without a reboot);
  *  - the client is reset and the same happens again on the same
  *    reservation and root;
- *  - a bond the initramfs cannot build (a bonding option the kernel
- *    refuses) leaves the client booting on its wired NIC, with the reason
- *    on the console;
  *  - `bond.at: runtime`: laggboot-flip moves the address onto the bond after
  *    boot, from its memory copy, and the cable can be pulled;
+ *  - failures: a bond the initramfs cannot build (a bonding option the
+ *    kernel refuses) and a flip that fails inside its window (a default
+ *    route it cannot move) leave the client running on its wired NIC, each
+ *    saying why;
  *  - the negative control: a naive run-time flip that starts `ip` from the
  *    NFS root inside its window must be caught hanging.
  * The heartbeat file (read from the export) is the client's own record; the
@@ -44,6 +45,19 @@ const PULLS = 10;
 async function clientStatus(lab: LinuxLab): Promise<ClientStatus> {
   const list = JSON.parse(await httpGetInNs(lab.net.server, `http://127.0.0.1:${LAB_HTTP_PORT}/api/v1/clients?name=${lab.client.name}`)) as ClientStatus[];
   return list[0]!;
+}
+
+const consoleSince = (vm: LinuxClientVm, from: number): string => vm.serial.lines.slice(from).map((l) => l.text).join("\n");
+
+/** The first console line of this boot (from `from` on) matching `re`. */
+async function lineAfter(vm: LinuxClientVm, from: number, re: RegExp, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = vm.serial.lines.slice(from).find((l) => re.test(l.text));
+    if (hit) return hit.text;
+    if (Date.now() > deadline) throw new Error(`no console line ${re} within ${timeoutMs} ms:\n${vm.serial.tail(30)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 const activeSwitches = (vm: LinuxClientVm, from: number): number => vm.serial.lines.slice(from).filter((l) => ACTIVE_PORT_LINE.test(l.text)).length;
@@ -78,7 +92,7 @@ test("a diskless Linux client keeps its NFS root through every cable pull; the n
 
     // --- boot 1: the bond from the initramfs, ten pulls, the backup, both ---
     const b1 = await booted(lab, vm, diag);
-    const console1 = vm.serial.lines.slice(b1.from).map((l) => l.text).join("\n");
+    const console1 = consoleSince(vm, b1.from);
     assert.match(console1, new RegExp(`laggboot-bond: bond0: active-backup of (\\S+) (\\S+) \\(primary \\S+, MAC ${lab.client.wiredMac}\\)`));
     assert.match(console1, /IP-Config: bond0 complete/, "DHCP on the bond, with the wired NIC's MAC");
     assert.match(console1, new RegExp(`root-up marker=${marker} `));
@@ -118,39 +132,48 @@ test("a diskless Linux client keeps its NFS root through every cable pull; the n
     report(diag, "boot 2 (after reset)", b2.puller);
     assert.deepEqual(b2.puller.lostWrites(), []);
 
-    // --- boot 3: a bond that cannot be built: the client boots on its wired NIC ---
-    const broken = `laggboot.bond=bond0,wired=${lab.client.wiredMac},backup=${lab.client.backupMac},num_grat_arp=300`;
-    await lab.reconfigure({ bondAt: "initramfs", kernelArgs: `console=ttyS0 lbmarker=${marker}-fallback ${broken}` });
-    await vm.reset();
-    const bf = await booted(lab, vm, diag);
-    const consoleF = vm.serial.lines.slice(bf.from).map((l) => l.text).join("\n");
-    assert.match(consoleF, /laggboot-bond: cannot write '300' to \/sys\/class\/net\/bond0\/bonding\/num_grat_arp; booting on the wired NIC without a bond/);
-    assert.match(consoleF, /IP-Config: eth\d+ complete/, "initramfs-tools' own path: DHCP on the wired NIC");
-    assert.doesNotMatch(consoleF, /IP-Config: bond0/);
-    diag("a bond that cannot be built: the client booted on its wired NIC and said why");
-
-    // --- boot 4: bond.at runtime: laggboot-flip moves the address after boot ---
+    // --- boot 3: bond.at runtime: laggboot-flip moves the address after boot ---
     await lab.reconfigure({ bondAt: "runtime", kernelArgs: `console=ttyS0 lbmarker=${marker}-flip` });
     assert.deepEqual(lab.initrdScripts(), ["/scripts/nfs-top/laggboot-bond"], "the old nfs-top script stays in the root (apply never deletes); without laggboot.bond= it does nothing");
     await vm.reset();
     const b3 = await booted(lab, vm, diag);
-    const flipDone = await vm.serial.waitForLine(/^LAGGBOOT-LINUX flip-done rc=(\d+)$/, 60_000);
-    assert.equal(flipDone.text, "LAGGBOOT-LINUX flip-done rc=0", vm.serial.tail(30));
-    const console3 = vm.serial.lines.slice(b3.from).map((l) => l.text).join("\n");
+    const flipDone = await lineAfter(vm, b3.from, /^LAGGBOOT-LINUX flip-done rc=(\d+)$/, 60_000);
+    assert.equal(flipDone, "LAGGBOOT-LINUX flip-done rc=0", vm.serial.tail(30));
+    const console3 = consoleSince(vm, b3.from);
     assert.match(console3, /flip-start \/usr\/sbin\/laggboot-flip/);
     assert.match(console3, /laggboot-flip: bond0 holds \S+: ports \S+ \S+, active \S+/);
     assert.doesNotMatch(console3, /laggboot-bond: bond0: active-backup/, "no bond from the initramfs in run-time mode");
     const window = figures(allGaps(b3.puller.beats())).max;
     diag(`run-time flip: largest heartbeat gap across the flip ${window.toFixed(2)} s`);
     for (let i = 1; i <= 2; i++) await b3.puller.pullWired(i);
-    report(diag, "boot 4 (run-time flip)", b3.puller);
+    report(diag, "boot 3 (run-time flip)", b3.puller);
     assert.deepEqual(b3.puller.lostWrites(), []);
+
+    // --- boot 4: failures: a bond the initramfs cannot build (a bonding
+    // option the kernel refuses) and a run-time flip that fails inside its
+    // window (a default route it cannot move): the client runs on its wired
+    // NIC, and both say why ---
+    const broken = `laggboot.bond=bond0,wired=${lab.client.wiredMac},backup=${lab.client.backupMac},num_grat_arp=300`;
+    await lab.reconfigure({ bondAt: "runtime", kernelArgs: `console=ttyS0 lbmarker=${marker}-fail ${broken} lbtest.route=offlink` });
+    await vm.reset();
+    const bf = await booted(lab, vm, diag);
+    const failed = await lineAfter(vm, bf.from, /^LAGGBOOT-LINUX flip-done rc=(\d+)$/, 60_000);
+    assert.equal(failed, "LAGGBOOT-LINUX flip-done rc=1", "the flip reports its failure");
+    const consoleF = consoleSince(vm, bf.from);
+    assert.match(consoleF, /laggboot-bond: cannot write '300' to \/sys\/class\/net\/bond0\/bonding\/num_grat_arp; booting on the wired NIC without a bond/);
+    assert.match(consoleF, /IP-Config: eth\d+ complete/, "initramfs-tools' own path: DHCP on the wired NIC");
+    assert.doesNotMatch(consoleF, /IP-Config: bond0/);
+    assert.match(consoleF, /laggboot-flip: cannot route the default via 198\.19\.255\.1 on bond0: moving \S+ back to eth\d+/, "rolled back inside the window");
+    assert.match(consoleF, /laggboot-flip: the flip failed; eth\d+ keeps /);
+    await bf.puller.waitBeats(bf.puller.beats().length + DEFAULT_BOUNDS.beats, DEFAULT_BOUNDS.resumeMs, "after the rollback");
+    assert.deepEqual(bf.puller.lostWrites(), []);
+    diag(`failures: the client runs on its wired NIC; largest heartbeat gap across the rolled-back flip ${figures(allGaps(bf.puller.beats())).max.toFixed(2)} s`);
 
     // --- boot 5: the negative control: the naive flip must hang the root ---
     await lab.reconfigure({ bondAt: "runtime", kernelArgs: `console=ttyS0 lbmarker=${marker}-naive lbtest.flip=naive` });
     await vm.reset();
     const b4 = await booted(lab, vm, diag);
-    await vm.serial.waitForLine(/^LAGGBOOT-LINUX flip-start \/usr\/lib\/laggboot-lab\/naive-flip$/, 60_000);
+    await lineAfter(vm, b4.from, /^LAGGBOOT-LINUX flip-start \/usr\/lib\/laggboot-lab\/naive-flip$/, 60_000);
     const stopped = await b4.puller.waitBeats(b4.puller.beats().length + 200, DEFAULT_BOUNDS.resumeMs + 5000, "after the naive flip started").then(
       () => false,
       (e: unknown) => (e instanceof HeartbeatStopped ? true : Promise.reject(e)),
