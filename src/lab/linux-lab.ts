@@ -81,7 +81,8 @@ export interface LinuxLab {
 /** A boot's console line announcing the heartbeat, and the file it writes. */
 export const HEARTBEAT_LINE = /^LAGGBOOT-LINUX heartbeat-started file=(\S+)$/;
 
-const BACKUP_MAC_LAST = (mac: string): string => {
+/** The backup NIC's MAC: the wired one with the top bit of its last byte flipped (unique to the run too). */
+const backupMacFor = (mac: string): string => {
   const parts = mac.split(":");
   parts[5] = ((parseInt(parts[5]!, 16) ^ 0x80) & 0xff).toString(16).padStart(2, "0");
   return parts.join(":");
@@ -134,7 +135,7 @@ export async function withLinuxLab<T>(options: LinuxLabOptions, body: (lab: Linu
   try {
     progress("creating the network namespaces (two taps on one bridge)");
     net = await createLabNet({ signalHandlers: options.signalHandlers ?? true, taps: 2 });
-    const client = { name: `tux-${net.id}`, ip: net.addresses.clientIp, wiredMac: net.clientMac, backupMac: BACKUP_MAC_LAST(net.clientMac) };
+    const client = { name: `tux-${net.id}`, ip: net.addresses.clientIp, wiredMac: net.clientMac, backupMac: backupMacFor(net.clientMac) };
     const rootsDir = join(workDir, "roots");
     const rootDir = join(rootsDir, client.name);
     const tftpRoot = join(workDir, "tftp");
