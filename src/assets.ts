@@ -19,3 +19,20 @@ export function readFlipScript(): string {
     throw new LaggbootError("LB_ERR_IO", `cannot read the flip script ${path}: ${(e as Error).message}`, { cause: e });
   }
 }
+
+/** The Linux client scripts (assets/linux/): initramfs-tools nfs-top script and hook, and the run-time flip. */
+export function readLinuxClientAssets(): { nfsTopScript: string; initramfsHook: string; flipScript: string } {
+  const read = (rel: string): string => {
+    const path = assetPath(rel);
+    try {
+      return readFileSync(path, "utf8");
+    } catch (e) {
+      throw new LaggbootError("LB_ERR_IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  return {
+    nfsTopScript: read("linux/initramfs-tools/scripts/nfs-top/laggboot-bond"),
+    initramfsHook: read("linux/initramfs-tools/hooks/laggboot-bond"),
+    flipScript: read("linux/laggboot-flip"),
+  };
+}

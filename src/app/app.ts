@@ -10,6 +10,7 @@ import { createDhcpService, type DhcpService, type DhcpServerEvent } from "../se
 import { createTftpServer } from "../servers/tftp/index.js";
 import type { TftpServer, TransferEvent } from "../servers/tftp/types.js";
 import { openSqliteStore, type BootEvent, type Store } from "../store/index.js";
+import { bootScriptProvider, tftpBaseUrl } from "./boot-scripts.js";
 import { dhcpPolicyFromInventory } from "./dhcp-policy.js";
 import type { Logger } from "./logger.js";
 import { StatusTracker } from "./status-tracker.js";
@@ -62,6 +63,7 @@ export class App implements StatusSource {
   readonly dhcpListeners = new Set<(e: DhcpServerEvent) => void>();
   metricsRenderer: () => string = () => "";
   private pruneTimer: ReturnType<typeof setInterval> | undefined;
+  private tftpPort: number;
 
   constructor(inventory: Inventory, private readonly opts: AppOptions) {
     this.inventory = inventory;
@@ -81,6 +83,9 @@ export class App implements StatusSource {
       log: (message) => opts.logger.log("warn", message),
     });
     const t = inventory.server.tftp;
+    this.tftpPort = opts.ports?.tftp ?? t.port;
+    // Linux clients' iPXE scripts, rendered from the current inventory at each request.
+    const bootScripts = bootScriptProvider(() => this.inventory, tftpBaseUrl(() => this.tftpPort));
     this.tftp = createTftpServer({
       root: t.root,
       address: t.address,
@@ -89,7 +94,7 @@ export class App implements StatusSource {
       writableDir: t.writableDir === undefined ? undefined : `${t.root}/${t.writableDir}`,
       maxTransfers: t.maxTransfers,
       maxTransfersPerClient: t.maxTransfersPerClient,
-    }, { log: (message) => opts.logger.log("warn", message) });
+    }, { log: (message) => opts.logger.log("warn", message), virtualFiles: (_client, path) => bootScripts(path) });
     this.tftp.onTransfer((e) => this.onTransfer(e));
   }
 
@@ -179,6 +184,7 @@ export class App implements StatusSource {
     }
     try {
       const bound = await this.tftp.start();
+      this.tftpPort = bound.port;
       this.services.tftp = "running";
       this.startPruning();
       return { tftp: bound };

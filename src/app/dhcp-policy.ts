@@ -10,8 +10,8 @@ export function dhcpPolicyFromInventory(inv: Inventory): DhcpPolicy {
     ip: c.ip,
     macs: c.macs,
     rootPath: c.rootPath,
-    bootFile: c.kind === "pxe" ? c.bootFile : undefined,
-    ipxeScript: c.kind === "pxe" ? c.ipxeScript : undefined,
+    bootFile: c.kind === "pxe" ? c.bootFile : c.kind === "linux-lagg" ? c.boot.bootFile : undefined,
+    ipxeScript: c.kind === "pxe" ? c.ipxeScript : c.kind === "linux-lagg" ? c.boot.ipxeScript : undefined,
   }));
   return {
     mode: s.dhcp.mode,

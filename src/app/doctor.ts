@@ -106,6 +106,11 @@ function checkBootFiles(inv: Inventory, probe: DoctorProbe, runAs: RunAs | undef
   for (const c of inv.clients) if (c.kind === "pxe") {
     if (c.bootFile) files.set(c.bootFile, `client ${c.name}'s boot file`);
     if (c.ipxeScript) files.set(c.ipxeScript, `client ${c.name}'s iPXE script`);
+  } else if (c.kind === "linux-lagg") {
+    // Its iPXE script is rendered by laggboot itself, not a file.
+    files.set(c.boot.kernel, `client ${c.name}'s kernel`);
+    files.set(c.boot.initrd, `client ${c.name}'s initrd`);
+    if (c.boot.bootFile) files.set(c.boot.bootFile, `client ${c.name}'s boot file`);
   }
   return [...files].map(([f, why]) => {
     const path = join(t.root, f);
@@ -134,7 +139,7 @@ function checkSharedRoots(inv: Inventory, probe: DoctorProbe): DoctorFinding[] {
 async function checkExports(inv: Inventory, probe: DoctorProbe, timeoutMs: number): Promise<DoctorFinding[]> {
   const out: DoctorFinding[] = [];
   for (const c of inv.clients) {
-    if (c.kind !== "freebsd-lagg") continue;
+    if (c.kind === "pxe") continue;
     const r = await probe.nfsExport({ server: c.nfsServer, path: c.root.path, client: { address: c.ip, hostnames: [c.fqdn, c.name] }, timeoutMs });
     out.push(finding(`nfs export for ${c.name}`, r.ok ? "ok" : "fail", r.proves, r.advice));
   }

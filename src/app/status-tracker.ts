@@ -36,7 +36,7 @@ export class StatusTracker {
     this.byMac = new Map(inv.clients.flatMap((c) => c.macs.map((m) => [m, c] as const)));
     this.byIp = new Map(inv.clients.map((c) => [c.ip as string, c]));
     this.bootFiles = new Set(inv.server.tftp.bootFiles.byArch.values());
-    this.scripts = new Set([inv.server.tftp.ipxeScript, ...inv.clients.flatMap((c) => (c.kind === "pxe" && c.ipxeScript ? [c.ipxeScript] : []))]);
+    this.scripts = new Set([inv.server.tftp.ipxeScript, ...inv.clients.flatMap((c) => (c.kind === "pxe" && c.ipxeScript ? [c.ipxeScript] : c.kind === "linux-lagg" ? [c.boot.ipxeScript] : []))]);
     for (const name of [...this.states.keys()]) if (!inv.clients.some((c) => c.name === name)) this.states.delete(name);
   }
 
@@ -83,6 +83,12 @@ export class StatusTracker {
     };
     if (loader) {
       if (isAck) this.reach(s, "loader-dhcp-acked", ev.atMs, c.ip);
+      return c;
+    }
+    // Neither firmware nor iPXE, after the boot fetched its files: the booted
+    // system's own DHCP (a Linux initramfs). It continues this boot.
+    if (s.lastDhcp.clientKind === "other" && s.stages.some((x) => x.stage === "file-sent")) {
+      if (isAck) this.reach(s, "os-dhcp-acked", ev.atMs, c.ip);
       return c;
     }
     if (isOffer) {

@@ -12,6 +12,7 @@ export const BOOT_STAGES = [
   "ipxe-script-sent", // a client running iPXE fetched its script
   "loader-dhcp-acked", // the FreeBSD loader's own DHCP exchange (bare PXEClient vendor class)
   "file-sent", // any later TFTP file (kernel, initrd)
+  "os-dhcp-acked", // the booted system's own DHCP (a Linux initramfs), after its files
 ] as const;
 export type BootStage = (typeof BOOT_STAGES)[number];
 
@@ -43,7 +44,8 @@ export interface FileFetch {
 
 export interface ClientStatus {
   readonly name: string;
-  readonly kind: "freebsd-lagg" | "pxe";
+  /** `kind: lagg` in the inventory shows as freebsd-lagg or linux-lagg, by os. */
+  readonly kind: "freebsd-lagg" | "linux-lagg" | "pxe";
   readonly fqdn: string;
   readonly ip: string;
   readonly macs: readonly string[];

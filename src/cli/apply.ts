@@ -1,7 +1,7 @@
 /** laggboot apply --root DIR: write every client's files into the server-side tree. */
 import type { Command } from "commander";
-import { readFlipScript } from "../assets.js";
-import { renderAllClientFiles } from "../render/client-files.js";
+import { readFlipScript, readLinuxClientAssets } from "../assets.js";
+import { renderClientFileSets } from "../render/client-file-sets.js";
 import { writeFileSets, type FileChange } from "../render/write-fileset.js";
 import { EXIT, act, configPath, loadValid, writeJson } from "./common.js";
 
@@ -10,7 +10,7 @@ const VERB: Record<FileChange["kind"], string> = { create: "create", update: "up
 export function registerApply(program: Command): void {
   program
     .command("apply")
-    .description("write the freebsd-lagg clients' files into their roots (atomic, idempotent, shows a diff)")
+    .description("write the lagg clients' files (FreeBSD and Linux) into their roots (atomic, idempotent, shows a diff)")
     .requiredOption("--root <dir>", "directory the client root paths are relative to (\"/\" on the NFS server itself)")
     .option("--client <name>", "only this client")
     .option("--dry-run", "show what would change; write nothing")
@@ -19,7 +19,7 @@ export function registerApply(program: Command): void {
     .option("--json", "print the changes as JSON")
     .action(act((opts: { root: string; client?: string; dryRun?: boolean; force?: boolean; diff: boolean; json?: boolean }, cmd: Command) => {
       const inv = loadValid(configPath(cmd.optsWithGlobals<{ config?: string }>().config));
-      const sets = renderAllClientFiles(inv, readFlipScript(), opts.client);
+      const sets = renderClientFileSets(inv, { freebsdFlipScript: readFlipScript(), linux: readLinuxClientAssets() }, opts.client);
       const dryRun = opts.dryRun === true;
       const { changes, refused, staleTemp } = writeFileSets(sets, {
         targetRoot: opts.root,

@@ -1,5 +1,5 @@
 /**
- * laggboot lab [--firmware bios|uefi] [--timeout S] [--keep] [--json]:
+ * laggboot lab [--client pxe|linux] [--firmware bios|uefi] [--pulls N] [--timeout S] [--keep] [--json]:
  * a running boot server booting a real PXE client, on this machine, in two
  * network namespaces (docs/lab.md). Builds the boot assets, writes an
  * inventory, starts `laggboot serve` in the server namespace and QEMU with
@@ -19,6 +19,7 @@ import { LAB_HTTP_PORT, laggbootServe, type LaggbootServer } from "../lab/laggbo
 import { removeOpenNamespacesNow } from "../lab/net.js";
 import type { Firmware, SerialLine } from "../lab/qemu.js";
 import { EXIT, act } from "./common.js";
+import { runLinuxLab } from "./lab-linux.js";
 
 export interface LabCliOptions {
   readonly firmware: Firmware;
@@ -49,14 +50,26 @@ export function registerLab(program: Command): void {
   program
     .command("lab")
     .description("boot a real PXE client (QEMU) from laggboot serve in network namespaces on this machine (root)")
-    .addOption(new Option("--firmware <firmware>", "bios: SeaBIOS + iPXE ROM; uefi: OVMF's own PXE").choices(["bios", "uefi"]).default("bios"))
-    .option("--timeout <seconds>", "give up when the marker has not appeared by then", "150")
+    .addOption(new Option("--client <client>", "pxe: a kernel that prints a marker; linux: a diskless Linux client with a bond on an NFS root, its cable pulled").choices(["pxe", "linux"]).default("pxe"))
+    .addOption(new Option("--firmware <firmware>", "bios: SeaBIOS + iPXE ROM; uefi: OVMF's own PXE (pxe client only)").choices(["bios", "uefi"]).default("bios"))
+    .option("--pulls <n>", "linux: pull and plug back the wired cable this many times", "3")
+    .option("--timeout <seconds>", "give up when the client has not booted by then", "150")
     .option("--keep", "after the boot, keep the server running until Ctrl-C")
     .option("--json", "print the stage timeline as JSON at the end (live lines go to stderr)")
-    .action(act((opts: { firmware: Firmware; timeout: string; keep?: boolean; json?: boolean }) => {
+    .action(act(async (opts: { client: "pxe" | "linux"; firmware: Firmware; pulls: string; timeout: string; keep?: boolean; json?: boolean }, cmd: Command) => {
       const timeoutSeconds = Number(opts.timeout);
       if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new LaggbootError("LB_ERR_USAGE", "--timeout must be a positive number of seconds");
-      return runLab({ firmware: opts.firmware, timeoutSeconds, keep: opts.keep === true, json: opts.json === true });
+      if (opts.client === "pxe") return runLab({ firmware: opts.firmware, timeoutSeconds, keep: opts.keep === true, json: opts.json === true });
+      if (cmd.getOptionValueSource("firmware") === "cli" && opts.firmware !== "bios") throw new LaggbootError("LB_ERR_USAGE", "--client linux boots with --firmware bios (iPXE's ROM on the wired NIC)");
+      const pulls = Number(opts.pulls);
+      if (!Number.isInteger(pulls) || pulls < 0 || pulls > 1000) throw new LaggbootError("LB_ERR_USAGE", "--pulls must be a whole number from 0 to 1000");
+      requireRoot();
+      const signals = interruptions();
+      try {
+        return await runLinuxLab({ pulls, timeoutSeconds, keep: opts.keep === true, json: opts.json === true, signalled: signals.signalled, fired: signals.fired });
+      } finally {
+        signals.dispose();
+      }
     }));
 }
 
@@ -90,10 +103,14 @@ function interruptions(): { readonly signalled: Promise<NodeJS.Signals>; readonl
   };
 }
 
-export async function runLab(o: LabCliOptions): Promise<number> {
+function requireRoot(): void {
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
     throw new LaggbootError("LB_ERR_USAGE", "laggboot lab needs root (it creates network namespaces, a tap and runs QEMU): run it as root");
   }
+}
+
+export async function runLab(o: LabCliOptions): Promise<number> {
+  requireRoot();
   const live = o.json ? process.stderr : process.stdout;
   const say = (line: string): void => {
     live.write(`${line}\n`);

@@ -1,7 +1,8 @@
 /**
  * The files clients fetch over TFTP, checked in the TFTP root as `doctor`
  * checks them: the boot program per architecture, the iPXE script, and each
- * PXE client's own boot file and iPXE script. A missing file is one warning,
+ * PXE client's own boot file and iPXE script, each Linux client's kernel,
+ * initrd and boot program. A missing file is one warning,
  * however many keys name it (a loader.efi named for two architectures, a
  * client's script inherited by fifty clients from defaults:).
  */
@@ -26,8 +27,10 @@ function namedFiles(server: ServerConfig, clients: readonly { c: Client; index: 
   const folded = new Set<number>(Object.values(ARCH));
   for (const [arch, f] of b.byArch) if (!folded.has(arch)) named.push([[...TFTP, "bootFiles", "byArch", String(arch)], f]);
   for (const { c, index } of clients) {
-    if (c.kind !== "pxe") continue;
-    named.push([["clients", index, "bootFile"], c.bootFile], [["clients", index, "ipxeScript"], c.ipxeScript]);
+    if (c.kind === "pxe") named.push([["clients", index, "bootFile"], c.bootFile], [["clients", index, "ipxeScript"], c.ipxeScript]);
+    if (c.kind === "linux-lagg") {
+      for (const key of ["kernel", "initrd", "bootFile"] as const) named.push([["clients", index, "boot", key], c.boot[key]]);
+    }
   }
   return named.filter((e): e is [KeyPath, string] => e[1] !== undefined);
 }

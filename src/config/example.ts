@@ -1,7 +1,8 @@
 /**
  * The example inventory `laggboot init` writes: the seed recipe's site
  * (one FreeBSD laptop with re0 + ath0 booting from an NFS root), plus a
- * shared-root client, a plain PXE client and a relayed network, on the
+ * shared-root client, a plain PXE client, a relayed network and (commented
+ * out) a diskless Linux client, on the
  * benchmarking range 198.18.0.0/15 so nothing collides with a real LAN.
  */
 export const EXAMPLE_INVENTORY = `# laggboot inventory: one boot server and its diskless clients.
@@ -91,4 +92,15 @@ clients:
     ip: 198.19.5.30
     macs: [52:54:00:00:05:30]
     ipxeScript: kiosk.ipxe
+
+  # A diskless Linux client (docs/linux-clients.md): its root's path is an
+  # active-backup bond of the wired NIC and a second NIC, built by the
+  # initramfs; laggboot serves its iPXE script, laggboot/tux.ipxe.
+  # - name: tux
+  #   kind: lagg
+  #   os: linux
+  #   ip: 198.18.0.40
+  #   macs: [52:54:00:00:00:40]           # the wired NIC: the bond takes its MAC
+  #   backup: { mac: 52:54:00:00:01:40 }
+  #   boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img }
 `;

@@ -10,7 +10,7 @@ import { parsePrefix } from "./addr.js";
 import { formatKeyPath, severityOf, sortFindings, type Finding, type KeyPath } from "./findings.js";
 import { readYaml, type Locator } from "./locate.js";
 import { clientStandIn, repair } from "./repair.js";
-import { clientSchema, freebsdLaggClientSchema, pxeClientSchema, serverSchema, type ClientParsed } from "./schema.js";
+import { clientSchema, freebsdLaggClientSchema, LAGG_KEYS_BY_OS, laggFreebsdSchema, laggLinuxSchema, pxeClientSchema, serverSchema, type ClientParsed } from "./schema.js";
 import { isUnknownDiscriminator, issueMessage, keysAt, unknownKeyMessage } from "./schema-issues.js";
 import { resolveInventory } from "./resolve.js";
 import type { Inventory } from "./types.js";
@@ -76,19 +76,33 @@ export class Reporter {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
-const NESTED = new Set(["wifi", "root", "lagg"]);
+const NESTED = new Set(["wifi", "root", "lagg", "backup", "boot", "bond"]);
 const EXCLUSIVE = [["passphrase", "passphraseFile"]];
 
 /** Client keys over defaults; nested objects merge one level deep. */
 function mergeDefaults(client: Obj, defaults: Obj | undefined): Obj {
   if (!defaults) return client;
   const out: Obj = { ...client };
+  const keysOfOs = laggKeysFor(client, defaults);
   for (const [k, dv] of Object.entries(defaults)) {
+    if (keysOfOs && !keysOfOs.has(k)) continue;
     const cv = client[k];
     if (cv === undefined) out[k] = dv;
     else if (NESTED.has(k) && isObj(cv) && isObj(dv)) out[k] = { ...inherited(cv, dv), ...cv };
   }
   return out;
+}
+
+/**
+ * A `kind: lagg` client takes from `defaults.lagg` only the keys its os has,
+ * so one defaults block can serve FreeBSD and Linux clients. Undefined for
+ * other kinds (every default applies) and for an os that is not valid (the
+ * schema reports it).
+ */
+function laggKeysFor(client: Obj, defaults: Obj): ReadonlySet<string> | undefined {
+  if (client["kind"] !== "lagg") return undefined;
+  const os = client["os"] ?? defaults["os"] ?? "freebsd";
+  return os === "freebsd" || os === "linux" ? LAGG_KEYS_BY_OS[os] : undefined;
 }
 
 /** The keys of a nested default a client inherits: a client's own choice in an exclusive group replaces the default's. */
@@ -132,7 +146,7 @@ function reportZod(rep: Reporter, base: KeyPath, error: z.ZodError, schema: z.co
       for (const k of issue.keys) rep.add(code, [...path, k], unknownKeyMessage(k, known), { key: true });
     } else if (isUnknownDiscriminator(issue)) {
       const kind = isObj(issue.input) ? issue.input["kind"] : undefined;
-      rep.add(code, path, kind === undefined ? `required key "kind" is missing (${KINDS.join(" or ")})` : `unknown client kind ${JSON.stringify(kind)} (want ${KINDS.join(" or ")})`);
+      rep.add(code, path, kind === undefined ? `required key "kind" is missing (${kindList()})` : `unknown client kind ${JSON.stringify(kind)} (want ${kindList()})`);
     } else if (issue.code === "invalid_type" && issue.input === undefined) {
       rep.add(code, path, `required key "${String(path[path.length - 1])}" is missing`);
     } else {
@@ -159,7 +173,8 @@ function parseOrRepair<S extends z.ZodType>(rep: Reporter, base: KeyPath, value:
 }
 
 const TOP_KEYS = new Set(["version", "server", "defaults", "clients"]);
-const KINDS = ["freebsd-lagg", "pxe"] as const;
+const KINDS = ["freebsd-lagg", "lagg", "pxe"] as const;
+const kindList = (): string => `${KINDS.slice(0, -1).join(", ")} or ${KINDS.at(-1)!}`;
 
 export function loadInventoryText(text: string, file: string, probe: SiteProbe): LoadResult {
   const src = readYaml(text);
@@ -192,10 +207,18 @@ export function loadInventoryText(text: string, file: string, probe: SiteProbe):
   };
   if (isObj(defaults)) {
     for (const [k, v] of Object.entries(defaults)) {
-      if (!(KINDS as readonly string[]).includes(k)) rep.add("LB_ERR_SCHEMA", ["defaults", k], `unknown client kind "${k}" (want ${KINDS.join(" or ")})`, { key: true });
+      if (!(KINDS as readonly string[]).includes(k)) rep.add("LB_ERR_SCHEMA", ["defaults", k], `unknown client kind "${k}" (want ${kindList()})`, { key: true });
       else if (!isObj(v)) rep.add("LB_ERR_SCHEMA", ["defaults", k], "must be a mapping of client keys");
-      else for (const bad of ["name", "ip", "fqdn", "macs", "kind"]) {
-        if (v[bad] !== undefined) rep.add("LB_ERR_SCHEMA", ["defaults", k, bad], `"${bad}" is per client and cannot be a default`, { key: true });
+      else {
+        for (const bad of ["name", "ip", "fqdn", "macs", "kind"]) {
+          if (v[bad] !== undefined) rep.add("LB_ERR_SCHEMA", ["defaults", k, bad], `"${bad}" is per client and cannot be a default`, { key: true });
+        }
+        // defaults.lagg skips keys of the other os; a key of neither would be silently lost.
+        if (k === "lagg") {
+          for (const key of Object.keys(v)) {
+            if (!LAGG_KEYS_BY_OS.freebsd.has(key) && !LAGG_KEYS_BY_OS.linux.has(key)) rep.add("LB_ERR_SCHEMA", ["defaults", k, key], `unknown key "${key}" for lagg clients`, { key: true });
+          }
+        }
       }
     }
   }
@@ -215,7 +238,10 @@ export function loadInventoryText(text: string, file: string, probe: SiteProbe):
         return;
       }
       const merged = mergeDefaults(c, defaultsFor(c["kind"]));
-      const kindSchema = merged["kind"] === "pxe" ? pxeClientSchema : freebsdLaggClientSchema;
+      // The schema whose keys an unknown key is compared with ("did you mean").
+      const kindSchema = merged["kind"] === "pxe" ? pxeClientSchema
+        : merged["kind"] !== "lagg" ? freebsdLaggClientSchema
+        : merged["os"] === "linux" ? laggLinuxSchema : laggFreebsdSchema;
       const parsed = parseOrRepair(rep, path, merged, clientSchema, clientStandIn(index, firstNetwork), kindSchema);
       if (parsed) clients.push({ parsed, index });
     });

@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { broadcast, inPrefix, ipv4ToInt, netmask, parseIpv4, parseMac, parsePrefix, prefixesOverlap, type Ipv4, type Mac } from "./addr.js";
 import type { KeyPath } from "./findings.js";
 import type { Reporter, SiteProbe } from "./load.js";
-import type { ClientParsed, NetworkParsed } from "./schema.js";
+import type { ClientParsed, LinuxLaggParsed, NetworkParsed } from "./schema.js";
 import { serverSchema } from "./schema.js";
 import type { z } from "zod";
-import { ARCH, type BootFiles, type Client, type Inventory, type Network, type ServerConfig, type WifiConfig } from "./types.js";
+import { ARCH, linuxIpxeScriptPath, type BootFiles, type Client, type Inventory, type LinuxLaggClient, type Network, type ServerConfig, type WifiConfig } from "./types.js";
 import { checkPassphrase, unsafeForConfigs } from "./values.js";
 import { wifiDriver, wifiDriverName } from "./wifi-drivers.js";
 import { checkNestedRoots, isFilesystemRoot, normalizeDir } from "./roots.js";
@@ -159,7 +159,8 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
     }
     return common && { kind: "pxe", ...common, bootFile: c.bootFile, ipxeScript: c.ipxeScript, rootPath: c.rootPath };
   }
-  // freebsd-lagg
+  if (c.kind === "lagg" && c.os === "linux") return resolveLinuxClient(c, path, common, server, rep);
+  // freebsd-lagg, or lagg with os freebsd
   const layout = c.root.layout;
   let rootPath = c.root.path === undefined ? undefined : normalizeDir(c.root.path);
   if (rootPath === undefined) {
@@ -224,6 +225,39 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
   };
 }
 
+type Common = Pick<LinuxLaggClient, "name" | "fqdn" | "ip" | "macs" | "network">;
+
+/** Without a network (`common` undefined) the client's other values are still checked, and nothing is returned. */
+function resolveLinuxClient(c: LinuxLaggParsed, path: KeyPath, common: Common | undefined, server: ServerConfig, rep: Reporter): LinuxLaggClient | undefined {
+  const rootPath = c.root.path === undefined ? `${server.nfs.rootsDir === "/" ? "" : server.nfs.rootsDir}/${c.name}` : normalizeDir(c.root.path);
+  if (rootPath === "/") rep.add("LB_ERR_ROOT_PATH", [...path, "root", "path"], "a client root cannot be /: exported read-write with root access it hands the whole server to the client");
+  const why = unsafeForConfigs(rootPath);
+  if (why) rep.add("LB_ERR_UNSAFE_VALUE", [...path, "root", "path"], why);
+  const backupMac = c.backup ? parseMac(c.backup.mac)! : undefined;
+  if (backupMac !== undefined && backupMac === parseMac(c.macs[0]!)) {
+    rep.add("LB_ERR_DUPLICATE", [...path, "backup", "mac"], `the backup NIC's MAC ${backupMac} is the wired NIC's (macs[0]); the bond needs two NICs`);
+  }
+  for (const key of ["upDelayMs", "downDelayMs"] as const) {
+    if (c.bond[key] % c.bond.miimonMs !== 0) {
+      rep.add("LB_ERR_SCHEMA", [...path, "bond", key], `${c.bond[key]} is not a multiple of bond.miimonMs (${c.bond.miimonMs}); bonding would round it down`);
+    }
+  }
+  const boot = c.boot;
+  for (const [key, f] of [["kernel", boot.kernel], ["initrd", boot.initrd], ["bootFile", boot.bootFile]] as const) {
+    const bad = f === undefined ? undefined : unsafeForConfigs(f);
+    if (bad) rep.add("LB_ERR_UNSAFE_VALUE", [...path, "boot", key], bad);
+  }
+  if (!common) return undefined;
+  return {
+    kind: "linux-lagg", ...common, backupMac,
+    root: { path: rootPath, readOnly: c.root.readOnly },
+    nfsServer: server.nfs.server,
+    rootPath: undefined,
+    boot: { kernel: boot.kernel, initrd: boot.initrd, kernelArgs: boot.kernelArgs, bootFile: boot.bootFile, ipxeScript: linuxIpxeScriptPath(c.name) },
+    bond: c.bond,
+  };
+}
+
 function checkUnique(clients: readonly { c: Client; index: number }[], rep: Reporter): void {
   const seen = new Map<string, string>();
   const claim = (key: string, what: string, path: KeyPath, owner: string): void => {
@@ -243,6 +277,11 @@ function checkUnique(clients: readonly { c: Client; index: number }[], rep: Repo
     claim(`ip:${c.ip}`, `address ${c.ip}`, [...p, "ip"], owner);
     c.macs.forEach((m, i) => claim(`mac:${m}`, `MAC ${m}`, [...p, "macs", i], owner));
     if (c.kind === "freebsd-lagg" && c.root.layout === "own") claim(`root:${c.root.path}`, `own root ${c.root.path}`, [...p, "root", "path"], owner);
+    if (c.kind === "linux-lagg") {
+      claim(`root:${c.root.path}`, `root ${c.root.path}`, [...p, "root", "path"], owner);
+      // The backup NIC may also be listed in the client's own macs (to PXE-boot from it).
+      if (c.backupMac !== undefined && !c.macs.includes(c.backupMac)) claim(`mac:${c.backupMac}`, `MAC ${c.backupMac}`, [...p, "backup", "mac"], owner);
+    }
   }
   // Shared roots: several clients writing one root corrupt each other's files.
   const byRoot = new Map<string, { c: Client; index: number }[]>();

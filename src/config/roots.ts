@@ -25,7 +25,7 @@ export const isFilesystemRoot = (dir: string): boolean => normalizeDir(dir) === 
 export function checkNestedRoots(clients: readonly { c: Client; index: number }[], rep: Reporter): void {
   const owners = new Map<string, { index: number; names: string[] }>();
   for (const { c, index } of clients) {
-    if (c.kind !== "freebsd-lagg") continue;
+    if (c.kind !== "freebsd-lagg" && c.kind !== "linux-lagg") continue;
     const o = owners.get(c.root.path);
     if (o) o.names.push(c.name);
     else owners.set(c.root.path, { index, names: [c.name] });

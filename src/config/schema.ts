@@ -188,15 +188,84 @@ const commonClient = {
   macs: z.array(mac).min(1).meta({ description: "MACs that get this reservation: the wired NIC's first; more allowed." }),
 };
 
-export const freebsdLaggClientSchema = z.strictObject({
-  kind: z.literal("freebsd-lagg"),
+/** The FreeBSD failover client's own keys (lagg(4), rc.conf, rc.initdiskless). */
+const freebsdLaggKeys = {
   ...commonClient,
   wired: ifName("the wired NIC").meta({ description: "Wired NIC driver name, e.g. re0, em0, igb0." }),
   wifi: wifiSchema.optional().meta({ description: "Wi-Fi port of the failover lagg. Absent: the lagg has the cable only." }),
   root: rootSchema.prefault({}),
   freebsdRelease: z.number().int().min(8).max(99).default(14).meta({ description: "FreeBSD major release on the client." }),
   lagg: laggSchema.prefault({}),
+};
+
+/** `kind: freebsd-lagg`: the same client as `kind: lagg` with `os: freebsd`. */
+export const freebsdLaggClientSchema = z.strictObject({
+  kind: z.literal("freebsd-lagg"),
+  os: z.literal("freebsd").optional().meta({ description: "A freebsd-lagg client runs FreeBSD." }),
+  ...freebsdLaggKeys,
 });
+
+const osDescription = "The client's operating system: freebsd (lagg(4) failover, the default) or linux (bonding in active-backup mode).";
+
+export const laggFreebsdSchema = z.strictObject({
+  kind: z.literal("lagg"),
+  os: z.literal("freebsd").default("freebsd").meta({ description: osDescription }),
+  ...freebsdLaggKeys,
+});
+
+const linuxRootSchema = z.strictObject({
+  path: absPath.optional().meta({ description: "Root directory on the NFS server (default: nfs.rootsDir/NAME). Mounted over NFSv3/TCP by the initramfs." }),
+  readOnly: z.boolean().default(false).meta({ description: "Export and mount the root read-only." }),
+});
+
+/** Kernel paths and arguments go into an iPXE script line: no white space, quotes, `$` (iPXE settings) or `#`. */
+const ipxeWord = /^[A-Za-z0-9._/+@%=:,~-]+$/;
+const bootRelFile = relFile.refine((s) => ipxeWord.test(s), { error: "allowed: letters, digits and . _ / + @ % = : , ~ -", ...lb("LB_ERR_UNSAFE_VALUE") });
+
+const linuxBootSchema = z.strictObject({
+  kernel: bootRelFile.meta({ description: "The kernel (vmlinuz), relative to the TFTP root." }),
+  initrd: bootRelFile.meta({ description: "The initramfs, relative to the TFTP root: built with laggboot's initramfs-tools hook and nfs-top script (docs/linux-clients.md)." }),
+  kernelArgs: z.string().max(1024).default("")
+    .refine((s) => s === "" || s.split(" ").every((w) => ipxeWord.test(w)), {
+      error: "kernel arguments are words of letters, digits and . _ / + @ % = : , ~ - separated by single spaces",
+      ...lb("LB_ERR_UNSAFE_VALUE"),
+    })
+    .meta({ description: "More kernel arguments, appended to the ones laggboot writes (e.g. \"console=ttyS0,115200n8 quiet\")." }),
+  bootFile: relFile.optional().meta({ description: "Boot program for firmware without iPXE (e.g. undionly.kpxe or ipxe.efi; default: by architecture). Clients running iPXE get their script, laggboot/NAME.ipxe." }),
+});
+
+const bondSchema = z.strictObject({
+  name: z.string().regex(/^bond\d{1,2}$/, "a bond name like bond0").default("bond0").meta({ description: "The bonding interface." }),
+  at: z.enum(["initramfs", "runtime"]).default("initramfs").meta({
+    description: "initramfs: the initramfs builds the bond before the root is mounted (no window; the default). runtime: the address moves from the wired NIC onto the bond after boot, from a memory copy (laggboot-flip).",
+  }),
+  miimonMs: z.number().int().min(10).max(10000).default(100).meta({ description: "Link check interval (bonding miimon): a pulled cable is noticed within it." }),
+  upDelayMs: z.number().int().min(0).max(600000).default(0).meta({ description: "Wait this long after a port's link comes back before using it (bonding updelay; a multiple of miimonMs). Raise it where switch ports forward only after spanning tree settles." }),
+  downDelayMs: z.number().int().min(0).max(600000).default(0).meta({ description: "Wait this long after a port's link goes before failing over (bonding downdelay; a multiple of miimonMs)." }),
+  gratuitousArps: z.number().int().min(1).max(255).default(3).meta({ description: "Gratuitous ARPs sent on each failover (bonding num_grat_arp), so the switches learn the port at once." }),
+});
+
+export const laggLinuxSchema = z.strictObject({
+  kind: z.literal("lagg"),
+  os: z.literal("linux").meta({ description: osDescription }),
+  ...commonClient,
+  backup: z
+    .strictObject({ mac: mac.meta({ description: "MAC of the backup NIC (a second cable, a USB NIC): how the initramfs finds it." }) })
+    .optional()
+    .meta({ description: "The bond's second port. Absent: the bond has the cable only." }),
+  root: linuxRootSchema.prefault({}),
+  boot: linuxBootSchema,
+  bond: bondSchema.prefault({}),
+});
+
+/** The keys a `kind: lagg` client may have, by os (for merging `defaults.lagg`). */
+export const LAGG_KEYS_BY_OS: Readonly<Record<"freebsd" | "linux", ReadonlySet<string>>> = {
+  freebsd: new Set(Object.keys(laggFreebsdSchema.shape)),
+  linux: new Set(Object.keys(laggLinuxSchema.shape)),
+};
+
+/** `kind: lagg`: a diskless client whose root's network path fails over, by `os`. */
+export const laggClientSchema = z.discriminatedUnion("os", [laggFreebsdSchema, laggLinuxSchema]);
 
 export const pxeClientSchema = z.strictObject({
   kind: z.literal("pxe"),
@@ -206,7 +275,7 @@ export const pxeClientSchema = z.strictObject({
   rootPath: z.string().min(1).max(255).optional().meta({ description: "Option 17 value, if the client needs one." }),
 });
 
-export const clientSchema = z.discriminatedUnion("kind", [freebsdLaggClientSchema, pxeClientSchema]);
+export const clientSchema = z.discriminatedUnion("kind", [freebsdLaggClientSchema, laggClientSchema, pxeClientSchema]);
 
 export const inventorySchema = z
   .strictObject({
@@ -216,11 +285,13 @@ export const inventorySchema = z
       .strictObject({
         "freebsd-lagg": z.record(z.string(), z.unknown()).optional()
           .meta({ description: "Keys merged into every freebsd-lagg client that does not set them." }),
+        lagg: z.record(z.string(), z.unknown()).optional()
+          .meta({ description: "Keys merged into every lagg client that does not set them; keys that do not exist for a client's os are not applied to it." }),
         pxe: z.record(z.string(), z.unknown()).optional()
           .meta({ description: "Keys merged into every pxe client that does not set them." }),
       })
       .optional()
-      .meta({ description: "Shared client settings, by kind. Nested objects (wifi, root, lagg) merge key by key." }),
+      .meta({ description: "Shared client settings, by kind. Nested objects (wifi, root, lagg, backup, boot, bond) merge key by key." }),
     clients: z.array(clientSchema).default([]),
   })
   .meta({ title: "laggboot inventory", description: "Boot server and diskless clients for laggboot." });
@@ -228,6 +299,7 @@ export const inventorySchema = z
 export type InventoryInput = z.input<typeof inventorySchema>;
 export type InventoryParsed = z.output<typeof inventorySchema>;
 export type ClientParsed = z.output<typeof clientSchema>;
-export type FreebsdLaggParsed = z.output<typeof freebsdLaggClientSchema>;
+export type FreebsdLaggParsed = z.output<typeof freebsdLaggClientSchema> | z.output<typeof laggFreebsdSchema>;
+export type LinuxLaggParsed = z.output<typeof laggLinuxSchema>;
 export type PxeParsed = z.output<typeof pxeClientSchema>;
 export type NetworkParsed = z.output<typeof networkSchema>;

@@ -92,6 +92,36 @@ export interface FreebsdLaggClient extends ClientCommon {
   readonly lagg: { readonly interface: string; readonly bootif: string; readonly wiredPrimary: boolean };
 }
 
+/**
+ * A diskless Linux client (inventory `kind: lagg`, `os: linux`): its root's
+ * network path is an active-backup bond of the wired NIC (macs[0], the
+ * bond's MAC and primary) and an optional backup NIC.
+ */
+export interface LinuxLaggClient extends ClientCommon {
+  readonly kind: "linux-lagg";
+  readonly backupMac: Mac | undefined;
+  readonly root: { readonly path: string; readonly readOnly: boolean };
+  readonly nfsServer: Ipv4;
+  /** Linux clients get the root from the kernel command line, not option 17. */
+  readonly rootPath: undefined;
+  readonly boot: {
+    readonly kernel: string;
+    readonly initrd: string;
+    readonly kernelArgs: string;
+    readonly bootFile: string | undefined;
+    /** The per-client iPXE script laggboot serves (a virtual file), relative to the TFTP root. */
+    readonly ipxeScript: string;
+  };
+  readonly bond: {
+    readonly name: string;
+    readonly at: "initramfs" | "runtime";
+    readonly miimonMs: number;
+    readonly upDelayMs: number;
+    readonly downDelayMs: number;
+    readonly gratuitousArps: number;
+  };
+}
+
 export interface PxeClient extends ClientCommon {
   readonly kind: "pxe";
   readonly bootFile: string | undefined;
@@ -99,7 +129,15 @@ export interface PxeClient extends ClientCommon {
   readonly rootPath: string | undefined;
 }
 
-export type Client = FreebsdLaggClient | PxeClient;
+export type Client = FreebsdLaggClient | LinuxLaggClient | PxeClient;
+
+/** The client's kind as the status API shows it; `kind: lagg` resolves by os. */
+export type ClientKind = Client["kind"];
+
+/** Where laggboot serves a Linux client's iPXE script (a virtual file in the TFTP root). */
+export function linuxIpxeScriptPath(name: string): string {
+  return `laggboot/${name}.ipxe`;
+}
 
 export interface Inventory {
   readonly server: ServerConfig;

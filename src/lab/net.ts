@@ -54,6 +54,8 @@ export interface LabNet {
   readonly clientIf: string;
   readonly bridge: string;
   readonly tap: string;
+  /** Every tap on the bridge, `tap` first (more with `createLabNet({ taps })`, for a client with several NICs). */
+  readonly taps: readonly string[];
   /** A MAC address for the QEMU NIC, unique to this run (locally administered QEMU range). */
   readonly clientMac: string;
   readonly addresses: LabAddresses;
@@ -172,6 +174,8 @@ function installExitHook(signals: boolean): void {
 export interface LabNetOptions {
   /** Install SIGINT/SIGTERM handlers that remove the namespaces (default true). */
   readonly signalHandlers?: boolean;
+  /** Taps on the client bridge, tap0, tap1...: one per QEMU NIC (default 1). Both ports of a bond sit on one L2 segment, like a switch port and an access point of one LAN. */
+  readonly taps?: number;
 }
 
 /** Build the two namespaces and their link. On any failure, removes what it made. */
@@ -185,7 +189,8 @@ export async function createLabNet(options: LabNetOptions = {}): Promise<LabNet>
   const serverIf = `${LAB_PREFIX}${id}a`;
   const clientIf = `${LAB_PREFIX}${id}b`;
   const bridge = "br0";
-  const tap = "tap0";
+  const taps = Array.from({ length: Math.max(1, options.taps ?? 1) }, (_, i) => `tap${i}`);
+  const tap = taps[0]!;
   const addresses: LabAddresses = {
     serverIp: `198.18.${n}.1`,
     clientIp: `198.18.${n}.10`,
@@ -221,15 +226,17 @@ export async function createLabNet(options: LabNetOptions = {}): Promise<LabNet>
     // No STP and no forwarding delay: the bridge forwards from the first frame,
     // so the firmware's first DHCPDISCOVER is not lost.
     await run(["ip", "-n", client.name, "link", "set", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0"]);
-    await run(["ip", "-n", client.name, "tuntap", "add", "dev", tap, "mode", "tap"]);
     await run(["ip", "-n", client.name, "link", "set", clientIf, "master", bridge]);
-    await run(["ip", "-n", client.name, "link", "set", tap, "master", bridge]);
-    for (const dev of [bridge, clientIf, tap]) await run(["ip", "-n", client.name, "link", "set", dev, "up"]);
+    for (const t of taps) {
+      await run(["ip", "-n", client.name, "tuntap", "add", "dev", t, "mode", "tap"]);
+      await run(["ip", "-n", client.name, "link", "set", t, "master", bridge]);
+    }
+    for (const dev of [bridge, clientIf, ...taps]) await run(["ip", "-n", client.name, "link", "set", dev, "up"]);
   } catch (e) {
     await close();
     throw e;
   }
-  return { id, server, client, serverIf, clientIf, bridge, tap, clientMac, addresses, close };
+  return { id, server, client, serverIf, clientIf, bridge, tap, taps, clientMac, addresses, close };
 }
 
 /** True when a UDP socket is bound to `port` inside the namespace (`ss`, iproute2). */

@@ -21,10 +21,23 @@ export const QEMU_PATHS = {
   ovmfVars: "/usr/share/OVMF/OVMF_VARS_4M.fd",
 } as const;
 
+/** One NIC of a client with several (bios firmware): `id` names it for the monitor's `set_link ID off`. */
+export interface QemuNic {
+  readonly id: string;
+  readonly tap: string;
+  readonly mac: string;
+  /** Carries iPXE's option ROM: the NIC the firmware boots from. The others get none. */
+  readonly bootRom: boolean;
+}
+
 export interface QemuOptions {
   readonly firmware: Firmware;
   readonly tap: string;
   readonly mac: string;
+  /** Several NICs instead of the one on `tap` with `mac` (bios firmware only). */
+  readonly nics?: readonly QemuNic[];
+  /** A reset (the monitor's system_reset, a guest reboot) boots again instead of ending QEMU (default false: -no-reboot). */
+  readonly rebootOnReset?: boolean;
   /** Directory for the VARS copy and the monitor socket. */
   readonly workDir: string;
   /** "tcg" (default; what CI has) or "kvm" where /dev/kvm works. */
@@ -40,12 +53,14 @@ export const QEMU_NETDEV_ID = "n0";
 /** The QEMU command line for one PXE client. Copies OVMF's VARS file for UEFI. */
 export function qemuArgv(o: QemuOptions): string[] {
   const accel = o.accel ?? "tcg";
+  // The NIC's netdev: n0 for the one NIC, nID for each of several.
+  const netdevs = o.nics === undefined ? [{ netdev: QEMU_NETDEV_ID, tap: o.tap }] : o.nics.map((n) => ({ netdev: `n${n.id}`, tap: n.tap }));
   const common = [
     "-m", String(o.memoryMb ?? 512),
     "-smp", "1",
-    // Power off ends QEMU; a reboot also ends it instead of PXE-booting again.
-    "-no-reboot",
-    "-netdev", `tap,id=${QEMU_NETDEV_ID},ifname=${o.tap},script=no,downscript=no`,
+    // Power off ends QEMU; a reboot also ends it instead of PXE-booting again (unless asked).
+    ...(o.rebootOnReset ? [] : ["-no-reboot"]),
+    ...netdevs.flatMap((n) => ["-netdev", `tap,id=${n.netdev},ifname=${n.tap},script=no,downscript=no`]),
     "-boot", "n",
     // -nographic (not -display none): QEMU then tells SeaBIOS to use the serial
     // console, so the BIOS and iPXE ROM messages reach ttyS0 too.
@@ -55,13 +70,12 @@ export function qemuArgv(o: QemuOptions): string[] {
   ];
   if (o.firmware === "bios") {
     for (const p of [QEMU_PATHS.biosVirtioRom]) if (!existsSync(p)) throw new Error(`${p} missing (apt-get install ipxe-qemu)`);
-    return [
-      "qemu-system-x86_64",
-      "-machine", `pc,accel=${accel}`,
-      ...common,
-      "-device", `virtio-net-pci,disable-legacy=on,netdev=${QEMU_NETDEV_ID},mac=${o.mac},romfile=${QEMU_PATHS.biosVirtioRom}`,
-    ];
+    const devices = o.nics === undefined
+      ? ["-device", `virtio-net-pci,disable-legacy=on,netdev=${QEMU_NETDEV_ID},mac=${o.mac},romfile=${QEMU_PATHS.biosVirtioRom}`]
+      : o.nics.flatMap((n) => ["-device", `virtio-net-pci,disable-legacy=on,netdev=n${n.id},id=${n.id},mac=${n.mac},romfile=${n.bootRom ? QEMU_PATHS.biosVirtioRom : ""}`]);
+    return ["qemu-system-x86_64", "-machine", `pc,accel=${accel}`, ...common, ...devices];
   }
+  if (o.nics !== undefined) throw new Error("several NICs are set up for bios firmware only");
   for (const p of [QEMU_PATHS.ovmfCode, QEMU_PATHS.ovmfVars]) if (!existsSync(p)) throw new Error(`${p} missing (apt-get install ovmf)`);
   const vars = join(o.workDir, "OVMF_VARS.fd");
   copyFileSync(QEMU_PATHS.ovmfVars, vars);

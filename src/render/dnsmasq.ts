@@ -10,7 +10,7 @@
 import type { Client, Inventory } from "../config/types.js";
 import { generatedHeader } from "./header.js";
 import { dnsmasqString, dnsmasqTag } from "./quote-dnsmasq.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, pxeFileGroups, tftpServerFor } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, ownBootFiles, pxeFileGroups, tftpServerFor } from "./site-common.js";
 
 /** Option 175: only iPXE sends it (iPXE's encapsulated options). */
 const OPT_IPXE_ENCAP = 175;
@@ -106,8 +106,9 @@ function bootLines(inv: Inventory): string[] {
 function hostLines(inv: Inventory, c: Client, proxy: boolean): string[] {
   const tag = TAG.client(c.name);
   const sets = [`set:${tag}`];
-  if (!proxy && c.kind === "pxe" && c.ipxeScript !== undefined) sets.push(`set:${TAG.ownIpxe}`);
-  if (!proxy && c.kind === "pxe" && c.bootFile !== undefined) sets.push(`set:${TAG.ownBoot}`);
+  const own = ownBootFiles(c);
+  if (!proxy && own?.ipxeScript !== undefined) sets.push(`set:${TAG.ownIpxe}`);
+  if (!proxy && own?.bootFile !== undefined) sets.push(`set:${TAG.ownBoot}`);
   // dnsmasq wants the short name here; the FQDN goes out as option 12 below.
   const out = [`dhcp-host=${c.macs.join(",")},${sets.join(",")},${c.ip},${dnsmasqString(`client ${c.name} name`, c.name)},${inv.server.dhcp.reservationLeaseSeconds}`];
   // FreeBSD loaders may not ask for 17 and 12 but need them: force. Other PXE clients ask for what they use.

@@ -8,7 +8,7 @@
 import type { Client, Inventory, Network } from "../config/types.js";
 import { generatedHeader } from "./header.js";
 import { dhcpdHex16, dhcpdName, dhcpdString } from "./quote-dhcpd.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, macEntries, pxeFileGroups, tftpServerFor } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, macEntries, ownBootFiles, pxeFileGroups, tftpServerFor } from "./site-common.js";
 
 /** Option names this file defines; dhcpd knows neither code by default. */
 const OPT_ARCH = "arch"; // option 93, client system architecture (RFC 4578 section 2.1)
@@ -94,9 +94,10 @@ function bootChain(inv: Inventory): string[] {
 
 /** Host-scope statements that override the global boot file for PXE clients with their own files. */
 function ownBootFile(c: Client): string[] {
-  if (c.kind !== "pxe") return [];
-  const script = c.ipxeScript === undefined ? undefined : dhcpdString(`client ${c.name} ipxeScript`, c.ipxeScript);
-  const boot = c.bootFile === undefined ? undefined : dhcpdString(`client ${c.name} bootFile`, c.bootFile);
+  const own = ownBootFiles(c);
+  if (own === undefined) return [];
+  const script = own.ipxeScript === undefined ? undefined : dhcpdString(`client ${c.name} ipxeScript`, own.ipxeScript);
+  const boot = own.bootFile === undefined ? undefined : dhcpdString(`client ${c.name} bootFile`, own.bootFile);
   if (script && boot) return [`  if ${IPXE_TEST} {`, `    filename ${script};`, "  } else {", `    filename ${boot};`, "  }"];
   if (script) return [`  if ${IPXE_TEST} {`, `    filename ${script};`, "  }"];
   if (boot) return [`  if not ${IPXE_TEST} {`, `    filename ${boot};`, "  }"];

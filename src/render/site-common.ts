@@ -5,7 +5,7 @@
  * their own files, and which clients use which NFS root.
  */
 import { ipv4ToInt, type Ipv4, type Mac } from "../config/addr.js";
-import type { Client, FreebsdLaggClient, Inventory, Network, PxeClient } from "../config/types.js";
+import type { Client, FreebsdLaggClient, Inventory, LinuxLaggClient, Network } from "../config/types.js";
 import { ARCH } from "../config/types.js";
 
 /** The TFTP server a network's clients are sent to (next-server, siaddr). */
@@ -24,22 +24,34 @@ export function archBootFiles(inv: Inventory): readonly { arch: number; file: st
 /** Option 93 = 0 is x86 BIOS; clients that send no option 93 at all are treated as BIOS too. */
 export const BIOS_ARCH = ARCH.bios;
 
+/**
+ * The boot program and iPXE script a client names for itself, overriding the
+ * site's: a pxe client's own, a Linux client's (its per-client script, which
+ * laggboot's TFTP server renders). FreeBSD clients use the site's.
+ */
+export function ownBootFiles(c: Client): { readonly bootFile: string | undefined; readonly ipxeScript: string | undefined } | undefined {
+  const own = c.kind === "pxe" ? { bootFile: c.bootFile, ipxeScript: c.ipxeScript }
+    : c.kind === "linux-lagg" ? { bootFile: c.boot.bootFile, ipxeScript: c.boot.ipxeScript } : undefined;
+  return own && (own.bootFile !== undefined || own.ipxeScript !== undefined) ? own : undefined;
+}
+
 /** PXE clients that name their own boot file or iPXE script, grouped by that pair. */
 export interface PxeFileGroup {
   /** 1-based, in order of first appearance: stable for a given inventory. */
   readonly index: number;
   readonly bootFile: string | undefined;
   readonly ipxeScript: string | undefined;
-  readonly clients: readonly PxeClient[];
+  readonly clients: readonly Client[];
 }
 
 export function pxeFileGroups(inv: Inventory): readonly PxeFileGroup[] {
-  const groups = new Map<string, { bootFile: string | undefined; ipxeScript: string | undefined; clients: PxeClient[] }>();
+  const groups = new Map<string, { bootFile: string | undefined; ipxeScript: string | undefined; clients: Client[] }>();
   for (const c of inv.clients) {
-    if (c.kind !== "pxe" || (c.bootFile === undefined && c.ipxeScript === undefined)) continue;
-    const key = JSON.stringify([c.bootFile ?? null, c.ipxeScript ?? null]);
+    const own = ownBootFiles(c);
+    if (own === undefined) continue;
+    const key = JSON.stringify([own.bootFile ?? null, own.ipxeScript ?? null]);
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { bootFile: c.bootFile, ipxeScript: c.ipxeScript, clients: [] }));
+    if (!g) groups.set(key, (g = { ...own, clients: [] }));
     g.clients.push(c);
   }
   return [...groups.values()].map((g, i) => ({ index: i + 1, ...g }));
@@ -72,7 +84,7 @@ export interface RootExport {
   readonly path: string;
   readonly layout: "own" | "shared";
   readonly readOnly: boolean;
-  readonly clients: readonly FreebsdLaggClient[];
+  readonly clients: readonly (FreebsdLaggClient | LinuxLaggClient)[];
 }
 
 /**
@@ -80,12 +92,13 @@ export interface RootExport {
  * Sorted by path so the file does not change when clients are reordered.
  */
 export function rootExports(inv: Inventory): readonly RootExport[] {
-  const m = new Map<string, { path: string; layout: "own" | "shared"; readOnly: boolean; clients: FreebsdLaggClient[] }>();
+  const m = new Map<string, { path: string; layout: "own" | "shared"; readOnly: boolean; clients: (FreebsdLaggClient | LinuxLaggClient)[] }>();
   for (const c of inv.clients) {
-    if (c.kind !== "freebsd-lagg") continue;
+    if (c.kind === "pxe") continue;
     const key = `${c.root.path}\0${c.root.readOnly ? "ro" : "rw"}`;
+    const layout = c.kind === "freebsd-lagg" ? c.root.layout : "own";
     let e = m.get(key);
-    if (!e) m.set(key, (e = { path: c.root.path, layout: c.root.layout, readOnly: c.root.readOnly, clients: [] }));
+    if (!e) m.set(key, (e = { path: c.root.path, layout, readOnly: c.root.readOnly, clients: [] }));
     e.clients.push(c);
   }
   return [...m.values()]

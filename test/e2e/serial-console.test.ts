@@ -55,6 +55,27 @@ test("QEMU command lines: BIOS runs iPXE's virtio ROM, UEFI an empty romfile wit
   }
 });
 
+test("QEMU command line with two NICs: each on its tap with its id, iPXE's ROM only on the boot NIC; reset reboots", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lbq-qemu-"));
+  try {
+    const argv = qemuArgv({
+      firmware: "bios", tap: "tap0", mac: "52:54:00:01:02:03", workDir: dir, rebootOnReset: true,
+      nics: [
+        { id: "wired", tap: "tap0", mac: "52:54:00:01:02:03", bootRom: true },
+        { id: "backup", tap: "tap1", mac: "52:54:00:01:02:83", bootRom: false },
+      ],
+    }).join(" ");
+    assert.match(argv, /-netdev tap,id=nwired,ifname=tap0,script=no,downscript=no -netdev tap,id=nbackup,ifname=tap1,/);
+    assert.match(argv, /virtio-net-pci,disable-legacy=on,netdev=nwired,id=wired,mac=52:54:00:01:02:03,romfile=\/usr\/lib\/ipxe\/qemu\/pxe-virtio\.rom/);
+    assert.match(argv, /virtio-net-pci,disable-legacy=on,netdev=nbackup,id=backup,mac=52:54:00:01:02:83,romfile=( |$)/);
+    assert.doesNotMatch(argv, /-no-reboot/, "system_reset must boot again, not end QEMU");
+    assert.doesNotMatch(argv, /netdev=n0/);
+    assert.throws(() => qemuArgv({ firmware: "uefi", tap: "tap0", mac: "52:54:00:01:02:03", workDir: dir, nics: [] }), /bios firmware only/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the iPXE script names the initrd for the EFI stub and carries the marker", () => {
   const s = ipxeScript("lbq-1.x_y");
   assert.match(s, /^#!ipxe\n/);

@@ -10,11 +10,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run, start, waitUntil, type ManagedProcess } from "../../src/lab/proc.js";
+import { startGanesha } from "../../src/lab/ganesha.js";
+import { run, start, type ManagedProcess } from "../../src/lab/proc.js";
 
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), "mount-ganesha-probe.js");
 
@@ -69,16 +70,6 @@ EXPORT {
 `;
 }
 
-const LAUNCH = `
-set -e
-mkdir -p /var/lib/nfs
-mount -t tmpfs lbq-run /run
-mount -t tmpfs lbq-nfs /var/lib/nfs
-mkdir -p /run/rpcbind /run/ganesha /var/lib/nfs/ganesha
-rpcbind -f -w &
-for i in $(seq 50); do [ -S /run/rpcbind.sock ] && break; sleep 0.1; done
-exec ganesha.nfsd -F -L "$1/ganesha.log" -f "$1/ganesha.conf" -p /run/ganesha/ganesha.pid -N NIV_EVENT
-`;
 
 test("doctor's MOUNT check against nfs-ganesha (NFSv3) with rpcbind in a namespace", { timeout: 90_000 }, async (t) => {
   for (const bin of ["/usr/bin/ganesha.nfsd", "/usr/sbin/rpcbind", "/usr/lib/x86_64-linux-gnu/ganesha/libfsalvfs.so"]) {
@@ -108,15 +99,7 @@ test("doctor's MOUNT check against nfs-ganesha (NFSv3) with rpcbind in a namespa
     await run(["ip", "-n", cNs, "link", "set", `lbqn${id}b`, "up"]);
 
     for (const d of ["roots/pc1", "roots/lab", "shared/usr"]) mkdirSync(join(dir, d), { recursive: true });
-    writeFileSync(join(dir, "ganesha.conf"), ganeshaConf(dir, serverIp, n));
-    writeFileSync(join(dir, "launch.sh"), LAUNCH);
-    writeFileSync(join(dir, "ganesha.log"), "");
-    ganesha = start(["ip", "netns", "exec", sNs, "bash", join(dir, "launch.sh"), dir], { logFile: join(dir, "launch.out") });
-    const g = ganesha;
-    await waitUntil("nfs-ganesha to start", () => {
-      if (g.hasExited()) throw new Error(`ganesha exited: ${readFileSync(join(dir, "launch.out"), "utf8")}`);
-      return readFileSync(join(dir, "ganesha.log"), "utf8").includes("NFS SERVER INITIALIZED");
-    }, 30_000, 100);
+    ganesha = (await startGanesha((argv, o) => start(["ip", "netns", "exec", sNs, ...argv], o), dir, ganeshaConf(dir, serverIp, n))).process;
 
     const probe = async (ns: string, inputs: object[]): Promise<ProbeResult[]> => {
       const r = await run(["ip", "netns", "exec", ns, process.execPath, PROBE, JSON.stringify(inputs)], 30_000);

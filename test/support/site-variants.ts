@@ -2,8 +2,9 @@
  * The inventories the site generators are golden-tested and tool-checked
  * with: the example (mode full), the example in proxy mode, and a
  * shared-root site that exercises the rest (pools, several shared roots one
- * of them read-write, PXE clients with their own files, more architectures,
- * a TFTP server listening on every address).
+ * of them read-write, PXE clients with their own files, Linux lagg clients
+ * with their per-client iPXE scripts, more architectures, a TFTP server
+ * listening on every address).
  */
 import assert from "node:assert/strict";
 import { EXAMPLE_INVENTORY } from "../../src/config/example.js";
@@ -78,6 +79,22 @@ clients:
   - { name: thin2, kind: pxe, ip: 198.19.30.42, macs: [52:54:00:30:00:42, 52:54:00:30:01:42], bootFile: undionly.kpxe, ipxeScript: thin.ipxe }
   - { name: lnx, kind: pxe, ip: 198.18.20.43, macs: [52:54:00:20:00:43], bootFile: linux/pxelinux.0 }
   - { name: plain, kind: pxe, ip: 198.18.10.44, macs: [52:54:00:10:00:44] }
+  - name: tux1
+    kind: lagg
+    os: linux
+    ip: 198.18.20.51
+    macs: [52:54:00:20:00:51]
+    backup: { mac: 52:54:00:20:01:51 }
+    boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img, kernelArgs: "console=ttyS0,115200n8 quiet" }
+  - name: tux2
+    kind: lagg
+    os: linux
+    ip: 198.18.20.52
+    macs: [52:54:00:20:00:52, 52:54:00:20:01:52]
+    backup: { mac: 52:54:00:20:01:52 }
+    boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img, bootFile: undionly.kpxe }
+    bond: { at: runtime, upDelayMs: 2000 }
+    root: { path: /export/linux/tux2, readOnly: true }
 `;
 
 /** Loads inventory text that must have no errors (warnings are fine). */

@@ -76,7 +76,7 @@ test("a wrong type says expected X, got Y, not that the key is missing", () => {
   // A key that is really absent is still "missing"; an empty value is not absent.
   assert.match(only(check((l) => l.splice(12, 1)), "LB_ERR_SCHEMA").message, /required key "wired" is missing/);
   assert.equal(only(check(line(13, "    wired:")), "LB_ERR_SCHEMA").message, "expected a string, got an empty value");
-  assert.match(only(check(line(10, "    kind: freebsd")), "LB_ERR_SCHEMA").message, /unknown client kind "freebsd" \(want freebsd-lagg or pxe\)/);
+  assert.match(only(check(line(10, "    kind: freebsd")), "LB_ERR_SCHEMA").message, /unknown client kind "freebsd" \(want freebsd-lagg, lagg or pxe\)/);
   assert.equal(only(check((l) => l.splice(13, 0, "    lagg: { bootif: 7 }")), "LB_ERR_SCHEMA").message, 'expected "" or a string, got the number 7');
 });
 
@@ -95,10 +95,12 @@ test("an unknown key gets a did-you-mean", () => {
 });
 
 test("client-name case rules agree between check and docs/laggboot.schema.json", () => {
-  type Variant = { properties: { name: { pattern: string } } };
-  const schema = JSON.parse(readFileSync("docs/laggboot.schema.json", "utf8")) as { properties: { clients: { items: { oneOf: Variant[] } } } };
-  const patterns = schema.properties.clients.items.oneOf.map((v) => v.properties.name.pattern);
-  assert.equal(patterns.length, 2);
+  type Variant = { properties?: { name?: { pattern?: string } }; oneOf?: Variant[]; anyOf?: Variant[] };
+  const schema = JSON.parse(readFileSync("docs/laggboot.schema.json", "utf8")) as { properties: { clients: { items: Variant } } };
+  // Every client variant, also those nested by a second discriminator (kind lagg: os).
+  const variants = (v: Variant): Variant[] => [...(v.oneOf ?? []), ...(v.anyOf ?? [])].flatMap((x) => (x.oneOf ?? x.anyOf) ? variants(x) : [x]);
+  const patterns = variants(schema.properties.clients.items).map((v) => v.properties?.name?.pattern ?? "");
+  assert.equal(patterns.length, 4, "freebsd-lagg, lagg (freebsd), lagg (linux), pxe");
   for (const name of ["a", "Desk1", "DESK-2", "desk1", "a-b", "-a", "a-", "a_b", "a.b", "x".repeat(63), "x".repeat(64)]) {
     const byCheck = !check(line(9, `  - name: "${name}"`)).some((x) => x.path === "clients[0].name");
     for (const p of patterns) assert.equal(new RegExp(p).test(name), byCheck, `${name}: check says ${byCheck}, the JSON Schema ${!byCheck}`);

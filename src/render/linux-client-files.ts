@@ -1,0 +1,73 @@
+/**
+ * Every file a diskless Linux client (kind lagg, os linux) needs in its root
+ * for its bond (docs/linux-clients.md):
+ * - bond.at initramfs (the default): Debian initramfs-tools' hook (adds the
+ *   bonding driver) and nfs-top script (builds the bond before the root is
+ *   mounted), installed where mkinitramfs picks them up; the site rebuilds
+ *   the initrd with update-initramfs and serves it as boot.initrd;
+ * - bond.at runtime: laggboot-flip and the systemd unit that runs it early;
+ * - both: a NetworkManager snippet that keeps NetworkManager off the bond and
+ *   its ports (reconfiguring them would cut the root).
+ * The bond's MACs and options travel on the kernel command line (the
+ * per-client iPXE script), so the scripts are the same for every client.
+ */
+import type { LinuxLaggClient } from "../config/types.js";
+import type { FileSet, GeneratedFile } from "./fileset.js";
+import { generatedHeader } from "./header.js";
+
+/** The shipped scripts (assets/linux/), read by the caller. */
+export interface LinuxClientAssets {
+  readonly nfsTopScript: string;
+  readonly initramfsHook: string;
+  readonly flipScript: string;
+}
+
+export const LINUX_PATHS = {
+  nfsTopScript: "etc/initramfs-tools/scripts/nfs-top/laggboot-bond",
+  initramfsHook: "etc/initramfs-tools/hooks/laggboot-bond",
+  flipScript: "usr/sbin/laggboot-flip",
+  flipUnit: "etc/systemd/system/laggboot-flip.service",
+  flipWanted: "etc/systemd/system/sysinit.target.d/laggboot-flip.conf",
+  networkManager: "etc/NetworkManager/conf.d/laggboot-bond.conf",
+} as const;
+
+const FLIP_UNIT = `[Unit]
+Description=laggboot: move the diskless boot address onto the bond (laggboot-flip)
+ConditionKernelCommandLine=laggboot.flip
+DefaultDependencies=no
+After=systemd-remount-fs.service systemd-modules-load.service
+Before=sysinit.target network-pre.target
+Wants=network-pre.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/laggboot-flip
+# No ExecStop: moving the address back would cut the NFS root.
+`;
+
+function networkManagerConf(c: LinuxLaggClient): string {
+  const macs = [c.macs[0]!, ...(c.backupMac !== undefined ? [c.backupMac] : [])];
+  const devices = [`interface-name:${c.bond.name}`, ...macs.map((m) => `mac:${m}`)].join(";");
+  return [
+    generatedHeader(`NetworkManager: leave ${c.bond.name} and its ports alone (laggboot, client ${c.name})`).trimEnd(),
+    `# The NFS root's path runs over ${c.bond.name}; reconfiguring it or its ports would cut the root.`,
+    "[keyfile]",
+    `unmanaged-devices=${devices}`,
+    "",
+  ].join("\n");
+}
+
+export function renderLinuxClientFiles(c: LinuxLaggClient, assets: LinuxClientAssets): FileSet {
+  const files: GeneratedFile[] = [];
+  if (c.bond.at === "initramfs") {
+    files.push({ path: LINUX_PATHS.nfsTopScript, content: assets.nfsTopScript, mode: 0o755 });
+    files.push({ path: LINUX_PATHS.initramfsHook, content: assets.initramfsHook, mode: 0o755 });
+  } else {
+    files.push({ path: LINUX_PATHS.flipScript, content: assets.flipScript, mode: 0o755 });
+    files.push({ path: LINUX_PATHS.flipUnit, content: FLIP_UNIT, mode: 0o644 });
+    files.push({ path: LINUX_PATHS.flipWanted, content: "[Unit]\nWants=laggboot-flip.service\n", mode: 0o644 });
+  }
+  files.push({ path: LINUX_PATHS.networkManager, content: networkManagerConf(c), mode: 0o644 });
+  return { baseDir: c.root.path, files };
+}
