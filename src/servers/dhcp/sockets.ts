@@ -18,7 +18,8 @@
 import { createSocket, type Socket, type SocketOptions } from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
 import { isIPv4 } from "node:net";
-import { LaggbootError } from "../../errors.js";
+import type { LaggbootError } from "../../errors.js";
+import { bindError } from "../bind-error.js";
 import type { DhcpDataPath, NativeDhcpAddon } from "./native.js";
 import { NativeUdpSocket, type SendSettled } from "./native-socket.js";
 
@@ -64,21 +65,21 @@ export class SocketSet {
 
   private constructor(private readonly layout: SocketLayout, readonly dataPath: DhcpDataPath) {}
 
-  /** Bind every socket of the layout; on any failure close those already bound and throw LB_ERR_DHCP_SOCKET. */
+  /** Bind every socket of the layout; on any failure close those already bound and throw LB_ERR_BIND. */
   static async open(layout: SocketLayout, onPacket: PacketHandler, backend: SocketBackend = { path: "node" }): Promise<SocketSet> {
     const set = new SocketSet(layout, backend.path);
-    const plan: { address: string | undefined; bindAddress: string; port: number }[] = [
-      { address: undefined, bindAddress: layout.wildcardAddress, port: layout.serverPort },
-      ...[...new Set(layout.serverAddresses)].map((a) => ({ address: a, bindAddress: a, port: layout.serverPort })),
+    const plan: Planned[] = [
+      { service: "DHCP", address: undefined, bindAddress: layout.wildcardAddress, port: layout.serverPort },
+      ...[...new Set(layout.serverAddresses)].map((a): Planned => ({ service: "DHCP", address: a, bindAddress: a, port: layout.serverPort })),
     ];
     if (layout.proxyPort !== undefined) {
-      plan.push({ address: undefined, bindAddress: layout.wildcardAddress, port: layout.proxyPort });
+      plan.push({ service: "ProxyDHCP", address: undefined, bindAddress: layout.wildcardAddress, port: layout.proxyPort });
     }
     try {
       for (const p of plan) {
         set.sockets.push(backend.path === "native"
-          ? bindNative(backend.addon, p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes, layout.coalesceMs ?? 0)
-          : await bindOne(p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes));
+          ? bindNative(backend.addon, p, onPacket, layout.recvBufferBytes, layout.coalesceMs ?? 0)
+          : await bindOne(p, onPacket, layout.recvBufferBytes));
       }
     } catch (e) {
       await set.close();
@@ -129,21 +130,29 @@ const literalLookup: NonNullable<SocketOptions["lookup"]> = (host, options, call
   else dnsLookup(host, options, callback);
 };
 
-function bindFailed(bindAddress: string, port: number, cause: Error): LaggbootError {
-  return new LaggbootError("LB_ERR_DHCP_SOCKET", `cannot bind DHCP socket ${bindAddress}:${port}: ${cause.message}`, { cause });
+/** One socket to bind: `address` is what BoundSocket reports (undefined for the wildcard ones). */
+interface Planned {
+  readonly service: "DHCP" | "ProxyDHCP";
+  readonly address: string | undefined;
+  readonly bindAddress: string;
+  readonly port: number;
+}
+
+function bindFailed(p: Planned, cause: Error): LaggbootError {
+  return bindError({ service: p.service, proto: "udp", address: p.bindAddress, port: p.port }, cause);
 }
 
 function bindNative(
-  addon: NativeDhcpAddon, address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler,
-  recvBufferBytes: number | undefined, coalesceMs: number,
+  addon: NativeDhcpAddon, p: Planned, onPacket: PacketHandler, recvBufferBytes: number | undefined, coalesceMs: number,
 ): BoundSocket {
+  const { address, bindAddress, port } = p;
   let sock: NativeUdpSocket;
   try {
     sock = new NativeUdpSocket(
       addon, bindAddress, port, recvBufferBytes, (msg, from, fromPort, truncated) => onPacket(msg, from, fromPort, bound, truncated), coalesceMs,
     );
   } catch (e) {
-    throw bindFailed(bindAddress, port, e as Error);
+    throw bindFailed(p, e as Error);
   }
   const bound: BoundSocket = {
     address,
@@ -182,16 +191,15 @@ function dgramBound(socket: Socket, address: string | undefined, port: number): 
   };
 }
 
-function bindOne(
-  address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler, recvBufferBytes: number | undefined,
-): Promise<BoundSocket> {
+function bindOne(p: Planned, onPacket: PacketHandler, recvBufferBytes: number | undefined): Promise<BoundSocket> {
+  const { address, bindAddress, port } = p;
   return new Promise((resolve, reject) => {
     // A larger receive buffer lets a boot storm queue instead of being dropped by the kernel.
     const socket = createSocket({ type: "udp4", reuseAddr: true, lookup: literalLookup, ...(recvBufferBytes === undefined ? {} : { recvBufferSize: recvBufferBytes }) });
     const bound = dgramBound(socket, address, port);
     const fail = (cause: Error): void => {
       socket.close();
-      reject(bindFailed(bindAddress, port, cause));
+      reject(bindFailed(p, cause));
     };
     socket.once("error", fail);
     socket.bind({ address: bindAddress, port, exclusive: true }, () => {
