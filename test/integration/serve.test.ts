@@ -157,8 +157,8 @@ describe("laggboot serve with real clients", { timeout: 300_000 }, () => {
   test("reload: a valid change is applied without a restart", async () => {
     writeFileSync(inv, inventory(dir, ["  - name: pc2", "    kind: pxe", "    ip: 198.18.30.12", `    macs: [${MAC_NEW}]`].join("\n")));
     const r = await run(process.execPath, [CLI, "reload", "--config", inv, "--pidfile", join(dir, "pid")]);
-    assert.match(r.stdout, /asked pid \d+ to reload/);
-    await serve.waitLog((l) => l["msg"] === "reloaded" && l["clients"] === 3);
+    assert.equal(r.stdout, `reloaded ${inv}: 3 client(s)\n`);
+    await serve.waitLog((l) => l["msg"] === "reloaded" && l["clients"] === 3 && l["via"] === "laggboot reload");
     const env = await udhcpc(MAC_NEW, "new");
     assert.equal(env?.get("ip"), "198.18.30.12");
   });
@@ -168,6 +168,9 @@ describe("laggboot serve with real clients", { timeout: 300_000 }, () => {
     serve.child.kill("SIGHUP");
     const line = await serve.waitLog((l) => String(l["msg"]).startsWith("reload refused"));
     assert.match(String(line["reason"]), /TFTP address changed.*restart laggboot/);
+    // laggboot reload says so too, and exits 1.
+    await assert.rejects(run(process.execPath, [CLI, "reload", "--config", inv, "--pidfile", join(dir, "pid")]),
+      (e: { code?: number; stderr?: string }) => e.code === 1 && /the server refused the reload: .*TFTP address changed.*restart laggboot/.test(e.stderr ?? ""));
   });
 
   test("SIGTERM lets a running transfer finish, then exits 0", async () => {
