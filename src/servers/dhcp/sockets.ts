@@ -8,7 +8,11 @@
  *   wildcard socket it would follow the default route, or fail with
  *   ENETUNREACH), and unicasts to that address arrive here, which tells us the
  *   address the client used;
- * - in ProxyDHCP mode one socket on 0.0.0.0:4011 (PXE boot server port).
+ * - in ProxyDHCP mode the same pair on the PXE boot-server port 4011: one on
+ *   0.0.0.0:4011 (requests broadcast to 4011) and one per server address,
+ *   which receives the unicasts to that address and sends every reply for
+ *   its network, so the reply's source is the configured address even when
+ *   it is a secondary address of the interface.
  * All use SO_REUSEADDR so the wildcard and the address-bound sockets can share
  * port 67, and SO_BROADCAST so replies may go to 255.255.255.255.
  *
@@ -72,8 +76,10 @@ export class SocketSet {
       { service: "DHCP", address: undefined, bindAddress: layout.wildcardAddress, port: layout.serverPort },
       ...[...new Set(layout.serverAddresses)].map((a): Planned => ({ service: "DHCP", address: a, bindAddress: a, port: layout.serverPort })),
     ];
-    if (layout.proxyPort !== undefined) {
-      plan.push({ service: "ProxyDHCP", address: undefined, bindAddress: layout.wildcardAddress, port: layout.proxyPort });
+    const proxyPort = layout.proxyPort;
+    if (proxyPort !== undefined) {
+      plan.push({ service: "ProxyDHCP", address: undefined, bindAddress: layout.wildcardAddress, port: proxyPort });
+      plan.push(...[...new Set(layout.serverAddresses)].map((a): Planned => ({ service: "ProxyDHCP", address: a, bindAddress: a, port: proxyPort })));
     }
     try {
       for (const p of plan) {
@@ -88,10 +94,18 @@ export class SocketSet {
     return set;
   }
 
-  /** The socket to send from: proxy port, the one bound to `fromAddress`, else the wildcard 67 socket. */
+  /**
+   * The socket to send from: on the proxy port the one bound to `fromAddress`
+   * (a reply from the 0.0.0.0 socket would take the interface's primary
+   * address as its source, which is wrong when the server address is a
+   * secondary one), else the wildcard 4011 socket; on 67 the one bound to
+   * `fromAddress`, else the wildcard 67 socket.
+   */
   pick(fromAddress: string | undefined, proxyPort: boolean): BoundSocket {
     if (proxyPort && this.layout.proxyPort !== undefined) {
-      const s = this.sockets.find((b) => b.port === this.layout.proxyPort && b.address === undefined);
+      const port = this.layout.proxyPort;
+      const s = this.sockets.find((b) => b.port === port && b.address === fromAddress && fromAddress !== undefined)
+        ?? this.sockets.find((b) => b.port === port && b.address === undefined);
       if (s !== undefined) return s;
     }
     if (fromAddress !== undefined) {
