@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { Lab, waitExit, type Namespace } from "../support/netns.js";
 import { parseEnv, setMac, tempDir } from "../interop/dhcp-harness.js";
 import { CLI, startServe, type ServeProc } from "../support/serve-proc.js";
+import { consoleOutput, shapeOf } from "../support/doc-examples.js";
 
 const run = promisify(execFile);
 const SERVER = "198.18.30.1";
@@ -137,6 +138,14 @@ describe("laggboot serve with real clients", { timeout: 300_000 }, () => {
     const metrics = (await api("/metrics")) as string;
     assert.match(metrics, /^laggboot_dhcp_replies_total\{type="ack"\} [1-9]/m);
     assert.match(metrics, /^laggboot_tftp_transfers_total\{direction="read",outcome="ok"\} [1-9]/m);
+  });
+
+  test("docs/http-api.md shows DHCPACK where the server sends ACK: the documented /api/v1/clients answer has the real one's shape and names", async () => {
+    const [doc] = JSON.parse(consoleOutput("docs/http-api.md", "curl -s 'http://127.0.0.1:8067/api/v1/clients?name=laptop1'")) as Record<string, unknown>[];
+    const [real] = (await api("/api/v1/clients?name=fb1")) as Record<string, unknown>[];
+    assert.deepEqual(shapeOf(doc), shapeOf(real));
+    const msg = (c: Record<string, unknown> | undefined) => (c?.["lastDhcp"] as { messageType?: string } | undefined)?.messageType;
+    assert.equal(msg(doc), msg(real));
   });
 
   test("laggboot status reads the running server", async () => {
