@@ -67,7 +67,8 @@ interface RunAs {
   readonly who: UnixIdentity;
 }
 
-function checkRunAs(inv: Inventory, probe: DoctorProbe, inventoryPath: string | undefined): { findings: DoctorFinding[]; runAs: RunAs | undefined } {
+/** `reloadFiles`: the inventory and the passphrase files it names, which a SIGHUP makes the server read. */
+function checkRunAs(inv: Inventory, probe: DoctorProbe, reloadFiles: readonly string[]): { findings: DoctorFinding[]; runAs: RunAs | undefined } {
   const r = inv.server.runAs;
   if (!r) return { findings: [], runAs: undefined };
   const who = probe.identity(r.user, r.group);
@@ -75,11 +76,14 @@ function checkRunAs(inv: Inventory, probe: DoctorProbe, inventoryPath: string | 
     return { findings: [finding("server.runAs", "fail", `${who}: laggboot serve refuses to start.`, `Create the user (FreeBSD: 'pw useradd ${r.user} -d /nonexistent -s /usr/sbin/nologin'; Linux: 'useradd --system ${r.user}'), or correct server.runAs.`)], runAs: undefined };
   }
   const findings = [finding("server.runAs", "ok", `laggboot serve binds as root, then runs as ${r.user} (uid ${who.uid}, gid ${who.gid}, groups ${who.groups.join(",")}); the TFTP root and boot files are checked as that user.`)];
-  if (inventoryPath !== undefined) {
-    const refused = probe.readRefusal(inventoryPath, who);
-    findings.push(refused === undefined
-      ? finding("inventory reload", "ok", `${r.user} can read ${inventoryPath}: 'laggboot reload' and a plain SIGHUP both reload it.`)
-      : finding("inventory reload", "ok", `${r.user} ${refused}, as it should for a file holding Wi-Fi passphrases: reloads go through 'laggboot reload' run as root (systemctl reload and service laggboot reload do that), which reads the file and hands it to the server over its control socket. A plain SIGHUP is refused and logged.`));
+  if (reloadFiles.length > 0) {
+    const refused = reloadFiles.flatMap((f) => {
+      const why = probe.readRefusal(f, who);
+      return why === undefined ? [] : [why];
+    });
+    findings.push(refused.length === 0
+      ? finding("inventory reload", "ok", `${r.user} can read ${reloadFiles.join(" and ")}: 'laggboot reload' and a plain SIGHUP both reload the inventory.`)
+      : finding("inventory reload", "ok", `${r.user} ${refused.join("; ")}, as it should for files holding Wi-Fi passphrases: reloads go through 'laggboot reload' run as root (systemctl reload and service laggboot reload do that), which reads them and hands them to the server over its control socket. A plain SIGHUP is refused and logged.`));
   }
   return { findings, runAs: { user: r.user, who } };
 }
@@ -132,14 +136,15 @@ export interface DoctorOptions {
   readonly nfsTimeoutMs: number;
   /** The directory client roots are under, as for 'apply --root' (default "/"). */
   readonly rootDir?: string;
-  /** The inventory file, to say whether server.runAs can read it. */
+  /** The inventory file and the passphrase files it names, to say whether server.runAs can read them. */
   readonly inventoryPath?: string;
+  readonly secretFiles?: readonly string[];
   /** The flip script apply installs; without it the client files are not checked. */
   readonly flipScript?: string;
 }
 
 export async function runDoctor(inv: Inventory, probe: DoctorProbe, opts: DoctorOptions): Promise<DoctorFinding[]> {
-  const runAs = checkRunAs(inv, probe, opts.inventoryPath);
+  const runAs = checkRunAs(inv, probe, [...(opts.inventoryPath === undefined ? [] : [opts.inventoryPath]), ...(opts.secretFiles ?? [])]);
   const rootDir = opts.rootDir ?? "/";
   const out = [
     ...checkAddresses(inv, probe), ...(await checkPorts(inv, probe)), ...runAs.findings, ...checkBootFiles(inv, probe, runAs.runAs),

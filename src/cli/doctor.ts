@@ -3,6 +3,7 @@ import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { realDoctorProbe, runDoctor } from "../app/doctor.js";
 import { readFlipScript } from "../assets.js";
+import { fsProbe, recordingProbe } from "../config/probe.js";
 import { LaggbootError } from "../errors.js";
 import { EXIT, act, configPath, loadValid, writeJson } from "./common.js";
 
@@ -21,9 +22,10 @@ export function registerDoctor(program: Command): void {
       if (!Number.isFinite(t) || t <= 0) throw new LaggbootError("LB_ERR_USAGE", "--nfs-timeout must be a positive number of seconds");
       if (!isDirectory(opts.root)) throw new LaggbootError("LB_ERR_USAGE", `--root ${opts.root} is not a directory`);
       const path = configPath(cmd.optsWithGlobals<{ config?: string }>().config);
-      const inv = loadValid(path, { quietWarnings: true });
+      const { probe, secrets } = recordingProbe(fsProbe);
+      const inv = loadValid(path, { quietWarnings: true, probe });
       const findings = await runDoctor(inv, realDoctorProbe, {
-        nfs: opts.nfs, nfsTimeoutMs: t * 1000, rootDir: opts.root, inventoryPath: path, flipScript: readFlipScript(),
+        nfs: opts.nfs, nfsTimeoutMs: t * 1000, rootDir: opts.root, inventoryPath: path, secretFiles: Object.keys(secrets), flipScript: readFlipScript(),
       });
       const failed = findings.filter((f) => f.status === "fail").length;
       if (opts.json) {

@@ -153,6 +153,18 @@ test("server.runAs: boot files and the TFTP root are checked as that user, not a
   assert.match(byCheck(dir, "tftp root").proves, /access violation/);
 });
 
+test("server.runAs: doctor says whether a plain SIGHUP can reload, or only laggboot reload (a root-only inventory or passphrase file)", async () => {
+  const asUser = loadInventoryText(EXAMPLE_INVENTORY.replace("server:\n", "server:\n  runAs: { user: laggboot }\n"), "x.yaml", siteProbe).inventory!;
+  const who = { uid: 1001, gid: 1001, groups: [1001] };
+  const opts = { nfs: false, nfsTimeoutMs: 1, inventoryPath: "/etc/laggboot/laggboot.yaml", secretFiles: ["/usr/local/etc/laggboot/wifi.psk"] };
+  const open = await runDoctor(asUser, machine({ identity: () => who }), opts);
+  assert.match(byCheck(open, "inventory reload").proves, /can read \/etc\/laggboot\/laggboot\.yaml and \/usr\/local\/etc\/laggboot\/wifi\.psk: 'laggboot reload' and a plain SIGHUP/);
+  const closed = await runDoctor(asUser, machine({ identity: () => who, readRefusal: (p) => (p.endsWith("wifi.psk") ? "cannot read /usr/local/etc/laggboot/wifi.psk (mode 0600, owner 0:0)" : undefined) }), opts);
+  const f = byCheck(closed, "inventory reload");
+  assert.equal(f.status, "ok", "a root-only secret is the right setup, not a fault");
+  assert.match(f.proves, /cannot read \/usr\/local\/etc\/laggboot\/wifi\.psk .*reloads go through 'laggboot reload' run as root/);
+});
+
 test("server.runAs naming no user fails before any file is judged as it", async () => {
   const asUser = loadInventoryText(EXAMPLE_INVENTORY.replace("server:\n", "server:\n  runAs: { user: nosuchuser }\n"), "x.yaml", siteProbe).inventory!;
   const fs = await runDoctor(asUser, machine({ identity: (u) => `server.runAs.user: no such user "${u}"`, readRefusal: () => assert.fail("no identity, nothing to check as") }), { nfs: false, nfsTimeoutMs: 1 });
