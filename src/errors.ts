@@ -39,8 +39,8 @@ export const ERROR_CODES = {
   // storage and servers
   LB_ERR_STORE: "The lease and event database could not be opened, migrated or written.",
   LB_ERR_STORE_VERSION: "The lease database was written by a newer laggboot (its schema version is unknown to this one).",
-  LB_ERR_DHCP_SOCKET: "A DHCP socket could not be bound (port in use, no permission, or the server address is not on this host).",
-  LB_ERR_HTTP_LISTEN: "The HTTP status server could not listen on its address and port (in use, no permission, or the address is not on this host).",
+  LB_ERR_DHCP_SOCKET: "The native DHCP socket layer was required (LAGGBOOT_DHCP_DATAPATH=native, tests and benchmarks) and could not be loaded.",
+  LB_ERR_BIND: "A listener (DHCP, ProxyDHCP, TFTP, HTTP) could not bind its address and port: in use (the sentence names the holder on Linux), no permission, or the address is not on this machine. Exit 2.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

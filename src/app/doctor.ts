@@ -9,35 +9,26 @@ import { createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
 import type { Inventory } from "../config/types.js";
+import { writeFileSets } from "../render/write-fileset.js";
+import { bindProblem, bindSentence, type BindProblem, type Listener } from "../servers/bind-error.js";
 import { checkNfsExport, type NfsExportCheck, type NfsExportCheckInput } from "../servers/nfs-mount/check.js";
-import { describePortHolder } from "./port-owner.js";
+import type { ClientAssets } from "../render/client-file-sets.js";
+import { checkClientFiles, checkSharedRoots, finding, type DoctorFinding, type RootsProbe } from "./doctor-roots.js";
 import { readRefusal, type ModeOwner, type UnixIdentity } from "./unix-access.js";
 import { lookupIdentity } from "./unix-user.js";
 
-export type DoctorStatus = "ok" | "warn" | "fail";
+export type { DoctorFinding, DoctorStatus } from "./doctor-roots.js";
 
-export interface DoctorFinding {
-  readonly check: string;
-  readonly status: DoctorStatus;
-  /** What this check establishes (or, failed, what is wrong). */
-  readonly proves: string;
-  readonly advice: string | undefined;
-}
-
-export interface DoctorProbe {
+export interface DoctorProbe extends RootsProbe {
   localAddresses(): readonly string[];
-  /** undefined when the port can be bound; else a sentence about who holds it. */
-  portBusy(proto: "udp" | "tcp", address: string, port: number): Promise<string | undefined>;
-  /** "file" | "dir" | "missing" | "unreadable" | "other" */
-  fileState(path: string): "file" | "dir" | "missing" | "unreadable" | "other";
+  /** undefined when the listener's port can be bound; else why not (bind-error.ts). */
+  portBusy(l: Listener): Promise<BindProblem | undefined>;
   nfsExport(input: NfsExportCheckInput): Promise<NfsExportCheck>;
   /** server.runAs as numbers, or why it cannot be resolved. */
   identity(user: string, group: string | undefined): UnixIdentity | string;
   /** Why `who` cannot reach and read `path` by its mode bits, or undefined when it can. */
   readRefusal(path: string, who: UnixIdentity): string | undefined;
 }
-
-const finding = (check: string, status: DoctorStatus, proves: string, advice?: string): DoctorFinding => ({ check, status, proves, advice });
 
 function checkAddresses(inv: Inventory, probe: DoctorProbe): DoctorFinding[] {
   const local = new Set(probe.localAddresses());
@@ -53,17 +44,20 @@ function checkAddresses(inv: Inventory, probe: DoctorProbe): DoctorFinding[] {
 
 async function checkPorts(inv: Inventory, probe: DoctorProbe): Promise<DoctorFinding[]> {
   const s = inv.server;
-  const ports: [("udp" | "tcp"), string, number, string][] = [["udp", "0.0.0.0", 67, "DHCP (every request arrives on 0.0.0.0:67)"], ["udp", s.tftp.address, s.tftp.port, "TFTP"]];
-  if (s.dhcp.mode === "proxy") ports.push(["udp", "0.0.0.0", 4011, "ProxyDHCP boot server (PXE port 4011)"]);
-  ports.push(["tcp", s.http.address, s.http.port, "HTTP status API"]);
+  const listeners: [Listener, string][] = [
+    [{ service: "DHCP", proto: "udp", address: "0.0.0.0", port: 67 }, "every request arrives on 0.0.0.0:67"],
+    [{ service: "TFTP", proto: "udp", address: s.tftp.address, port: s.tftp.port }, "boot files"],
+  ];
+  if (s.dhcp.mode === "proxy") listeners.push([{ service: "ProxyDHCP", proto: "udp", address: "0.0.0.0", port: 4011 }, "PXE boot server port"]);
+  listeners.push([{ service: "HTTP status API", proto: "tcp", address: s.http.address, port: s.http.port }, "status, metrics, dashboard"]);
   const out: DoctorFinding[] = [];
-  for (const [proto, address, port, what] of ports) {
-    const busy = await probe.portBusy(proto, address, port);
-    const name = `port ${proto}/${port}`;
-    if (busy === undefined) out.push(finding(name, "ok", `${proto.toUpperCase()} ${address}:${port} (${what}) is free: laggboot serve can bind it.`));
-    else if (busy.includes("(laggboot, ")) out.push(finding(name, "ok", `${proto.toUpperCase()} ${address}:${port} (${what}) is held by a running laggboot: ${busy}.`));
-    else out.push(finding(name, "fail", `${proto.toUpperCase()} ${address}:${port} (${what}) cannot be bound: ${busy}.`,
-      busy.includes("permission") ? "Run laggboot serve as root (it drops privileges after binding when server.runAs is set)." : `Stop the other server (for example ISC dhcpd, dnsmasq, tftpd-hpa or inetd's tftp) or move laggboot to another address.`));
+  for (const [l, what] of listeners) {
+    const busy = await probe.portBusy(l);
+    const name = `port ${l.proto}/${l.port}`;
+    const where = `${l.proto.toUpperCase()} ${l.address}:${l.port} (${l.service}: ${what})`;
+    if (busy === undefined) out.push(finding(name, "ok", `${where} is free: laggboot serve can bind it.`));
+    else if (busy.holder?.laggboot === true) out.push(finding(name, "ok", `${where} is held by a running laggboot: pid ${busy.holder.pid} (${busy.holder.command}).`));
+    else out.push(finding(name, "fail", `${bindSentence(l, busy)}.`, busy.advice));
   }
   return out;
 }
@@ -74,17 +68,25 @@ interface RunAs {
   readonly who: UnixIdentity;
 }
 
-function checkRunAs(inv: Inventory, probe: DoctorProbe): { findings: DoctorFinding[]; runAs: RunAs | undefined } {
+/** `reloadFiles`: the inventory and the passphrase files it names, which a SIGHUP makes the server read. */
+function checkRunAs(inv: Inventory, probe: DoctorProbe, reloadFiles: readonly string[]): { findings: DoctorFinding[]; runAs: RunAs | undefined } {
   const r = inv.server.runAs;
   if (!r) return { findings: [], runAs: undefined };
   const who = probe.identity(r.user, r.group);
   if (typeof who === "string") {
     return { findings: [finding("server.runAs", "fail", `${who}: laggboot serve refuses to start.`, `Create the user (FreeBSD: 'pw useradd ${r.user} -d /nonexistent -s /usr/sbin/nologin'; Linux: 'useradd --system ${r.user}'), or correct server.runAs.`)], runAs: undefined };
   }
-  return {
-    findings: [finding("server.runAs", "ok", `laggboot serve binds as root, then runs as ${r.user} (uid ${who.uid}, gid ${who.gid}, groups ${who.groups.join(",")}); the TFTP root and boot files are checked as that user.`)],
-    runAs: { user: r.user, who },
-  };
+  const findings = [finding("server.runAs", "ok", `laggboot serve binds as root, then runs as ${r.user} (uid ${who.uid}, gid ${who.gid}, groups ${who.groups.join(",")}); the TFTP root and boot files are checked as that user.`)];
+  if (reloadFiles.length > 0) {
+    const refused = reloadFiles.flatMap((f) => {
+      const why = probe.readRefusal(f, who);
+      return why === undefined ? [] : [why];
+    });
+    findings.push(refused.length === 0
+      ? finding("inventory reload", "ok", `${r.user} can read ${reloadFiles.join(" and ")}: 'laggboot reload' and a plain SIGHUP both reload the inventory.`)
+      : finding("inventory reload", "ok", `${r.user} ${refused.join("; ")}, as it should for files holding Wi-Fi passphrases: reloads go through 'laggboot reload' run as root (systemctl reload and service laggboot reload do that), which reads them and hands them to the server over its control socket. A plain SIGHUP is refused and logged.`));
+  }
+  return { findings, runAs: { user: r.user, who } };
 }
 
 function checkBootFiles(inv: Inventory, probe: DoctorProbe, runAs: RunAs | undefined): DoctorFinding[] {
@@ -125,17 +127,6 @@ function checkBootFiles(inv: Inventory, probe: DoctorProbe, runAs: RunAs | undef
   });
 }
 
-function checkSharedRoots(inv: Inventory, probe: DoctorProbe): DoctorFinding[] {
-  const roots = new Set(inv.clients.flatMap((c) => (c.kind === "freebsd-lagg" && c.root.layout === "shared" ? [c.root.path] : [])));
-  return [...roots].map((r) => {
-    if (probe.fileState(r) !== "dir") return finding(`shared root ${r}`, "warn", `${r} is not a directory on this machine, so its /conf layout was not checked (the NFS server may be another host).`, `Run laggboot doctor on the NFS server, or check there that ${r}/conf/base/etc exists.`);
-    const missing = ["conf/base/etc", "conf/base/etc/diskless_remount"].filter((p) => probe.fileState(join(r, p)) === "missing");
-    return missing.length === 0
-      ? finding(`shared root ${r}`, "ok", `${r}/conf/base/etc and its diskless_remount exist: rc.initdiskless seeds each client's RAM /etc from the root's /etc.`)
-      : finding(`shared root ${r}`, "fail", `${r} lacks ${missing.join(" and ")}: /etc on the clients would be a RAM disk holding only their per-client files, and /etc/rc fails at '. /etc/rc.subr'.`, `Run 'laggboot apply --root /' on the NFS server to create the /conf layout.`);
-  });
-}
-
 async function checkExports(inv: Inventory, probe: DoctorProbe, timeoutMs: number): Promise<DoctorFinding[]> {
   const out: DoctorFinding[] = [];
   for (const c of inv.clients) {
@@ -149,11 +140,23 @@ async function checkExports(inv: Inventory, probe: DoctorProbe, timeoutMs: numbe
 export interface DoctorOptions {
   readonly nfs: boolean;
   readonly nfsTimeoutMs: number;
+  /** The directory client roots are under, as for 'apply --root' (default "/"). */
+  readonly rootDir?: string;
+  /** The inventory file and the passphrase files it names, to say whether server.runAs can read them. */
+  readonly inventoryPath?: string;
+  readonly secretFiles?: readonly string[];
+  /** The flip script apply installs; without it the client files are not checked. */
+  /** The shipped client scripts, for `--root`'s check of the client files. */
+  readonly clientAssets?: ClientAssets;
 }
 
 export async function runDoctor(inv: Inventory, probe: DoctorProbe, opts: DoctorOptions): Promise<DoctorFinding[]> {
-  const runAs = checkRunAs(inv, probe);
-  const out = [...checkAddresses(inv, probe), ...(await checkPorts(inv, probe)), ...runAs.findings, ...checkBootFiles(inv, probe, runAs.runAs), ...checkSharedRoots(inv, probe)];
+  const runAs = checkRunAs(inv, probe, [...(opts.inventoryPath === undefined ? [] : [opts.inventoryPath]), ...(opts.secretFiles ?? [])]);
+  const rootDir = opts.rootDir ?? "/";
+  const out = [
+    ...checkAddresses(inv, probe), ...(await checkPorts(inv, probe)), ...runAs.findings, ...checkBootFiles(inv, probe, runAs.runAs),
+    ...checkSharedRoots(inv, probe, rootDir), ...(opts.clientAssets === undefined ? [] : checkClientFiles(inv, probe, rootDir, opts.clientAssets)),
+  ];
   if (opts.nfs) out.push(...(await checkExports(inv, probe, opts.nfsTimeoutMs)));
   return out;
 }
@@ -163,21 +166,19 @@ export const realDoctorProbe: DoctorProbe = {
   localAddresses() {
     return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => a.family === "IPv4").map((a) => a.address));
   },
-  portBusy(proto, address, port) {
+  portBusy(l) {
     return new Promise((resolve) => {
-      const explain = (e: NodeJS.ErrnoException): string =>
-        e.code === "EACCES" ? "permission denied (ports below 1024 need root)" : e.code === "EADDRINUSE" ? `in use${describePortHolder(proto, port)}` : e.code === "EADDRNOTAVAIL" ? "the address is not on this machine" : (e.code ?? e.message);
-      if (proto === "udp") {
+      if (l.proto === "udp") {
         const s = createSocket({ type: "udp4" });
         s.once("error", (e) => {
           s.close();
-          resolve(explain(e));
+          resolve(bindProblem(l, e));
         });
-        s.bind({ address, port, exclusive: true }, () => s.close(() => resolve(undefined)));
+        s.bind({ address: l.address, port: l.port, exclusive: true }, () => s.close(() => resolve(undefined)));
       } else {
         const srv = createServer();
-        srv.once("error", (e) => resolve(explain(e)));
-        srv.listen({ host: address, port, exclusive: true }, () => srv.close(() => resolve(undefined)));
+        srv.once("error", (e) => resolve(bindProblem(l, e)));
+        srv.listen({ host: l.address, port: l.port, exclusive: true }, () => srv.close(() => resolve(undefined)));
       }
     });
   },
@@ -217,5 +218,14 @@ export const realDoctorProbe: DoctorProbe = {
       }
     }
     return readRefusal(chain, who);
+  },
+  plannedChanges(set, targetRoot) {
+    try {
+      const r = writeFileSets([set], { targetRoot, dryRun: true, force: true, chownRoot: false });
+      const refused = r.refused[0];
+      return refused === undefined ? r.changes : `${refused.message} [${refused.code}]`;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
   },
 };

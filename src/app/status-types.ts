@@ -25,7 +25,7 @@ export interface StageReached {
 
 export interface DhcpExchange {
   readonly atMs: number;
-  /** DHCPOFFER, DHCPACK, DHCPNAK ... */
+  /** The DHCP server's names: OFFER, ACK, NAK ... (docs/http-api.md shows them). */
   readonly messageType: string;
   readonly mac: string;
   readonly ip: string | undefined;

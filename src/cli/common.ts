@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { LaggbootError } from "../errors.js";
 import { formatFinding, type Finding } from "../config/findings.js";
-import { loadInventoryText, type LoadResult } from "../config/load.js";
+import { loadInventoryText, type LoadResult, type SiteProbe } from "../config/load.js";
 import { fsProbe } from "../config/probe.js";
 import type { Inventory } from "../config/types.js";
 
@@ -23,8 +23,8 @@ export function readText(path: string): string {
   }
 }
 
-export function loadFile(path: string): LoadResult {
-  return loadInventoryText(readText(path), path, fsProbe);
+export function loadFile(path: string, probe: SiteProbe = fsProbe): LoadResult {
+  return loadInventoryText(readText(path), path, probe);
 }
 
 export function printFindings(findings: readonly Finding[], stream: NodeJS.WritableStream = process.stderr): void {
@@ -36,8 +36,8 @@ export function printFindings(findings: readonly Finding[], stream: NodeJS.Writa
  * them as `check` does and throws ProblemsFound (exit 1). Warnings are printed
  * unless quiet.
  */
-export function loadValid(path: string, opts: { quietWarnings?: boolean } = {}): Inventory {
-  const r = loadFile(path);
+export function loadValid(path: string, opts: { quietWarnings?: boolean; probe?: SiteProbe } = {}): Inventory {
+  const r = loadFile(path, opts.probe);
   if (!r.inventory) {
     printFindings(r.findings);
     throw new ProblemsFound(`${path}: ${r.findings.filter((f) => f.severity === "error").length} error(s); see "laggboot check ${path}"`);

@@ -1,6 +1,9 @@
 /** laggboot doctor: can this site boot? One line per check, with advice. */
+import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { realDoctorProbe, runDoctor } from "../app/doctor.js";
+import { readFlipScript, readLinuxClientAssets } from "../assets.js";
+import { fsProbe, recordingProbe } from "../config/probe.js";
 import { LaggbootError } from "../errors.js";
 import { EXIT, act, configPath, loadValid, writeJson } from "./common.js";
 
@@ -9,15 +12,21 @@ const MARK = { ok: "ok  ", warn: "WARN", fail: "FAIL" } as const;
 export function registerDoctor(program: Command): void {
   program
     .command("doctor")
-    .description("check a site: server addresses, free ports, boot files, shared roots, and every client's NFS export (MOUNT v3)")
+    .description("check a site: server addresses, free ports, boot files, client roots and files, and every client's NFS export (MOUNT v3)")
     .option("--no-nfs", "skip the NFS export checks")
     .option("--nfs-timeout <seconds>", "how long to wait for the portmapper and MOUNT", "3")
+    .option("--root <dir>", "directory the client root paths are under, as for 'laggboot apply --root'", "/")
     .option("--json", "print the findings as JSON")
-    .action(act(async (opts: { nfs: boolean; nfsTimeout: string; json?: boolean }, cmd: Command) => {
+    .action(act(async (opts: { nfs: boolean; nfsTimeout: string; root: string; json?: boolean }, cmd: Command) => {
       const t = Number(opts.nfsTimeout);
       if (!Number.isFinite(t) || t <= 0) throw new LaggbootError("LB_ERR_USAGE", "--nfs-timeout must be a positive number of seconds");
-      const inv = loadValid(configPath(cmd.optsWithGlobals<{ config?: string }>().config), { quietWarnings: true });
-      const findings = await runDoctor(inv, realDoctorProbe, { nfs: opts.nfs, nfsTimeoutMs: t * 1000 });
+      if (!isDirectory(opts.root)) throw new LaggbootError("LB_ERR_USAGE", `--root ${opts.root} is not a directory`);
+      const path = configPath(cmd.optsWithGlobals<{ config?: string }>().config);
+      const { probe, secrets } = recordingProbe(fsProbe);
+      const inv = loadValid(path, { quietWarnings: true, probe });
+      const findings = await runDoctor(inv, realDoctorProbe, {
+        nfs: opts.nfs, nfsTimeoutMs: t * 1000, rootDir: opts.root, inventoryPath: path, secretFiles: Object.keys(secrets), clientAssets: { freebsdFlipScript: readFlipScript(), linux: readLinuxClientAssets() },
+      });
       const failed = findings.filter((f) => f.status === "fail").length;
       if (opts.json) {
         writeJson({ ok: failed === 0, failed, findings });
@@ -30,4 +39,12 @@ export function registerDoctor(program: Command): void {
       }
       return failed === 0 ? EXIT.ok : EXIT.problems;
     }));
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -20,7 +20,8 @@ import { registerLab } from "./lab.js";
 import { registerStatus } from "./status.js";
 
 export const EXIT_INTERNAL = 70;
-const USAGE_CODES: readonly ErrorCode[] = ["LB_ERR_USAGE", "LB_ERR_IO", "LB_ERR_REFERENCE"];
+/** Codes that exit 2 (usage or I/O error, a port that cannot be bound among them). */
+const USAGE_CODES: readonly ErrorCode[] = ["LB_ERR_USAGE", "LB_ERR_IO", "LB_ERR_REFERENCE", "LB_ERR_BIND"];
 
 /** One line on stderr per error, never a stack trace (LAGGBOOT_DEBUG=1 adds it). */
 export function exitCodeFor(e: unknown): number {
@@ -69,9 +70,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
 }
 
+/**
+ * Whatever escapes a command's own handling (a throw in a socket callback, a
+ * rejected promise nobody awaited) is a bug: one line, exit 70, no stack
+ * trace (LAGGBOOT_DEBUG=1 adds it). A command that must tidy up first (serve
+ * and its pid file) does so in a process 'exit' listener.
+ */
+export function internalErrorExit(e: unknown): never {
+  process.stderr.write(`laggboot: internal error [LB_ERR_INTERNAL]: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (process.env["LAGGBOOT_DEBUG"] && e instanceof Error) process.stderr.write(`${e.stack ?? ""}\n`);
+  process.exit(EXIT_INTERNAL);
+}
+
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   quietOnClosedOutput();
+  process.on("uncaughtException", internalErrorExit);
+  process.on("unhandledRejection", internalErrorExit);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

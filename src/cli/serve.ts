@@ -2,21 +2,27 @@
  * laggboot serve: DHCP (or ProxyDHCP), TFTP and the HTTP status endpoint in
  * one process, from one inventory.
  *
- * Signals: SIGHUP reloads the inventory atomically (an invalid one is
- * rejected and the old one keeps serving; a change that needs new sockets is
- * refused: restart). SIGTERM and SIGINT stop taking new work, let running
- * transfers finish within --grace, and exit 0.
+ * Start-up, in this order: signal handlers (so no signal meets Node's
+ * default); the inventory; every listener bound as root; the pid file and the
+ * control socket written as root; then the drop to server.runAs.
+ * Reload: `laggboot reload` over the control socket, or SIGHUP (the server
+ * reads the file itself); a failed reload is logged and the old inventory
+ * keeps serving. SIGTERM and SIGINT stop taking new work, let running
+ * transfers finish within --grace, remove the pid file and exit 0.
  */
-import { chownSync, existsSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { chownSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import type { App as AppType } from "../app/app.js";
+import { ControlServer, controlPathFor } from "../app/control-socket.js";
 import { createLogger, parseLevel, type Logger } from "../app/logger.js";
-import { formatFinding } from "../config/findings.js";
+import { PidFile } from "../app/pidfile.js";
+import { Reloader, logFindings } from "../app/reloader.js";
+import { SignalGate } from "../app/signals.js";
 import type { Inventory } from "../config/types.js";
 import { LaggbootError } from "../errors.js";
 import type { WebHandle } from "../app/web.js";
-import { EXIT, act, configPath, loadFile, loadValid } from "./common.js";
+import { EXIT, ProblemsFound, act, configPath, loadFile, readText } from "./common.js";
 import { lookupIdentity } from "../app/unix-user.js";
 import type { UnixIdentity } from "../app/unix-access.js";
 
@@ -24,6 +30,7 @@ interface ServeOptions {
   logLevel: string;
   logFormat?: string;
   pidfile?: string;
+  control?: string;
   grace: string;
   dhcpPort?: string;
   proxyPort?: string;
@@ -57,13 +64,22 @@ function dropPrivileges(inv: Inventory, ids: UnixIdentity | undefined, storePath
   return true;
 }
 
+/** The inventory, its findings logged (so --log-format json covers them); exit 1 when it has errors. */
+function loadForServe(path: string, log: Logger): Inventory {
+  const r = loadFile(path);
+  logFindings(log, r.findings);
+  if (!r.inventory) throw new ProblemsFound(`${path}: ${r.findings.filter((f) => f.severity === "error").length} error(s); see "laggboot check ${path}"`);
+  return r.inventory;
+}
+
 export function registerServe(program: Command): void {
   program
     .command("serve")
     .description("run the boot server: DHCP or ProxyDHCP, TFTP and the HTTP status API")
     .option("--log-level <level>", "debug, info, warn or error", "info")
     .option("--log-format <format>", "json or text (default: text on a terminal, json otherwise)")
-    .option("--pidfile <file>", "write the process id here (laggboot reload signals it)")
+    .option("--pidfile <file>", "write the process id here (as root, before dropping privileges), and the control socket laggboot reload uses beside it (.pid -> .sock)")
+    .option("--control <socket>", "the control socket (default: beside --pidfile; none without one)")
     .option("--grace <seconds>", "on SIGTERM, how long running transfers may take to finish", "10")
     .option("--store <file>", "lease database (default: server.storage.path; \":memory:\" keeps nothing)")
     .addOption(hidden("--dhcp-port <port>"))
@@ -71,87 +87,82 @@ export function registerServe(program: Command): void {
     .addOption(hidden("--tftp-port <port>"))
     .addOption(hidden("--http-port <port>"))
     .action(act(async (opts: ServeOptions, cmd: Command) => {
-      const level = parseLevel(opts.logLevel);
-      if (!level) throw new LaggbootError("LB_ERR_USAGE", "--log-level must be debug, info, warn or error");
-      const format = opts.logFormat ?? (process.stderr.isTTY ? "text" : "json");
-      if (format !== "json" && format !== "text") throw new LaggbootError("LB_ERR_USAGE", "--log-format must be json or text");
-      const graceMs = Number(opts.grace) * 1000;
-      if (!Number.isFinite(graceMs) || graceMs < 0) throw new LaggbootError("LB_ERR_USAGE", "--grace must be a number of seconds");
-      const log = createLogger({ level, format, write: (l) => process.stderr.write(l) });
-      const path = configPath(cmd.optsWithGlobals<{ config?: string }>().config);
-      const inventory = loadValid(path);
-      const storePath = opts.store ?? inventory.server.storage.path;
-      // Resolve server.runAs before binding anything, so a typo fails fast.
-      const runAs = inventory.server.runAs;
-      const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-      const ids = runAs && isRoot ? lookupIdentity(runAs.user, runAs.group) : undefined;
-      if (runAs && !isRoot) log.log("warn", "not running as root: server.runAs ignored", { user: runAs.user });
-      // Loaded here so that check, render and apply do not pay for the servers.
-      const { App } = await import("../app/app.js");
-      const { startWeb } = await import("../app/web.js");
-      const app: AppType = new App(inventory, {
-        inventoryPath: path, logger: log, storePath,
-        ports: { dhcp: portOpt(opts.dhcpPort, "--dhcp-port"), proxy: portOpt(opts.proxyPort, "--proxy-port"), tftp: portOpt(opts.tftpPort, "--tftp-port") },
-      });
-      const bound = await app.start();
-      let web: WebHandle;
+      const signals = new SignalGate();
       try {
-        web = await startWeb(app, { address: inventory.server.http.address, port: portOpt(opts.httpPort, "--http-port") ?? inventory.server.http.port, allowedHosts: inventory.server.http.allowedHosts });
-      } catch (e) {
-        await app.stop(0);
-        throw e;
+        return await serve(opts, configPath(cmd.optsWithGlobals<{ config?: string }>().config), signals);
+      } finally {
+        signals.dispose();
       }
-      let dropped: boolean;
-      try {
-        dropped = dropPrivileges(inventory, ids, storePath, log);
-      } catch (e) {
-        await web.stop();
-        await app.stop(0);
-        throw e;
-      }
-      if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
-      const s = inventory.server;
-      log.log("info", "laggboot serving", {
-        inventory: path, clients: inventory.clients.length, mode: s.dhcp.mode,
-        dhcp: [...new Set(s.networks.map((n) => n.serverAddress))].join(","), tftp: `${bound.tftp.address}:${bound.tftp.port}`,
-        http: `http://${web.address}:${web.port}/`, pid: process.pid,
-      });
-
-      let current = inventory;
-      let stopping = false;
-      const reload = (): void => {
-        const r = loadFile(path);
-        if (!r.inventory) {
-          log.log("error", "reload rejected: the inventory has errors; still serving the previous one", { inventory: path, errors: r.findings.filter((f) => f.severity === "error").map(formatFinding) });
-          return;
-        }
-        const res = app.reload(r.inventory);
-        if (!res.ok) {
-          log.log("error", "reload refused; still serving the previous inventory", { reason: res.reason, privilegesDropped: dropped });
-          return;
-        }
-        current = r.inventory;
-        log.log("info", "reloaded", { inventory: path, clients: current.clients.length });
-      };
-      return await new Promise<number>((resolve) => {
-        const stop = (signal: string): void => {
-          if (stopping) return;
-          stopping = true;
-          log.log("info", "stopping", { signal, graceSeconds: graceMs / 1000 });
-          void (async () => {
-            await web.stop();
-            await app.stop(graceMs);
-            if (opts.pidfile && existsSync(opts.pidfile)) unlinkSync(opts.pidfile);
-            log.log("info", "stopped");
-            process.off("SIGHUP", reload);
-            resolve(EXIT.ok);
-          })();
-        };
-        process.on("SIGHUP", reload);
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
-      });
     }));
+}
+
+async function serve(opts: ServeOptions, path: string, signals: SignalGate): Promise<number> {
+  const level = parseLevel(opts.logLevel);
+  if (!level) throw new LaggbootError("LB_ERR_USAGE", "--log-level must be debug, info, warn or error");
+  const format = opts.logFormat ?? (process.stderr.isTTY ? "text" : "json");
+  if (format !== "json" && format !== "text") throw new LaggbootError("LB_ERR_USAGE", "--log-format must be json or text");
+  const graceMs = Number(opts.grace) * 1000;
+  if (!Number.isFinite(graceMs) || graceMs < 0) throw new LaggbootError("LB_ERR_USAGE", "--grace must be a number of seconds");
+  const ports = { dhcp: portOpt(opts.dhcpPort, "--dhcp-port"), proxy: portOpt(opts.proxyPort, "--proxy-port"), tftp: portOpt(opts.tftpPort, "--tftp-port") };
+  const httpPort = portOpt(opts.httpPort, "--http-port");
+  const log = createLogger({ level, format, write: (l) => process.stderr.write(l) });
+  const inventory = loadForServe(path, log);
+  const storePath = opts.store ?? inventory.server.storage.path;
+  // Resolve server.runAs before binding anything, so a typo fails fast.
+  const runAs = inventory.server.runAs;
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const ids = runAs && isRoot ? lookupIdentity(runAs.user, runAs.group) : undefined;
+  if (runAs && !isRoot) log.log("warn", "not running as root: server.runAs ignored", { user: runAs.user });
+  // Loaded here so that check, render and apply do not pay for the servers.
+  const { App } = await import("../app/app.js");
+  const { startWeb } = await import("../app/web.js");
+  const app: AppType = new App(inventory, { inventoryPath: path, logger: log, storePath, ports });
+  const bound = await app.start();
+  let web: WebHandle | undefined;
+  let pid: PidFile | undefined;
+  let control: ControlServer | undefined;
+  let dropped = false;
+  const releasePid = (): void => pid?.release();
+  const reloader = new Reloader({ app, log, path, readFile: () => readText(path), droppedTo: () => (dropped ? runAs?.user : undefined) });
+  try {
+    web = await startWeb(app, { address: inventory.server.http.address, port: httpPort ?? inventory.server.http.port, allowedHosts: inventory.server.http.allowedHosts });
+    // Still root: /run and /var/run take files from root only.
+    if (opts.pidfile !== undefined) {
+      pid = PidFile.write(opts.pidfile);
+      process.once("exit", releasePid); // also when a bug ends the process (main.ts: exit 70)
+    }
+    const controlPath = opts.control ?? (opts.pidfile === undefined ? undefined : controlPathFor(opts.pidfile));
+    if (controlPath !== undefined) {
+      control = await ControlServer.open(controlPath, (req) => reloader.fromRequest(req), (why) => log.log("warn", "control socket: bad request ignored", { why }));
+    }
+    dropped = dropPrivileges(inventory, ids, storePath, log);
+  } catch (e) {
+    await control?.close();
+    await web?.stop();
+    await app.stop(0);
+    releasePid();
+    throw e;
+  }
+  const s = inventory.server;
+  log.log("info", "laggboot serving", {
+    inventory: path, clients: inventory.clients.length, mode: s.dhcp.mode,
+    dhcp: [...new Set(s.networks.map((n) => n.serverAddress))].join(","), tftp: `${bound.tftp.address}:${bound.tftp.port}`,
+    http: `http://${web.address}:${web.port}/`, pid: process.pid, control: control?.path,
+  });
+  const running = web;
+  await signals.run({
+    reload: () => void reloader.fromFile(),
+    stop: async (signal) => {
+      log.log("info", "stopping", { signal, graceSeconds: graceMs / 1000 });
+      await control?.close();
+      await running.stop();
+      await app.stop(graceMs);
+      releasePid();
+      process.off("exit", releasePid);
+      log.log("info", "stopped");
+    },
+  });
+  return EXIT.ok;
 }
 
 function hidden(flags: string): Option {

@@ -56,3 +56,35 @@ export const readClientFile: ClientFileReader = (rootDir, rel) => {
     return undefined;
   }
 };
+
+/**
+ * A probe that remembers every secret it read: `laggboot reload` loads the
+ * inventory as root and hands the server the text with these secrets, so a
+ * server that dropped root needs to read neither (docs/serve.md, Reload).
+ */
+export function recordingProbe(inner: SiteProbe): { readonly probe: SiteProbe; readonly secrets: Record<string, string> } {
+  const secrets: Record<string, string> = {};
+  return {
+    secrets,
+    probe: {
+      readSecret(path) {
+        const r = inner.readSecret(path);
+        if (r.ok) secrets[path] = r.value;
+        return r;
+      },
+      kindOf: (path) => inner.kindOf(path),
+    },
+  };
+}
+
+/** Secrets from the map `laggboot reload` handed over (a file it did not read is an error); everything else from `inner`. */
+export function handedProbe(secrets: Readonly<Record<string, string>>, inner: SiteProbe): SiteProbe {
+  return {
+    readSecret(path) {
+      return Object.prototype.hasOwnProperty.call(secrets, path)
+        ? { ok: true, value: secrets[path]! }
+        : { ok: false, error: "not handed over by laggboot reload" };
+    },
+    kindOf: (path) => inner.kindOf(path),
+  };
+}

@@ -93,7 +93,13 @@ export interface Store {
   /** Drop leases that expired before `nowMs` and bad marks past their time. Returns how many leases went. */
   pruneExpired(nowMs: number): Promise<number>;
 
-  /** Record an event. Not awaited on the hot path; it rides the next commit. */
+  /**
+   * Record an event. Not awaited on the hot path; it rides the next commit.
+   * Writes are durable in the order they were made: an event recorded before
+   * a write is durable once that write's promise resolves. The DHCP server
+   * records an ACK's event before the lease write for that reason, so a
+   * crash right after the ACK keeps both (every Store must keep this order).
+   */
   recordEvent(event: BootEventInput): void;
   events(query?: EventQuery): readonly BootEvent[];
 

@@ -6,7 +6,7 @@
  * the process down: every handler's error becomes a 500 JSON answer.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenTcp } from "../servers/bind-error.js";
 import { LaggbootError } from "../errors.js";
 import type { StatusSource } from "../app/status-types.js";
 import { DASHBOARD_CSP, dashboardHtml } from "./dashboard.js";
@@ -185,17 +185,9 @@ export function createHttpServer(listen: HttpListen, source: StatusSource, optio
         if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
         else socket.destroy();
       });
-      return new Promise<HttpListen>((resolve, reject) => {
-        const onError = (e: NodeJS.ErrnoException): void => {
-          server = undefined;
-          reject(new LaggbootError("LB_ERR_HTTP_LISTEN", `cannot listen on ${listen.address}:${listen.port} for HTTP: ${e.code ?? e.message}`, { cause: e }));
-        };
-        s.once("error", onError);
-        s.listen(listen.port, listen.address, () => {
-          s.off("error", onError);
-          const a = s.address() as AddressInfo;
-          resolve({ address: a.address, port: a.port });
-        });
+      return listenTcp(s, { service: "HTTP status API", proto: "tcp", address: listen.address, port: listen.port }).catch((e: unknown) => {
+        server = undefined;
+        throw e;
       });
     },
 

@@ -5,7 +5,8 @@
  * { bind: {address, port}, sendFrom?: address, sends: [{ to, port, hex }], listenMs }.
  * With `sendFrom` the packets leave from a second socket bound to that
  * address and the same port: a broadcast from a wildcard-bound socket would
- * follow the (absent) default route instead of the test link.
+ * follow the (absent) default route instead of the test link; unicast
+ * answers to that address arrive on the second socket and are printed too.
  */
 import { createSocket } from "node:dgram";
 
@@ -18,9 +19,10 @@ interface ProbeConfig {
 
 const config = JSON.parse(process.argv[2]!) as ProbeConfig;
 const socket = createSocket({ type: "udp4", reuseAddr: true });
-socket.on("message", (msg, rinfo) => {
+const print = (msg: Buffer, rinfo: { address: string; port: number }): void => {
   process.stdout.write(`${JSON.stringify({ from: rinfo.address, port: rinfo.port, hex: msg.toString("hex") })}\n`);
-});
+};
+socket.on("message", print);
 socket.on("error", (e) => fail(e));
 function fail(e: Error): void {
   process.stderr.write(`probe: ${e.message}\n`);
@@ -39,6 +41,8 @@ socket.bind(config.bind.port, config.bind.address, () => {
   if (sendSocket === socket) sendAll();
   else {
     sendSocket.on("error", fail);
+    // A unicast answer to sendFrom:port is delivered to this, the more specific socket.
+    sendSocket.on("message", print);
     sendSocket.bind(socket.address().port, config.sendFrom, () => {
       sendSocket.setBroadcast(true);
       sendAll();

@@ -23,6 +23,8 @@ interface Received { from: string; port: number; hex: string }
 
 const A_SERVER = "198.18.10.1";
 const A_CLIENT = "198.18.10.50";
+/** A second address on the server's a0, added by the ProxyDHCP test. */
+const A_SECONDARY = "198.18.10.2";
 const B_SERVER = "198.18.11.1";
 const B_CLIENT = "198.18.11.50";
 const R_SERVER = "198.18.12.1";
@@ -143,6 +145,38 @@ export function dhcpServerSuite(dataPath: DhcpDataPath): void {
       ]);
       assert.deepEqual(got2.map((r) => [r.from, r.port]), [[A_SERVER, 4011]]);
       assert.equal(replyArrival(bytesOf(got2[0]!)).localPort, 4011);
+    });
+
+    test("ProxyDHCP replies on 4011 leave from the wrong address: with a secondary server address they now leave from it (tcpdump and the client agree)", async () => {
+      // A_SECONDARY is a second address on a0: the kernel would pick A_SERVER for a socket bound to 0.0.0.0.
+      await srv.addr("a0", `${A_SECONDARY}/24`);
+      const ports = { server: 2067, proxy: 24011 };
+      const second = await startServer({ serverAddresses: [A_SECONDARY], proxy: true, ports, dataPath });
+      const capture = srv.spawn(["tcpdump", "-n", "-l", "-i", "a0", "-c", "2", `udp and src port ${ports.proxy}`], { stdio: ["ignore", "pipe", "ignore"] });
+      let captured = "";
+      capture.stdout!.setEncoding("utf8");
+      capture.stdout!.on("data", (c: string) => { captured += c; });
+      try {
+        await new Promise((r) => setTimeout(r, 700)); // tcpdump attaches
+        const proxyReply = { to: A_CLIENT, port: 40069, from: A_SECONDARY, proxy: true };
+        const unicast = await probe(cliA, { address: A_CLIENT, port: 40069 }, [
+          { to: A_SECONDARY, port: ports.proxy, bytes: req("02:00:00:00:0d:11", { reply: proxyReply }) },
+        ]);
+        assert.deepEqual(unicast.map((r) => [r.from, r.port]), [[A_SECONDARY, ports.proxy]]);
+        assert.deepEqual(replyArrival(bytesOf(unicast[0]!)), { localAddress: A_SECONDARY, localPort: ports.proxy });
+        // A request broadcast to 4011 arrives on the wildcard socket; the answer still leaves from the network's address.
+        const broadcast = await probe(cliA, { address: "0.0.0.0", port: 40069, sendFrom: A_CLIENT }, [
+          { to: "255.255.255.255", port: ports.proxy, bytes: req("02:00:00:00:0d:12", { reply: proxyReply }, 2) },
+        ]);
+        assert.deepEqual(broadcast.map((r) => [r.from, r.port]), [[A_SECONDARY, ports.proxy]]);
+        assert.deepEqual(replyArrival(bytesOf(broadcast[0]!)), { localAddress: null, localPort: ports.proxy });
+        assert.equal(await waitExit(capture, 5000), 0, "tcpdump saw fewer than two replies");
+        const sources = [...captured.matchAll(/ IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > /g)].map((m) => `${m[1]}:${m[2]}`);
+        assert.deepEqual(sources, [`${A_SECONDARY}:${ports.proxy}`, `${A_SECONDARY}:${ports.proxy}`], captured);
+      } finally {
+        capture.kill("SIGKILL");
+        await second.command("stop");
+      }
     });
 
     test("malformed packets, engine errors and unknown MACs are counted and never stop the server", async () => {

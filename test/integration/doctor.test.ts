@@ -92,7 +92,7 @@ describe("laggboot doctor on a namespace", { timeout: 60_000 }, () => {
       const f = report.findings.find((x) => x.check === "port udp/69")!;
       assert.equal(f.status, "fail");
       assert.match(f.proves, /in use by pid \d+ \(\S*node -e /);
-      assert.match(f.advice!, /Stop the other server/);
+      assert.match(f.advice!, /Stop the other TFTP server/);
     } finally {
       holder.kill("SIGKILL");
     }

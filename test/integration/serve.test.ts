@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { Lab, waitExit, type Namespace } from "../support/netns.js";
 import { parseEnv, setMac, tempDir } from "../interop/dhcp-harness.js";
 import { CLI, startServe, type ServeProc } from "../support/serve-proc.js";
+import { consoleOutput, shapeOf } from "../support/doc-examples.js";
 
 const run = promisify(execFile);
 const SERVER = "198.18.30.1";
@@ -139,6 +140,14 @@ describe("laggboot serve with real clients", { timeout: 300_000 }, () => {
     assert.match(metrics, /^laggboot_tftp_transfers_total\{direction="read",outcome="ok"\} [1-9]/m);
   });
 
+  test("docs/http-api.md shows DHCPACK where the server sends ACK: the documented /api/v1/clients answer has the real one's shape and names", async () => {
+    const [doc] = JSON.parse(consoleOutput("docs/http-api.md", "curl -s 'http://127.0.0.1:8067/api/v1/clients?name=laptop1'")) as Record<string, unknown>[];
+    const [real] = (await api("/api/v1/clients?name=fb1")) as Record<string, unknown>[];
+    assert.deepEqual(shapeOf(doc), shapeOf(real));
+    const msg = (c: Record<string, unknown> | undefined) => (c?.["lastDhcp"] as { messageType?: string } | undefined)?.messageType;
+    assert.equal(msg(doc), msg(real));
+  });
+
   test("laggboot status reads the running server", async () => {
     const r = await srv.exec([process.execPath, CLI, "status", "--url", "http://127.0.0.1:8067", "--json"]);
     const clients = JSON.parse(r.stdout) as { name: string; stage: string }[];
@@ -157,8 +166,8 @@ describe("laggboot serve with real clients", { timeout: 300_000 }, () => {
   test("reload: a valid change is applied without a restart", async () => {
     writeFileSync(inv, inventory(dir, ["  - name: pc2", "    kind: pxe", "    ip: 198.18.30.12", `    macs: [${MAC_NEW}]`].join("\n")));
     const r = await run(process.execPath, [CLI, "reload", "--config", inv, "--pidfile", join(dir, "pid")]);
-    assert.match(r.stdout, /asked pid \d+ to reload/);
-    await serve.waitLog((l) => l["msg"] === "reloaded" && l["clients"] === 3);
+    assert.equal(r.stdout, `reloaded ${inv}: 3 client(s)\n`);
+    await serve.waitLog((l) => l["msg"] === "reloaded" && l["clients"] === 3 && l["via"] === "laggboot reload");
     const env = await udhcpc(MAC_NEW, "new");
     assert.equal(env?.get("ip"), "198.18.30.12");
   });
@@ -168,6 +177,9 @@ describe("laggboot serve with real clients", { timeout: 300_000 }, () => {
     serve.child.kill("SIGHUP");
     const line = await serve.waitLog((l) => String(l["msg"]).startsWith("reload refused"));
     assert.match(String(line["reason"]), /TFTP address changed.*restart laggboot/);
+    // laggboot reload says so too, and exits 1.
+    await assert.rejects(run(process.execPath, [CLI, "reload", "--config", inv, "--pidfile", join(dir, "pid")]),
+      (e: { code?: number; stderr?: string }) => e.code === 1 && /the server refused the reload: .*TFTP address changed.*restart laggboot/.test(e.stderr ?? ""));
   });
 
   test("SIGTERM lets a running transfer finish, then exits 0", async () => {

@@ -373,14 +373,15 @@ describe("event stream", () => {
 });
 
 describe("listening", () => {
-  test("a port in use is LB_ERR_HTTP_LISTEN naming the address", async () => {
+  test("a port in use is LB_ERR_BIND: the bind-error sentence naming the service, address and holder", async () => {
     const blocker = createTcpServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const { port } = blocker.address() as { port: number };
     try {
       const http = createHttpServer({ address: "127.0.0.1", port }, new FakeSource());
       await assert.rejects(http.start(), (e: unknown) =>
-        e instanceof LaggbootError && e.code === "LB_ERR_HTTP_LISTEN" && e.message.includes(`127.0.0.1:${port}`) && e.message.includes("EADDRINUSE"));
+        e instanceof LaggbootError && e.code === "LB_ERR_BIND"
+        && e.message.startsWith(`HTTP status API cannot bind TCP 127.0.0.1:${port}: the port is in use by pid ${process.pid} (`));
     } finally {
       blocker.close();
     }

@@ -17,8 +17,8 @@ export interface ServeProc {
   exited: Promise<number | null>;
 }
 
-export function startServe(ns: Namespace, args: readonly string[]): ServeProc {
-  const child = ns.spawn([process.execPath, CLI, "serve", "--log-format", "json", "--log-level", "debug", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function startServe(ns: Namespace, args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): ServeProc {
+  const child = ns.spawn([process.execPath, CLI, "serve", "--log-format", "json", "--log-level", "debug", ...args], { stdio: ["ignore", "pipe", "pipe"], env: options.env });
   const logs: Record<string, unknown>[] = [];
   let raw = "";
   let partial = "";

@@ -204,38 +204,50 @@ export class DhcpServer<Packet, Policy> {
   }
 
   private async handled(verdict: HandledVerdict, nowMs: number): Promise<void> {
+    // Recorded first, so it rides the writes' transaction (see reply).
+    this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, verdict.details);
     if (!(await this.persist(verdict.writes, verdict.mac, nowMs))) return;
     bump(this.counters.handled, verdict.eventKind);
     this.emit({ type: "handled", atMs: nowMs, mac: verdict.mac, eventKind: verdict.eventKind, details: verdict.details });
-    this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, verdict.details);
   }
 
   /**
    * Sends at once when nothing needs to be durable first (a reservation's
-   * reply, an OFFER from the pool): no promise, no await on the hot path.
+   * reply, an OFFER from the pool): no promise, no await on the hot path;
+   * its event is recorded once sent and rides the next batch.
+   * A reply that waits for a write (an ACK's bound lease) has its event
+   * recorded before the write: the store writes in order, so the event is in
+   * the lease's transaction (or an earlier one) and is as durable as the
+   * lease. A SIGKILL right after the ACK keeps both.
    */
   private reply(verdict: ReplyVerdict, nowMs: number): void {
     if (!needsWait(verdict.writes)) {
       this.applyUnwaited(verdict.writes, verdict.mac);
-      this.send(verdict, nowMs);
+      this.send(verdict, nowMs, false);
       return;
     }
+    this.recordReply(verdict, nowMs);
     // RFC 2131 4.3.1/4.3.2: the binding is recorded before the client hears of it.
     if (verdict.writes.length === 1) {
       // The usual case, an ACK's bound lease: one promise and two callbacks, no async function around it.
       this.inFlight.add();
       this.write(verdict.writes[0]!, verdict.mac)!.then(
-        () => this.settle(() => this.send(verdict, nowMs)),
+        () => this.settle(() => this.send(verdict, nowMs, true)),
         (e: unknown) => this.settle(() => this.storeFailed(verdict.mac, e, nowMs)),
       );
       return;
     }
     this.track(this.persist(verdict.writes, verdict.mac, nowMs).then((ok) => {
-      if (ok) this.send(verdict, nowMs);
+      if (ok) this.send(verdict, nowMs, true);
     }));
   }
 
-  private send(verdict: ReplyVerdict, nowMs: number): void {
+  private recordReply(verdict: ReplyVerdict, nowMs: number): void {
+    this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, { to: `${verdict.toAddress}:${verdict.toPort}`, ...verdict.details });
+  }
+
+  /** `recorded`: the reply's event was recorded with its writes already (see reply). */
+  private send(verdict: ReplyVerdict, nowMs: number, recorded: boolean): void {
     const sockets = this.sockets;
     if (sockets === undefined) return;
     const out = sockets.pick(verdict.fromAddress, verdict.fromProxyPort);
@@ -243,7 +255,7 @@ export class DhcpServer<Packet, Policy> {
     let now: Error | null | undefined;
     try {
       // The native path settles at once (null or an Error); dgram, or a full native send queue, calls back later.
-      now = out.send(verdict.bytes, verdict.toPort, verdict.toAddress, (err) => this.sent(verdict, nowMs, err));
+      now = out.send(verdict.bytes, verdict.toPort, verdict.toAddress, (err) => this.sent(verdict, nowMs, err, recorded));
     } catch (e) {
       // A socket closed under us throws at once; counted like any other handling failure.
       this.counters.engineErrors++;
@@ -251,20 +263,22 @@ export class DhcpServer<Packet, Policy> {
       this.sending.done();
       return;
     }
-    if (now !== undefined) this.sent(verdict, nowMs, now);
+    if (now !== undefined) this.sent(verdict, nowMs, now, recorded);
   }
 
-  private sent(verdict: ReplyVerdict, nowMs: number, err: Error | null): void {
+  private sent(verdict: ReplyVerdict, nowMs: number, err: Error | null, recorded: boolean): void {
     const to = `${verdict.toAddress}:${verdict.toPort}`;
     if (err) {
       this.counters.sendErrors++;
       if (this.options.onEvent !== undefined) this.emit({ type: "send-error", atMs: this.clock(), mac: verdict.mac, to, error: err.message });
+      // The event log already says this reply was made: it also says it did not leave.
+      if (recorded) this.record(this.clock(), "dhcp.send-error", verdict.mac, verdict.ip, { to, messageType: verdict.messageType, error: err.message });
     } else {
       bump(this.counters.sent, verdict.messageType);
       if (this.options.onEvent !== undefined) {
         this.emit({ type: "reply", atMs: nowMs, mac: verdict.mac, messageType: verdict.messageType, to, details: verdict.details });
       }
-      this.record(nowMs, verdict.eventKind, verdict.mac, verdict.ip, { to, ...verdict.details });
+      if (!recorded) this.recordReply(verdict, nowMs);
     }
     this.sending.done();
   }

@@ -8,7 +8,11 @@
  *   wildcard socket it would follow the default route, or fail with
  *   ENETUNREACH), and unicasts to that address arrive here, which tells us the
  *   address the client used;
- * - in ProxyDHCP mode one socket on 0.0.0.0:4011 (PXE boot server port).
+ * - in ProxyDHCP mode the same pair on the PXE boot-server port 4011: one on
+ *   0.0.0.0:4011 (requests broadcast to 4011) and one per server address,
+ *   which receives the unicasts to that address and sends every reply for
+ *   its network, so the reply's source is the configured address even when
+ *   it is a secondary address of the interface.
  * All use SO_REUSEADDR so the wildcard and the address-bound sockets can share
  * port 67, and SO_BROADCAST so replies may go to 255.255.255.255.
  *
@@ -18,7 +22,8 @@
 import { createSocket, type Socket, type SocketOptions } from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
 import { isIPv4 } from "node:net";
-import { LaggbootError } from "../../errors.js";
+import type { LaggbootError } from "../../errors.js";
+import { bindError } from "../bind-error.js";
 import type { DhcpDataPath, NativeDhcpAddon } from "./native.js";
 import { NativeUdpSocket, type SendSettled } from "./native-socket.js";
 
@@ -64,21 +69,23 @@ export class SocketSet {
 
   private constructor(private readonly layout: SocketLayout, readonly dataPath: DhcpDataPath) {}
 
-  /** Bind every socket of the layout; on any failure close those already bound and throw LB_ERR_DHCP_SOCKET. */
+  /** Bind every socket of the layout; on any failure close those already bound and throw LB_ERR_BIND. */
   static async open(layout: SocketLayout, onPacket: PacketHandler, backend: SocketBackend = { path: "node" }): Promise<SocketSet> {
     const set = new SocketSet(layout, backend.path);
-    const plan: { address: string | undefined; bindAddress: string; port: number }[] = [
-      { address: undefined, bindAddress: layout.wildcardAddress, port: layout.serverPort },
-      ...[...new Set(layout.serverAddresses)].map((a) => ({ address: a, bindAddress: a, port: layout.serverPort })),
+    const plan: Planned[] = [
+      { service: "DHCP", address: undefined, bindAddress: layout.wildcardAddress, port: layout.serverPort },
+      ...[...new Set(layout.serverAddresses)].map((a): Planned => ({ service: "DHCP", address: a, bindAddress: a, port: layout.serverPort })),
     ];
-    if (layout.proxyPort !== undefined) {
-      plan.push({ address: undefined, bindAddress: layout.wildcardAddress, port: layout.proxyPort });
+    const proxyPort = layout.proxyPort;
+    if (proxyPort !== undefined) {
+      plan.push({ service: "ProxyDHCP", address: undefined, bindAddress: layout.wildcardAddress, port: proxyPort });
+      plan.push(...[...new Set(layout.serverAddresses)].map((a): Planned => ({ service: "ProxyDHCP", address: a, bindAddress: a, port: proxyPort })));
     }
     try {
       for (const p of plan) {
         set.sockets.push(backend.path === "native"
-          ? bindNative(backend.addon, p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes, layout.coalesceMs ?? 0)
-          : await bindOne(p.address, p.bindAddress, p.port, onPacket, layout.recvBufferBytes));
+          ? bindNative(backend.addon, p, onPacket, layout.recvBufferBytes, layout.coalesceMs ?? 0)
+          : await bindOne(p, onPacket, layout.recvBufferBytes));
       }
     } catch (e) {
       await set.close();
@@ -87,10 +94,18 @@ export class SocketSet {
     return set;
   }
 
-  /** The socket to send from: proxy port, the one bound to `fromAddress`, else the wildcard 67 socket. */
+  /**
+   * The socket to send from: on the proxy port the one bound to `fromAddress`
+   * (a reply from the 0.0.0.0 socket would take the interface's primary
+   * address as its source, which is wrong when the server address is a
+   * secondary one), else the wildcard 4011 socket; on 67 the one bound to
+   * `fromAddress`, else the wildcard 67 socket.
+   */
   pick(fromAddress: string | undefined, proxyPort: boolean): BoundSocket {
     if (proxyPort && this.layout.proxyPort !== undefined) {
-      const s = this.sockets.find((b) => b.port === this.layout.proxyPort && b.address === undefined);
+      const port = this.layout.proxyPort;
+      const s = this.sockets.find((b) => b.port === port && b.address === fromAddress && fromAddress !== undefined)
+        ?? this.sockets.find((b) => b.port === port && b.address === undefined);
       if (s !== undefined) return s;
     }
     if (fromAddress !== undefined) {
@@ -129,21 +144,29 @@ const literalLookup: NonNullable<SocketOptions["lookup"]> = (host, options, call
   else dnsLookup(host, options, callback);
 };
 
-function bindFailed(bindAddress: string, port: number, cause: Error): LaggbootError {
-  return new LaggbootError("LB_ERR_DHCP_SOCKET", `cannot bind DHCP socket ${bindAddress}:${port}: ${cause.message}`, { cause });
+/** One socket to bind: `address` is what BoundSocket reports (undefined for the wildcard ones). */
+interface Planned {
+  readonly service: "DHCP" | "ProxyDHCP";
+  readonly address: string | undefined;
+  readonly bindAddress: string;
+  readonly port: number;
+}
+
+function bindFailed(p: Planned, cause: Error): LaggbootError {
+  return bindError({ service: p.service, proto: "udp", address: p.bindAddress, port: p.port }, cause);
 }
 
 function bindNative(
-  addon: NativeDhcpAddon, address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler,
-  recvBufferBytes: number | undefined, coalesceMs: number,
+  addon: NativeDhcpAddon, p: Planned, onPacket: PacketHandler, recvBufferBytes: number | undefined, coalesceMs: number,
 ): BoundSocket {
+  const { address, bindAddress, port } = p;
   let sock: NativeUdpSocket;
   try {
     sock = new NativeUdpSocket(
       addon, bindAddress, port, recvBufferBytes, (msg, from, fromPort, truncated) => onPacket(msg, from, fromPort, bound, truncated), coalesceMs,
     );
   } catch (e) {
-    throw bindFailed(bindAddress, port, e as Error);
+    throw bindFailed(p, e as Error);
   }
   const bound: BoundSocket = {
     address,
@@ -182,16 +205,15 @@ function dgramBound(socket: Socket, address: string | undefined, port: number): 
   };
 }
 
-function bindOne(
-  address: string | undefined, bindAddress: string, port: number, onPacket: PacketHandler, recvBufferBytes: number | undefined,
-): Promise<BoundSocket> {
+function bindOne(p: Planned, onPacket: PacketHandler, recvBufferBytes: number | undefined): Promise<BoundSocket> {
+  const { address, bindAddress, port } = p;
   return new Promise((resolve, reject) => {
     // A larger receive buffer lets a boot storm queue instead of being dropped by the kernel.
     const socket = createSocket({ type: "udp4", reuseAddr: true, lookup: literalLookup, ...(recvBufferBytes === undefined ? {} : { recvBufferSize: recvBufferBytes }) });
     const bound = dgramBound(socket, address, port);
     const fail = (cause: Error): void => {
       socket.close();
-      reject(bindFailed(bindAddress, port, cause));
+      reject(bindFailed(p, cause));
     };
     socket.once("error", fail);
     socket.bind({ address: bindAddress, port, exclusive: true }, () => {

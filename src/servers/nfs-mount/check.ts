@@ -123,6 +123,7 @@ export type NfsExportStatus =
   | "denied"
   | "undecided"
   | "not-listed"
+  | "unreachable"
   | "portmap-unreachable"
   | "mount-not-registered"
   | "mount-unreachable";
@@ -161,6 +162,15 @@ export async function checkNfsExport(input: NfsExportCheckInput): Promise<NfsExp
     listing = await listExports(input);
   } catch (e) {
     if (!(e instanceof ExportQueryError)) throw e;
+    if (e.cause instanceof RpcTransportError && e.cause.reason === "unreachable") {
+      const code = (e.cause.cause as { code?: unknown } | undefined)?.code;
+      return {
+        ok: false,
+        status: "unreachable",
+        proves: `No route to ${input.server} from this machine${typeof code === "string" ? ` (${code})` : ""}: the NFS server's exports could not be asked for. Clients on another network may still reach it; this machine cannot tell.`,
+        advice: `Check nfs.server (or server.address) in the inventory and this machine's routes to ${input.server} ('ip route get ${input.server}' on Linux, 'route get ${input.server}' on FreeBSD), or run laggboot doctor on a host of the clients' network.`,
+      };
+    }
     if (e.stage === "portmap") {
       return {
         ok: false,

@@ -91,7 +91,7 @@ function callUdp(target: RpcTarget, xid: number, message: Uint8Array, o: RpcCall
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      clearInterval(resend);
+      if (resend !== undefined) clearInterval(resend);
       sock.close();
       if (err) reject(err);
       else resolve(reply!);
@@ -100,13 +100,19 @@ function callUdp(target: RpcTarget, xid: number, message: Uint8Array, o: RpcCall
       const why = garbage !== undefined ? "garbage" : "timeout";
       finish(new RpcTransportError(why, target, `no valid reply within ${o.timeoutMs} ms`, { cause: garbage }));
     }, o.timeoutMs);
+    const failed = (e: Error): void => finish(new RpcTransportError(classify(e), target, e.message, { cause: e }));
     const send = (): void => {
-      sock.send(message, (e) => {
-        if (e) finish(new RpcTransportError(classify(e), target, e.message, { cause: e }));
-      });
+      if (settled) return;
+      try {
+        sock.send(message, (e) => {
+          if (e) failed(e);
+        });
+      } catch (e) {
+        failed(e as Error); // not connected, or closed meanwhile: a failure of this call, never of the process
+      }
     };
-    const resend = setInterval(send, o.retransmitMs ?? 1000);
-    sock.on("error", (e) => finish(new RpcTransportError(classify(e), target, e.message, { cause: e })));
+    let resend: ReturnType<typeof setInterval> | undefined;
+    sock.on("error", failed);
     sock.on("message", (msg: Buffer) => {
       if (peekXid(msg) !== xid) return;
       try {
@@ -115,7 +121,15 @@ function callUdp(target: RpcTarget, xid: number, message: Uint8Array, o: RpcCall
         garbage = e; // keep waiting: a retransmitted reply may decode
       }
     });
-    sock.connect(target.port, target.host, send);
+    // A connect that fails (no route: ENETUNREACH, EHOSTUNREACH) hands its error to this callback, and the socket stays unconnected.
+    sock.connect(target.port, target.host, (e?: Error) => {
+      if (e) {
+        failed(e);
+        return;
+      }
+      send();
+      resend = setInterval(send, o.retransmitMs ?? 1000);
+    });
   });
 }
 

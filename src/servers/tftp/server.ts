@@ -21,6 +21,7 @@ import {
 } from "../../wire/tftp/index.js";
 import { checkMode, checkPath, negotiate, Receiver, Sender, type TransferMode } from "../../protocol/tftp/index.js";
 import { LaggbootError } from "../../errors.js";
+import { bindUdp } from "../bind-error.js";
 import { ReadTransfer, type TransferIo, type TransferResult } from "./read-transfer.js";
 import { NativeReadTransfer } from "./native-transfer.js";
 import { dataPathChoice, loadNative, type DataPath, type NativeAddon } from "./native.js";
@@ -424,17 +425,10 @@ export function createTftpServer(options: TftpServerOptions, deps: TftpServerDep
       s.on("message", onMainMessage);
       s.on("error", () => undefined);
       try {
-        await new Promise<void>((resolve, reject) => {
-          s.once("error", reject);
-          s.bind({ address: cfg.address, port: cfg.port, exclusive: true }, () => {
-            s.off("error", reject);
-            resolve();
-          });
-        });
+        await bindUdp(s, { service: "TFTP", proto: "udp", address: cfg.address, port: cfg.port }, { exclusive: true });
       } catch (e) {
         s.close();
-        const why = (e as NodeJS.ErrnoException).code === "EADDRINUSE" ? "the port is in use (another TFTP server?)" : (e as NodeJS.ErrnoException).code === "EACCES" ? "permission denied (ports below 1024 need root)" : (e as NodeJS.ErrnoException).code === "EADDRNOTAVAIL" ? "the address is not on this machine" : String((e as Error).message ?? e);
-        throw new LaggbootError("LB_ERR_IO", `tftp: cannot bind ${cfg.address}:${cfg.port}: ${why}`, { cause: e });
+        throw e;
       }
       main = s;
       const a = s.address();

@@ -1,9 +1,17 @@
 /**
- * Who holds a port, for doctor's advice. Linux only (/proc): the socket's
- * inode from /proc/net/{udp,tcp}, then the process whose fd points at it.
- * Elsewhere (FreeBSD: sockstat) it says nothing rather than guess.
+ * Who holds a port, for bind-error sentences. Linux only (/proc): the
+ * socket's inode from /proc/net/{udp,tcp}, then the process whose fd points
+ * at it. Elsewhere (FreeBSD: sockstat) it says nothing rather than guess.
  */
 import { readFileSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+
+export interface PortHolder {
+  readonly pid: number;
+  /** Its command line, cut to 120 characters. */
+  readonly command: string;
+  /** Is it a laggboot process (the installed command, or this very CLI script)? */
+  readonly laggboot: boolean;
+}
 
 /** Is this command line a laggboot process (the installed command, or this very CLI script)? */
 export function isLaggbootCommand(argv: readonly string[], ownScript: string | undefined): boolean {
@@ -26,12 +34,13 @@ function ownScript(): string | undefined {
   }
 }
 
-export function describePortHolder(proto: "udp" | "tcp", port: number): string {
+/** The process holding `proto` port `port` (any address), or undefined when it cannot be told. */
+export function findPortHolder(proto: "udp" | "tcp", port: number): PortHolder | undefined {
   try {
     const table = readFileSync(`/proc/net/${proto}`, "utf8").split("\n").slice(1);
     const hex = port.toString(16).toUpperCase().padStart(4, "0");
     const inodes = new Set(table.map((l) => l.trim().split(/\s+/)).filter((f) => f[1]?.endsWith(`:${hex}`)).map((f) => f[9]));
-    if (inodes.size === 0) return "";
+    if (inodes.size === 0) return undefined;
     for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
       let fds: string[];
       try {
@@ -49,13 +58,12 @@ export function describePortHolder(proto: "udp" | "tcp", port: number): string {
         const m = /^socket:\[(\d+)\]$/.exec(link);
         if (m && inodes.has(m[1])) {
           const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-          const who = isLaggbootCommand(argv, ownScript()) ? "laggboot, " : "";
-          return ` by pid ${pid} (${who}${argv.join(" ").slice(0, 120)})`;
+          return { pid: Number(pid), command: argv.join(" ").slice(0, 120), laggboot: isLaggbootCommand(argv, ownScript()) };
         }
       }
     }
   } catch {
     // not Linux, or /proc not readable
   }
-  return "";
+  return undefined;
 }
