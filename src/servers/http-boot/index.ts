@@ -1,0 +1,2 @@
+export { createHttpBootServer, listenError } from "./server.js";
+export type * from "./types.js";
