@@ -44,6 +44,8 @@ function checkAddresses(inv: Inventory, probe: DoctorProbe): DoctorFinding[] {
   const wanted = new Map<string, string>([[inv.server.address, "server.address"], [inv.server.tftp.address, "server.tftp.address"]]);
   for (const n of inv.server.networks) if (!n.relayed) wanted.set(n.serverAddress, `the server address of network ${n.name}`);
   if (inv.server.http.address !== "0.0.0.0") wanted.set(inv.server.http.address, "server.http.address");
+  const hb = inv.server.httpBoot;
+  if (hb && hb.address !== "0.0.0.0" && !wanted.has(hb.address)) wanted.set(hb.address, "server.httpBoot.address");
   return [...wanted].map(([addr, what]) =>
     local.has(addr)
       ? finding(`address ${addr}`, "ok", `${addr} (${what}) is configured on an interface of this machine, so laggboot can bind it and replies to that network leave by its interface.`)
@@ -56,6 +58,7 @@ async function checkPorts(inv: Inventory, probe: DoctorProbe): Promise<DoctorFin
   const ports: [("udp" | "tcp"), string, number, string][] = [["udp", "0.0.0.0", 67, "DHCP (every request arrives on 0.0.0.0:67)"], ["udp", s.tftp.address, s.tftp.port, "TFTP"]];
   if (s.dhcp.mode === "proxy") ports.push(["udp", "0.0.0.0", 4011, "ProxyDHCP boot server (PXE port 4011)"]);
   ports.push(["tcp", s.http.address, s.http.port, "HTTP status API"]);
+  if (s.httpBoot) ports.push(["tcp", s.httpBoot.address, s.httpBoot.port, "HTTP boot files"]);
   const out: DoctorFinding[] = [];
   for (const [proto, address, port, what] of ports) {
     const busy = await probe.portBusy(proto, address, port);

@@ -1,6 +1,6 @@
 /**
- * laggboot serve: DHCP (or ProxyDHCP), TFTP and the HTTP status endpoint in
- * one process, from one inventory.
+ * laggboot serve: DHCP (or ProxyDHCP), TFTP, boot files over HTTP and the
+ * HTTP status endpoint in one process, from one inventory.
  *
  * Signals: SIGHUP reloads the inventory atomically (an invalid one is
  * rejected and the old one keeps serving; a change that needs new sockets is
@@ -29,6 +29,7 @@ interface ServeOptions {
   proxyPort?: string;
   tftpPort?: string;
   httpPort?: string;
+  httpBootPort?: string;
   store?: string;
 }
 
@@ -70,6 +71,7 @@ export function registerServe(program: Command): void {
     .addOption(hidden("--proxy-port <port>"))
     .addOption(hidden("--tftp-port <port>"))
     .addOption(hidden("--http-port <port>"))
+    .addOption(hidden("--http-boot-port <port>"))
     .action(act(async (opts: ServeOptions, cmd: Command) => {
       const level = parseLevel(opts.logLevel);
       if (!level) throw new LaggbootError("LB_ERR_USAGE", "--log-level must be debug, info, warn or error");
@@ -91,7 +93,10 @@ export function registerServe(program: Command): void {
       const { startWeb } = await import("../app/web.js");
       const app: AppType = new App(inventory, {
         inventoryPath: path, logger: log, storePath,
-        ports: { dhcp: portOpt(opts.dhcpPort, "--dhcp-port"), proxy: portOpt(opts.proxyPort, "--proxy-port"), tftp: portOpt(opts.tftpPort, "--tftp-port") },
+        ports: {
+          dhcp: portOpt(opts.dhcpPort, "--dhcp-port"), proxy: portOpt(opts.proxyPort, "--proxy-port"), tftp: portOpt(opts.tftpPort, "--tftp-port"),
+          httpBoot: portOpt(opts.httpBootPort, "--http-boot-port"),
+        },
       });
       const bound = await app.start();
       let web: WebHandle;
@@ -114,6 +119,7 @@ export function registerServe(program: Command): void {
       log.log("info", "laggboot serving", {
         inventory: path, clients: inventory.clients.length, mode: s.dhcp.mode,
         dhcp: [...new Set(s.networks.map((n) => n.serverAddress))].join(","), tftp: `${bound.tftp.address}:${bound.tftp.port}`,
+        httpBoot: bound.httpBoot ? `http://${bound.httpBoot.address}:${bound.httpBoot.port}/` : "off",
         http: `http://${web.address}:${web.port}/`, pid: process.pid,
       });
 

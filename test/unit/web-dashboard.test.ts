@@ -60,7 +60,7 @@ test("inline script: fills rows by textContent from /api/v1/clients, refreshes o
     createElement: (tag: string) => new FakeElement(tag),
   };
   const fetched: string[] = [];
-  let clients: unknown[] = [c({ name: "<img src=x onerror=alert(1)>", stage: "file-sent", files: [{ atMs: 1, path: "kernel", bytes: 1, durationMs: 1, outcome: "ok" }], lastSeenMs: Date.now() - 3000 })];
+  let clients: unknown[] = [c({ name: "<img src=x onerror=alert(1)>", stage: "file-sent", files: [{ atMs: 1, path: "kernel", bytes: 1, durationMs: 1, outcome: "ok", protocol: "tftp" }], lastSeenMs: Date.now() - 3000 })];
   const fetch = async (url: string): Promise<unknown> => {
     fetched.push(url);
     return { ok: true, json: async () => clients };
