@@ -60,7 +60,8 @@ export async function ensureLabAssets(cacheDir?: string): Promise<LabAssets> {
 
 /**
  * The iPXE script. Relative names resolve against the script's own URI, so it
- * works whichever server address handed it out. `initrd=` on the command line
+ * works whichever server address handed it out, and over whichever protocol:
+ * a script fetched as http://SERVER/boot.ipxe fetches http://SERVER/kernel. `initrd=` on the command line
  * is what the EFI stub needs to find the initrd under iPXE EFI; BIOS ignores it.
  */
 export function ipxeScript(marker: string): string {

@@ -157,8 +157,9 @@ export const BOOT_MILESTONES = [
   ["bootProgramLoaded", /^(iPXE \(PCI .*starting execution|\s*NBP file downloaded successfully)/],
   ["ipxeConfigured", /^Configuring \(net0 .*\)\.*\s*ok$/],
   ["scriptLoaded", /boot\.ipxe : \d+ bytes \[script\]/],
-  ["kernelLoaded", /^kernel\.\.\..*ok$/],
-  ["initrdLoaded", /^initrd\.gz\.\.\..*ok$/],
+  // iPXE names the image as fetched: "kernel... ok" over TFTP, "http://HOST/kernel... ok" over HTTP.
+  ["kernelLoaded", /^(\S*\/)?kernel\.\.\..*ok$/],
+  ["initrdLoaded", /^(\S*\/)?initrd\.gz\.\.\..*ok$/],
   ["booted", BOOTED_LINE],
 ] as const;
 
