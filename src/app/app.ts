@@ -150,7 +150,7 @@ export class App implements StatusSource {
     }
     switch (e.type) {
       case "reply":
-        log.log("info", "dhcp reply", { client: client?.name ?? null, mac: e.mac, type: e.messageType, to: e.to, ...pick(e.details, ["bootFile", "freebsdLoader", "ipxe", "network"]) });
+        log.log("info", "dhcp reply", { client: client?.name ?? null, mac: e.mac, type: e.messageType, to: e.to, ...pick(e.details, ["bootFile", "freebsdLoader", "ipxe", "httpBoot", "network"]) });
         break;
       case "handled":
         log.log("info", `dhcp ${e.eventKind}`, { client: client?.name ?? null, mac: e.mac });

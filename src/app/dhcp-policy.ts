@@ -13,6 +13,7 @@ export function dhcpPolicyFromInventory(inv: Inventory): DhcpPolicy {
     bootFile: c.kind === "pxe" ? c.bootFile : undefined,
     ipxeScript: c.kind === "pxe" ? c.ipxeScript : undefined,
     bootProtocol: c.bootProtocol,
+    uefiPxe: c.uefiPxe,
   }));
   const h = s.httpBoot;
   return {

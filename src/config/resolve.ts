@@ -184,7 +184,10 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
   if (c.bootProtocol === "http" && server.httpBoot === undefined) {
     rep.add("LB_ERR_REFERENCE", [...path, "bootProtocol"], "bootProtocol http needs the boot-file HTTP server: add server.httpBoot");
   }
-  const common = { name: c.name, fqdn, ip: addr, macs, network, bootProtocol: c.bootProtocol };
+  if (!c.uefiPxe && (server.httpBoot === undefined || (c.bootProtocol ?? server.httpBoot.protocol) !== "http")) {
+    rep.add("LB_ERR_REFERENCE", [...path, "uefiPxe"], "uefiPxe false sends the client's UEFI firmware on to HTTP Boot: it needs server.httpBoot and HTTP for this client (bootProtocol or server.httpBoot.protocol)");
+  }
+  const common = { name: c.name, fqdn, ip: addr, macs, network, bootProtocol: c.bootProtocol, uefiPxe: c.uefiPxe };
   if (c.kind === "pxe") {
     for (const key of ["bootFile", "ipxeScript", "rootPath"] as const) {
       const v = c[key];

@@ -202,6 +202,9 @@ const commonClient = {
   ip: ipv4.meta({ description: "Fixed IPv4 address (reservation)." }),
   macs: z.array(mac).min(1).meta({ description: "MACs that get this reservation: the wired NIC's first; more allowed." }),
   bootProtocol: bootProtocol.optional().meta({ description: "http or tftp for this client, over server.httpBoot.protocol (http needs server.httpBoot)." }),
+  uefiPxe: z.boolean().default(true).meta({
+    description: "false: this client's UEFI PXE firmware gets an address but no boot program, so the firmware goes on to UEFI HTTP Boot (needs HTTP for the client). BIOS PXE is not affected.",
+  }),
 };
 
 export const freebsdLaggClientSchema = z.strictObject({

@@ -79,6 +79,8 @@ interface ClientCommon {
   readonly network: Network;
   /** Overrides server.httpBoot.protocol for this client. */
   readonly bootProtocol: BootProtocol | undefined;
+  /** false: the client's UEFI PXE firmware gets no boot program (it goes on to UEFI HTTP Boot). */
+  readonly uefiPxe: boolean;
 }
 
 export interface WifiConfig {

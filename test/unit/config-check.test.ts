@@ -233,4 +233,7 @@ test("server.httpBoot: a loopback address, a port shared with the status API, bo
   assert.equal(only(check(withHttp(["    protocol: ftp"])), "LB_ERR_SCHEMA").path, "server.httpBoot.protocol");
   assert.equal(only(check(withHttp(["    protocolByArch: { x64: http }"])), "LB_ERR_SCHEMA").path, "server.httpBoot.protocolByArch.x64");
   assert.equal(only(check(withHttp(["    maxConnections: 0"])), "LB_ERR_SCHEMA").path, "server.httpBoot.maxConnections");
+  assert.equal(at(only(check((l) => l.splice(18, 0, "    uefiPxe: false")), "LB_ERR_REFERENCE")), "19:14 clients[1].uefiPxe");
+  assert.deepEqual(check((l) => { l.splice(18, 0, "    uefiPxe: false"); l.splice(7, 0, "  httpBoot: {}"); }).filter((f) => f.severity === "error"), []);
+  assert.equal(only(check((l) => { l.splice(18, 0, "    uefiPxe: false", "    bootProtocol: tftp"); l.splice(7, 0, "  httpBoot: {}"); }), "LB_ERR_REFERENCE").path, "clients[1].uefiPxe");
 });

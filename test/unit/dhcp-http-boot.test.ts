@@ -104,3 +104,15 @@ test("proxy mode: HTTP Boot firmware gets a proxy offer with HTTPClient and the 
   assert.equal(ipxe.file, "http://198.18.10.1/boot.ipxe");
   assert.equal(getOption(ipxe.options, O.VendorClassIdentifier), "PXEClient");
 });
+
+test("uefiPxe false: the client's UEFI PXE firmware gets its address but no boot program; BIOS PXE, iPXE and HTTP Boot are unchanged", () => {
+  const over = { reservations: sitePolicy().reservations.map((r) => (r.clientName === SITE.c1.name ? { ...r, uefiPxe: false } : r)) };
+  const uefi = reply(run(pxeRequest({ mac: c1, arch: 7 }), over));
+  assert.equal(uefi.yiaddr, SITE.c1.ip);
+  assert.equal(uefi.file, "");
+  assert.equal(getOption(uefi.options, O.BootFileName), undefined);
+  assert.equal(reply(run(pxeRequest({ mac: c1, arch: 0 }), over)).file, "pxeboot");
+  assert.equal(reply(run(pxeRequest({ mac: c1, arch: 7, ipxe: true }), over)).file, "http://198.18.10.1/boot.ipxe");
+  assert.equal(reply(run(httpBootRequest({ mac: c1 }), over)).file, "http://198.18.10.1/loader.efi");
+  assert.equal(reply(run(pxeRequest({ mac: SITE.c3.macs[0], arch: 7 }), over)).file, "loader.efi", "other clients keep their UEFI PXE");
+});

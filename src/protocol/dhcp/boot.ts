@@ -6,7 +6,8 @@
  * come over HTTP too. UEFI HTTP Boot firmware (vendor class HTTPClient) gets
  * a URL or nothing. Everyone else gets the program for its option 93
  * architecture over TFTP: the reservation's own choice first, then the site
- * table.
+ * table; except UEFI PXE firmware of a client with uefiPxe false, which gets
+ * nothing, so that the firmware goes on to its HTTP Boot.
  */
 import { ClientArch } from "../../wire/dhcp4/codes.js";
 import { urlPath } from "../http-boot/target.js";
@@ -29,6 +30,8 @@ const PXE_ARCH_OF_HTTP_ARCH: ReadonlyMap<number, number> = new Map([
   [ClientArch.Arm32UefiHttp, ClientArch.Arm32Uefi],
   [ClientArch.Arm64UefiHttp, ClientArch.Arm64Uefi],
 ]);
+
+const HTTP_ARCH_OF_PXE_ARCH: ReadonlyMap<number, number> = new Map([...PXE_ARCH_OF_HTTP_ARCH].map(([h, p]) => [p, h]));
 
 /** The PXE architecture number for `arch` (itself unless it is an HTTP Boot one). */
 export function pxeArchOf(arch: number): number {
@@ -66,6 +69,8 @@ export function chooseBoot(policy: DhcpPolicy, r: DhcpReservation | undefined, c
   }
   // No option 93 and no "Arch:" in the vendor class: a legacy BIOS PXE ROM or a non-PXE client.
   const arch = c.arch ?? ClientArch.X86Bios;
+  // UEFI firmware that also has HTTP Boot tries PXE first; without a boot program it moves on.
+  if (r?.uefiPxe === false && HTTP_ARCH_OF_PXE_ARCH.has(arch)) return undefined;
   const file = r?.bootFiles?.get(arch) ?? r?.bootFile ?? policy.bootFiles.byArch.get(arch) ?? policy.bootFiles.default;
   return file === undefined ? undefined : { file, why: `arch-${arch}`, protocol: "tftp" };
 }

@@ -67,6 +67,8 @@ export interface DhcpReservation {
   readonly ipxeScript?: string | undefined;
   /** Per-client protocol; falls back to the site's (HttpBootPolicy). */
   readonly bootProtocol?: BootProtocol | undefined;
+  /** false: UEFI PXE firmware (not iPXE) gets no boot program, so it goes on to UEFI HTTP Boot. Default true. */
+  readonly uefiPxe?: boolean | undefined;
 }
 
 export interface DhcpPolicy {
