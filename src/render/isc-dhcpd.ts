@@ -8,8 +8,7 @@
 import type { Client, Inventory, Network } from "../config/types.js";
 import { generatedHeader } from "./header.js";
 import { dhcpdHex16, dhcpdName, dhcpdString } from "./quote-dhcpd.js";
-import { LaggbootError } from "../errors.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, httpBootPlan, macEntries, pxeFileGroups, tftpServerFor, type HttpBootPlan } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, oneHostHttpBootPlan, macEntries, pxeFileGroups, tftpServerFor } from "./site-common.js";
 
 /** Option names this file defines; dhcpd knows neither code by default. */
 const OPT_ARCH = "arch"; // option 93, client system architecture (RFC 4578 section 2.1)
@@ -78,23 +77,13 @@ const IPXE_TEST = `((exists user-class and option user-class = "iPXE") or exists
 const HTTP_TEST = `(exists vendor-class-identifier and substring(option vendor-class-identifier, 0, 10) = "HTTPClient")`;
 const archTest = (archs: readonly number[]): string => `(${archs.map((a) => `option ${OPT_ARCH} = ${dhcpdHex16(a)}`).join(" or ")})`;
 
-/** The plan with one URL host: dhcpd's boot chain is global. */
-function plan(inv: Inventory): { plan: HttpBootPlan; url: (file: string) => string } | undefined {
-  const p = httpBootPlan(inv, "isc-dhcpd");
-  if (p === undefined) return undefined;
-  if (!p.oneHost) throw new LaggbootError("LB_ERR_RENDER", "render isc-dhcpd: server.httpBoot listens on 0.0.0.0 and the networks' server addresses differ; give server.httpBoot.address (the boot URLs name one host)");
-  const net = inv.server.networks[0]!;
-  return { plan: p, url: (file) => p.url(net, file) };
-}
-
 /** Statements that answer UEFI HTTP Boot firmware: option 60 marks the offer as an HTTP Boot one (EDK2 HttpBootDhcp4.c). */
 function httpAnswer(url: string, what: string, indent: string): string[] {
   return [`${indent}option vendor-class-identifier "HTTPClient";`, `${indent}filename ${dhcpdString(what, url)};`];
 }
 
 /** Global boot file choice: iPXE first (it also sends option 93 and would loop), then by architecture. */
-function bootChain(inv: Inventory): string[] {
-  const h = plan(inv);
+function bootChain(inv: Inventory, h: Plan): string[] {
   const script = inv.server.tftp.ipxeScript;
   const scriptName = (protocol: "http" | "tftp" | undefined): string => dhcpdString("server.tftp.ipxeScript", protocol === "http" && h ? h.url(script) : script);
   const out = [
@@ -125,9 +114,10 @@ function bootChain(inv: Inventory): string[] {
 }
 
 /** Host-scope statements that override the global boot file for PXE clients with their own files. */
-function ownBootFile(c: Client, inv: Inventory): string[] {
+type Plan = ReturnType<typeof oneHostHttpBootPlan>;
+
+function ownBootFile(c: Client, h: Plan): string[] {
   if (c.kind !== "pxe" || (c.ipxeScript === undefined && c.bootFile === undefined)) return [];
-  const h = plan(inv);
   const out: string[] = [];
   let first = true;
   const branch = (cond: string): void => {
@@ -151,11 +141,11 @@ function ownBootFile(c: Client, inv: Inventory): string[] {
   return out;
 }
 
-function hostBlocks(c: Client, proxy: boolean, inv: Inventory): string[] {
+function hostBlocks(c: Client, proxy: boolean, h: Plan): string[] {
   const out: string[] = [];
   const body: string[] = [`  fixed-address ${c.ip};`, `  option host-name ${dhcpdString(`client ${c.name} fqdn`, c.fqdn)};`];
   if (c.rootPath !== undefined) body.push(`  option root-path ${dhcpdString(`client ${c.name} root path`, c.rootPath)};`);
-  if (!proxy) body.push(...ownBootFile(c, inv));
+  if (!proxy) body.push(...ownBootFile(c, h));
   for (const { mac, ordinal } of macEntries(c)) {
     // One host block per MAC (dhcpd matches one hardware address per host); they share the address.
     const name = dhcpdName("a host name", ordinal === 1 ? c.name : `${c.name}.mac${ordinal}`);
@@ -166,12 +156,14 @@ function hostBlocks(c: Client, proxy: boolean, inv: Inventory): string[] {
 
 export function renderIscDhcpd(inv: Inventory): string {
   const proxy = inv.server.dhcp.mode === "proxy";
+  // Proxy mode names no boot files: laggboot answers HTTP Boot and iPXE as the ProxyDHCP server.
+  const h = proxy ? undefined : oneHostHttpBootPlan(inv, "isc-dhcpd");
   const out: string[] = [generatedHeader("ISC dhcpd 4.x configuration (laggboot render isc-dhcpd)"), proxy ? PROXY_NOTE : FULL_NOTE, ""];
   out.push(...globals(inv), "");
   const nets = clientsByNetwork(inv);
   for (const { net } of nets) out.push(...subnet(inv, net, proxy), "");
   if (!proxy) {
-    out.push(...bootChain(inv), "");
+    out.push(...bootChain(inv, h), "");
     if (pxeFileGroups(inv).length > 0) out.push("# PXE clients with their own boot file or iPXE script override it in their host block.", "");
   }
   out.push("# Reservations: the loader never renews its lease, so every client has a fixed address.");
@@ -179,7 +171,7 @@ export function renderIscDhcpd(inv: Inventory): string {
   for (const { net, clients } of nets) {
     if (clients.length === 0) continue;
     out.push("", `  # Network ${net.name}`);
-    for (const c of clients) for (const line of hostBlocks(c, proxy, inv)) out.push(`  ${line}`);
+    for (const c of clients) for (const line of hostBlocks(c, proxy, h)) out.push(`  ${line}`);
   }
   out.push("}");
   return out.join("\n") + "\n";

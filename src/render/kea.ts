@@ -10,8 +10,7 @@
  * other, so no class order rule decides anything.
  */
 import type { Client, Inventory, Network } from "../config/types.js";
-import { LaggbootError } from "../errors.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, httpBootPlan, macEntries, pxeFileGroups, tftpServerFor, type HttpBootPlan, type PxeFileGroup } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, oneHostHttpBootPlan, macEntries, pxeFileGroups, tftpServerFor, type PxeFileGroup } from "./site-common.js";
 import { keaClassName, keaExprString, keaMacLiteral, keaText } from "./quote-kea.js";
 
 /** Option codes used in class tests, by their RFC names. */
@@ -39,21 +38,12 @@ function groupMacTest(g: PxeFileGroup): string {
   return g.clients.flatMap((c) => c.macs.map((m) => `pkt4.mac == ${keaMacLiteral(m)}`)).join(" or ");
 }
 
-/** The plan with one URL host: Kea's classes are global. */
-function plan(inv: Inventory): { plan: HttpBootPlan; url: (file: string) => string } | undefined {
-  const p = httpBootPlan(inv, "kea");
-  if (p === undefined) return undefined;
-  if (!p.oneHost) throw new LaggbootError("LB_ERR_RENDER", "render kea: server.httpBoot listens on 0.0.0.0 and the networks' server addresses differ; give server.httpBoot.address (the boot URLs name one host)");
-  const net = inv.server.networks[0]!;
-  return { plan: p, url: (file) => p.url(net, file) };
-}
-
 /** Option 60 "HTTPClient" marks an offer as an HTTP Boot one (EDK2 HttpBootDhcp4.c); always sent with the URL. */
 const HTTP_CLIENT_OPTION: Json[] = [{ name: "vendor-class-identifier", data: "HTTPClient", "always-send": true }];
 
 function bootClasses(inv: Inventory): Json[] {
   const tftp = inv.server.tftp;
-  const h = plan(inv);
+  const h = oneHostHttpBootPlan(inv, "kea");
   const groups = pxeFileGroups(inv);
   const archIs = (arch: number): string => `option[${OPT.clientArch}].hex == ${hex16(arch)}`;
   const overHttp = (protocol: "http" | "tftp" | undefined, file: string): string => (protocol === "http" && h ? h.url(file) : file);

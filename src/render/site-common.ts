@@ -75,6 +75,15 @@ export function httpBootPlan(inv: Inventory, target: string): HttpBootPlan | und
   };
 }
 
+/** For generators whose boot answers are global (ISC dhcpd, Kea): the plan, with the one URL host it needs. */
+export function oneHostHttpBootPlan(inv: Inventory, target: string): { plan: HttpBootPlan; url: (file: string) => string } | undefined {
+  const p = httpBootPlan(inv, target);
+  if (p === undefined) return undefined;
+  if (!p.oneHost) throw new LaggbootError("LB_ERR_RENDER", `render ${target}: server.httpBoot listens on 0.0.0.0 and the networks' server addresses differ; give server.httpBoot.address (the boot URLs name one host)`);
+  const net = inv.server.networks[0]!;
+  return { plan: p, url: (file) => p.url(net, file) };
+}
+
 /** Option 93 = 0 is x86 BIOS; clients that send no option 93 at all are treated as BIOS too. */
 export const BIOS_ARCH = ARCH.bios;
 
