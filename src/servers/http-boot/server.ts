@@ -1,8 +1,8 @@
 /**
  * The boot-file HTTP server: node:http around the pure request decisions
  * (src/protocol/http-boot) and the TFTP server's path jail. Read-only; GET
- * and HEAD; files stream from disk in chunks with backpressure, so one
- * transfer holds at most a chunk or two in memory whatever the file's size.
+ * and HEAD; files stream from disk through two reused buffers (send-file.ts),
+ * so one transfer holds at most two chunks whatever the file's size.
  *
  * Limits: connections in total and per client address (over either, the
  * connection gets a 503 and is closed); a request head must be whole within
@@ -13,10 +13,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { promises as fsp } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { pipeline } from "node:stream";
 import { LaggbootError } from "../../errors.js";
 import { contentTypeFor, directoryListing, fileValidators, parseTarget, planFile, urlPath, type FilePlan } from "../../protocol/http-boot/index.js";
 import { listDirectory, resolvePath } from "./files.js";
+import { sendFileRange } from "./send-file.js";
 import type {
   ClientRef, HttpBootDeps, HttpBootOptions, HttpBootRoute, HttpBootServer, HttpBootStats, HttpOutcome, HttpTransferEvent, RouteContext,
 } from "./types.js";
@@ -217,12 +217,12 @@ export function createHttpBootServer(options: HttpBootOptions, deps: HttpBootDep
       res.end(source.subarray(start, end + 1));
       return;
     }
-    const stream = source.createReadStream({ start, end, highWaterMark: cfg.readChunkBytes, autoClose: true });
-    stream.on("data", (chunk: Buffer | string) => {
-      tx.bytesRead += chunk.length;
-    });
-    pipeline(stream, res, (err) => {
-      if (err && !res.writableFinished && stream.errored) tx.failed = `read: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+    void sendFileRange(source, start, end, res, cfg.readChunkBytes, (n) => {
+      tx.bytesRead += n;
+    }).then((readError) => {
+      if (readError === undefined) return;
+      tx.failed = readError;
+      res.destroy();
     });
     void req;
   }

@@ -28,7 +28,7 @@ export interface HttpBootOptions {
   readonly idleTimeoutMs?: number;
   /** An idle keep-alive connection is closed after this long. Default 5000 ms. */
   readonly keepAliveTimeoutMs?: number;
-  /** Bytes read from the file at once; with the socket's buffer, the memory one transfer holds. Default 256 KiB. */
+  /** Bytes read from the file at once; a transfer holds two such buffers. Default 256 KiB. */
   readonly readChunkBytes?: number;
 }
 
