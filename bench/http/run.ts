@@ -72,14 +72,17 @@ function nginxConfig(root: string, work: string, ip: string): string {
   ].join("\n");
 }
 
+const laggboot = (name: string, readChunkBytes: number | undefined): ServerDef => ({
+  name,
+  argv: (root, _work, ip) => [process.execPath, resolve("dist/bench/http/serve-child.js"), JSON.stringify({
+    root, address: ip, port: PORT, maxConnectionsPerClient: 64, ...(readChunkBytes === undefined ? {} : { readChunkBytes }),
+  })],
+});
+
 const SERVERS: readonly ServerDef[] = [
-  {
-    name: "laggboot",
-    // LBHTTP_CHUNK=BYTES tries another read chunk size (readChunkBytes).
-    argv: (root, _work, ip) => [process.execPath, resolve("dist/bench/http/serve-child.js"), JSON.stringify({
-      root, address: ip, port: PORT, maxConnectionsPerClient: 64, ...(process.env.LBHTTP_CHUNK ? { readChunkBytes: Number(process.env.LBHTTP_CHUNK) } : {}),
-    })],
-  },
+  laggboot("laggboot", undefined),
+  // LBHTTP_CHUNKS=131072,1048576 adds laggboot with other read chunk sizes to the same run.
+  ...(process.env.LBHTTP_CHUNKS?.split(",") ?? []).map((c) => laggboot(`laggboot ${Number(c) / 1024} KiB chunks`, Number(c))),
   {
     name: "nginx",
     argv: (root, work, ip) => {
@@ -125,7 +128,8 @@ async function main(): Promise<void> {
     await lab.setup();
     const url = `http://${lab.serverIp}:${PORT}/big.bin`;
     for (let round = 1; round <= rounds; round++) {
-      const order = round % 2 === 1 ? SERVERS : [...SERVERS].reverse();
+      // Rotate: round 1 starts with the first server, round 2 with the second, ...
+      const order = SERVERS.map((_, i) => SERVERS[(i + round - 1) % SERVERS.length]!);
       for (const def of order) {
         const cg = new CpuGroup(`lbhttp-${lab.id}-${def.name}`);
         const child = lab.spawnServer(def.argv(root, work, lab.serverIp));
