@@ -87,7 +87,11 @@ async function main(): Promise<void> {
       // Rotate: round 1 starts with the first server, round 2 with the second, ...
       const order = SERVERS.map((_, i) => SERVERS[(i + round - 1) % SERVERS.length]!);
       for (const [name, starter] of order) {
-        const b = await once(round, fw, name, starter);
+        // A boot that fails (the rig's console, QEMU) is said and tried once more; a second failure ends the run.
+        const b = await once(round, fw, name, starter).catch(async (e: unknown) => {
+          process.stderr.write(`${JSON.stringify({ round, firmware: fw, server: name, failed: String(e).split("\n")[0] })}\n`);
+          return once(round, fw, name, starter);
+        });
         boots.push(b);
         process.stderr.write(`${JSON.stringify(b)}\n`);
       }

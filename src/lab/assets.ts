@@ -18,8 +18,12 @@ export interface LabAssets {
   readonly snponly: string;
 }
 
-/** The line /init prints on ttyS0; the marker is the kernel's `lbmarker=`. */
-export const BOOTED_LINE = /^LAGGBOOT-LAB-BOOTED marker=(\S+)$/;
+/**
+ * The line /init prints on ttyS0; the marker is the kernel's `lbmarker=`. Not
+ * anchored at the start: a fast kernel's output can land on the same console
+ * line as iPXE's last "ok" (seen under TCG: `initrd.gz... oLAGGBOOT-LAB-BOOTED ...`).
+ */
+export const BOOTED_LINE = /LAGGBOOT-LAB-BOOTED marker=(\S+)$/;
 
 /** Names in the TFTP root, as servers should hand them out. */
 export const TFTP_NAMES = {

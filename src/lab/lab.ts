@@ -159,7 +159,8 @@ export const BOOT_MILESTONES = [
   ["scriptLoaded", /boot\.ipxe : \d+ bytes \[script\]/],
   // iPXE names the image as fetched: "kernel... ok" over TFTP, "http://HOST/kernel... ok" over HTTP.
   ["kernelLoaded", /^(\S*\/)?kernel\.\.\..*ok$/],
-  ["initrdLoaded", /^(\S*\/)?initrd\.gz\.\.\..*ok$/],
+  // A fast kernel's first output can cut iPXE's "ok" short (see BOOTED_LINE).
+  ["initrdLoaded", /^(\S*\/)?initrd\.gz\.\.\..*(ok$|LAGGBOOT-LAB-BOOTED)/],
   ["booted", BOOTED_LINE],
 ] as const;
 
