@@ -124,10 +124,10 @@ export function createHttpBootServer(options: HttpBootOptions, deps: HttpBootDep
     const route = routes.find((r) => r.claims(req.method ?? "", ctx))!;
     Promise.resolve()
       .then(() => route.handle(req, res, ctx))
-      .catch((e: unknown) => {
+      .catch(() => {
+        // A route's failure is that request's 500 (or its cut connection), never the server's.
         if (!res.headersSent) sendText(res, 500, "internal error\n");
         else res.destroy();
-        void e;
       });
   }
 
@@ -156,7 +156,7 @@ export function createHttpBootServer(options: HttpBootOptions, deps: HttpBootDep
     switch (r.kind) {
       case "virtual":
         tx.virtual = true;
-        return sendPlanned(req, res, tx, planFile({ method, range: header(req, "range"), ifRange: header(req, "if-range") },
+        return sendPlanned(res, tx, planFile({ method, range: header(req, "range"), ifRange: header(req, "if-range") },
           { sizeBytes: r.content.length, contentType: contentTypeFor(t.path), validators: undefined }), r.content);
       case "file": {
         tx.sizeBytes = r.stat.size;
@@ -167,7 +167,7 @@ export function createHttpBootServer(options: HttpBootOptions, deps: HttpBootDep
           },
           { sizeBytes: r.stat.size, contentType: contentTypeFor(t.path), validators: fileValidators(r.stat.ino, r.stat.size, r.stat.mtimeMs) },
         );
-        return sendPlanned(req, res, tx, plan, r.file);
+        return sendPlanned(res, tx, plan, r.file);
       }
       case "directory":
         return serveDirectory(req, res, tx, t.path, t.directory, r.realPath);
@@ -203,7 +203,7 @@ export function createHttpBootServer(options: HttpBootOptions, deps: HttpBootDep
     res.end(req.method === "HEAD" ? undefined : body);
   }
 
-  function sendPlanned(req: IncomingMessage, res: ServerResponse, tx: Tx, plan: FilePlan, source: Buffer | fsp.FileHandle): void {
+  function sendPlanned(res: ServerResponse, tx: Tx, plan: FilePlan, source: Buffer | fsp.FileHandle): void {
     tx.plan = plan;
     if (!Buffer.isBuffer(source) && plan.body === undefined) void source.close().catch(() => undefined);
     res.writeHead(plan.status, plan.headers);
@@ -224,7 +224,6 @@ export function createHttpBootServer(options: HttpBootOptions, deps: HttpBootDep
       tx.failed = readError;
       res.destroy();
     });
-    void req;
   }
 
   function finish(tx: Tx, res: ServerResponse): void {
