@@ -5,7 +5,9 @@
 #               the serial console and powers the machine off
 #   ipxe.efi, undionly.kpxe, snponly.efi
 #               iPXE boot programs from Debian's `ipxe` package
-#   boot.ipxe   a default iPXE script that boots kernel + initrd.gz over TFTP
+#   boot.ipxe   a default iPXE script that boots kernel + initrd.gz, named
+#               relative to the script, so they come over whichever protocol
+#               (TFTP or HTTP) the script itself came over
 # into a cache directory OUTSIDE the repository, so repeated runs are fast.
 #
 # Usage: scripts/lab-assets.sh [CACHE_DIR]
@@ -98,7 +100,7 @@ for f in ipxe.efi undionly.kpxe snponly.efi; do
 done
 cat > "$cache/boot.ipxe" <<'EOF'
 #!ipxe
-# Relative names resolve against this script's own TFTP URI.
+# Relative names resolve against this script's own URI (tftp:// or http://).
 kernel kernel initrd=initrd.gz console=ttyS0 panic=-1 quiet lbmarker=default
 initrd initrd.gz
 boot

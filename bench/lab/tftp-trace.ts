@@ -6,6 +6,7 @@
  * DATA n+1 sent) and the client's (DATA n sent -> ACK n received), both as
  * seen on the server's interface, plus retransmitted DATA blocks.
  *
+ * laggboot runs with the lab inventory over TFTP (labInventory(ctx, "tftp")).
  * Run as root: npx tsc -p tsconfig.json && node dist/bench/lab/tftp-trace.js [ROUNDS]
  * Not part of npm test.
  */
@@ -15,7 +16,7 @@ import { join } from "node:path";
 import { ensureLabAssets } from "../../src/lab/assets.js";
 import { bootToMarker, withLab, type LabServerStarter } from "../../src/lab/lab.js";
 import type { LabNamespace } from "../../src/lab/net.js";
-import { laggbootServe } from "../../src/lab/laggboot-serve.js";
+import { labInventory, laggbootServe } from "../../src/lab/laggboot-serve.js";
 import { waitUntil } from "../../src/lab/proc.js";
 import { startDnsmasq } from "../../test/e2e/support/dnsmasq.js";
 
@@ -146,7 +147,7 @@ async function once(name: string, starter: LabServerStarter): Promise<Record<str
 const rounds = Number(process.argv[2] ?? 2);
 await ensureLabAssets();
 for (let i = 0; i < rounds; i++) {
-  const pair: [string, LabServerStarter][] = [["dnsmasq", startDnsmasq], ["laggboot serve", laggbootServe()]];
+  const pair: [string, LabServerStarter][] = [["dnsmasq", startDnsmasq], ["laggboot serve", laggbootServe((ctx) => labInventory(ctx, "tftp"))]];
   if (i % 2 === 1) pair.reverse();
   for (const [name, s] of pair) process.stdout.write(`${JSON.stringify(await once(name, s))}\n`);
 }

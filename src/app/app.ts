@@ -1,6 +1,6 @@
 /**
  * The one place that builds concrete objects from the inventory: store, DHCP
- * service, TFTP server, status tracker, logs. Reload swaps what can change
+ * service, TFTP server, boot-file HTTP server, status tracker, logs. Reload swaps what can change
  * without new sockets and refuses the rest with a reason.
  */
 import { mkdirSync } from "node:fs";
@@ -9,8 +9,9 @@ import type { Inventory } from "../config/types.js";
 import { createDhcpService, type DhcpService, type DhcpServerEvent } from "../servers/dhcp/index.js";
 import { createTftpServer } from "../servers/tftp/index.js";
 import type { TftpServer, TransferEvent } from "../servers/tftp/types.js";
+import { createHttpBootServer, type HttpBootServer, type HttpTransferEvent } from "../servers/http-boot/index.js";
 import { openSqliteStore, type BootEvent, type Store } from "../store/index.js";
-import { bootScriptProvider, tftpBaseUrl } from "./boot-scripts.js";
+import { bootScriptProvider, httpBaseUrl, tftpBaseUrl } from "./boot-scripts.js";
 import { dhcpPolicyFromInventory } from "./dhcp-policy.js";
 import type { Logger } from "./logger.js";
 import { StatusTracker } from "./status-tracker.js";
@@ -21,8 +22,8 @@ const PRUNE_INTERVAL_MS = 60_000;
 export interface AppOptions {
   readonly inventoryPath: string;
   readonly logger: Logger;
-  /** Ports, overridable for tests (defaults 67, 4011 and the inventory's TFTP port). */
-  readonly ports?: { readonly dhcp?: number; readonly proxy?: number; readonly tftp?: number };
+  /** Ports, overridable for tests (defaults 67, 4011 and the inventory's TFTP and HTTP boot ports). */
+  readonly ports?: { readonly dhcp?: number; readonly proxy?: number; readonly tftp?: number; readonly httpBoot?: number };
   /** Open the store at this path instead of the inventory's (tests: ":memory:"). */
   readonly storePath?: string;
   readonly clock?: () => number;
@@ -43,6 +44,12 @@ export function restartNeeded(a: Inventory, b: Inventory): string | undefined {
   const tftpKeys = ["root", "writableDir", "singlePort", "maxTransfers", "maxTransfersPerClient"] as const;
   for (const k of tftpKeys) if (sa.tftp[k] !== sb.tftp[k]) reasons.push(`server.tftp.${k} changed`);
   if (sa.http.address !== sb.http.address || sa.http.port !== sb.http.port || sa.http.allowedHosts.join() !== sb.http.allowedHosts.join()) reasons.push("the HTTP address or allowed host names changed");
+  const hb = (i: Inventory): string => {
+    const h = i.server.httpBoot;
+    return h === undefined ? "off" : `${h.address}:${h.port}|${h.maxConnections}|${h.maxConnectionsPerClient}|${h.listDirectories}|${i.server.tftp.root}`;
+  };
+  // protocol and protocolByArch are DHCP policy: they reload.
+  if (hb(a) !== hb(b)) reasons.push("server.httpBoot's listener changed (address, port, limits or directory pages)");
   if (sa.storage.path !== sb.storage.path) reasons.push("server.storage.path changed");
   if ((sa.runAs?.user ?? "") !== (sb.runAs?.user ?? "") || (sa.runAs?.group ?? "") !== (sb.runAs?.group ?? "")) reasons.push("server.runAs changed");
   return reasons.length > 0 ? reasons.join("; ") : undefined;
@@ -53,6 +60,7 @@ export class App implements StatusSource {
   private readonly store: Store;
   private readonly dhcp: DhcpService;
   private readonly tftp: TftpServer;
+  private readonly httpBoot: HttpBootServer | undefined;
   private readonly tracker: StatusTracker;
   private readonly listeners = new Set<(e: BootEvent) => void>();
   private readonly startedAtMs: number;
@@ -60,10 +68,12 @@ export class App implements StatusSource {
   private services: Record<string, "running" | "stopped" | "failed"> = { dhcp: "stopped", tftp: "stopped" };
   /** Appended to by the web layer (metrics) and tests. */
   readonly transferListeners = new Set<(e: TransferEvent) => void>();
+  readonly httpTransferListeners = new Set<(e: HttpTransferEvent) => void>();
   readonly dhcpListeners = new Set<(e: DhcpServerEvent) => void>();
   metricsRenderer: () => string = () => "";
   private pruneTimer: ReturnType<typeof setInterval> | undefined;
   private tftpPort: number;
+  private httpBootPort = 0;
 
   constructor(inventory: Inventory, private readonly opts: AppOptions) {
     this.inventory = inventory;
@@ -96,6 +106,17 @@ export class App implements StatusSource {
       maxTransfersPerClient: t.maxTransfersPerClient,
     }, { log: (message) => opts.logger.log("warn", message), virtualFiles: (_client, path) => bootScripts(path) });
     this.tftp.onTransfer((e) => this.onTransfer(e));
+    const h = inventory.server.httpBoot;
+    if (h) {
+      this.services.httpBoot = "stopped";
+      this.httpBootPort = opts.ports?.httpBoot ?? h.port;
+      const httpScripts = bootScriptProvider(() => this.inventory, httpBaseUrl(() => this.httpBootPort));
+      this.httpBoot = createHttpBootServer({
+        root: t.root, address: h.address, port: this.httpBootPort,
+        maxConnections: h.maxConnections, maxConnectionsPerClient: h.maxConnectionsPerClient, listDirectories: h.listDirectories,
+      }, { virtualFiles: (_client, path) => httpScripts(path) });
+      this.httpBoot.onTransfer((e) => this.onHttpTransfer(e));
+    }
   }
 
   /** The store, with every recorded event also pushed to live subscribers. */
@@ -137,7 +158,7 @@ export class App implements StatusSource {
     }
     switch (e.type) {
       case "reply":
-        log.log("info", "dhcp reply", { client: client?.name ?? null, mac: e.mac, type: e.messageType, to: e.to, ...pick(e.details, ["bootFile", "freebsdLoader", "ipxe", "network"]) });
+        log.log("info", "dhcp reply", { client: client?.name ?? null, mac: e.mac, type: e.messageType, to: e.to, ...pick(e.details, ["bootFile", "freebsdLoader", "ipxe", "httpBoot", "network"]) });
         break;
       case "handled":
         log.log("info", `dhcp ${e.eventKind}`, { client: client?.name ?? null, mac: e.mac });
@@ -173,7 +194,21 @@ export class App implements StatusSource {
     for (const l of this.transferListeners) l(e);
   }
 
-  async start(): Promise<{ tftp: { address: string; port: number } }> {
+  private onHttpTransfer(e: HttpTransferEvent): void {
+    const atMs = this.clock();
+    const client = this.tracker.onTransferAt(e, atMs, "http");
+    const quiet = e.outcome === "ok" || e.outcome === "partial" || e.outcome === "probe" || e.outcome === "not-modified" || e.outcome === "redirect";
+    this.opts.logger.log(quiet ? "info" : "warn", "http transfer", {
+      client: client?.name ?? null, from: `${e.clientAddress}:${e.clientPort}`, method: e.method, file: e.path ?? e.requested, status: e.status,
+      outcome: e.outcome, bytes: e.bytes, ms: Math.round(e.durationMs), range: e.range ? `${e.range.start}-${e.range.end}` : undefined, reason: e.reason,
+    });
+    if (client) {
+      this.store.recordEvent({ atMs, kind: e.outcome === "ok" ? "http.sent" : `http.${e.outcome}`, mac: client.macs[0]!, ip: e.clientAddress, details: { file: e.path ?? e.requested, status: e.status, bytes: e.bytes, durationMs: Math.round(e.durationMs) } });
+    }
+    for (const l of this.httpTransferListeners) l(e);
+  }
+
+  async start(): Promise<{ tftp: { address: string; port: number }; httpBoot?: { address: string; port: number } }> {
     try {
       await this.dhcp.start();
       this.services.dhcp = "running";
@@ -182,18 +217,32 @@ export class App implements StatusSource {
       await this.store.close();
       throw e;
     }
+    let tftp: { address: string; port: number };
     try {
-      const bound = await this.tftp.start();
-      this.tftpPort = bound.port;
+      tftp = await this.tftp.start();
+      this.tftpPort = tftp.port;
       this.services.tftp = "running";
-      this.startPruning();
-      return { tftp: bound };
     } catch (e) {
       this.services.tftp = "failed";
       await this.dhcp.stop();
       await this.store.close();
       throw e;
     }
+    let httpBoot: { address: string; port: number } | undefined;
+    if (this.httpBoot) {
+      try {
+        httpBoot = await this.httpBoot.start();
+        this.httpBootPort = httpBoot.port;
+        this.services.httpBoot = "running";
+      } catch (e) {
+        this.services.httpBoot = "failed";
+        await Promise.all([this.dhcp.stop(), this.tftp.stop(0)]);
+        await this.store.close();
+        throw e;
+      }
+    }
+    this.startPruning();
+    return httpBoot ? { tftp, httpBoot } : { tftp };
   }
 
   /** Expired pool leases and old DECLINE marks go once a minute (RFC 2131 4.3.1 lets expired addresses be reused). */
@@ -207,8 +256,8 @@ export class App implements StatusSource {
   /** Stop taking new work; running transfers get `graceMs` to finish. */
   async stop(graceMs: number): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    await Promise.all([this.dhcp.stop(), this.tftp.stop(graceMs)]);
-    this.services = { dhcp: "stopped", tftp: "stopped" };
+    await Promise.all([this.dhcp.stop(), this.tftp.stop(graceMs), this.httpBoot?.stop(graceMs)]);
+    this.services = this.httpBoot ? { dhcp: "stopped", tftp: "stopped", httpBoot: "stopped" } : { dhcp: "stopped", tftp: "stopped" };
     await this.store.close();
   }
 
@@ -222,7 +271,7 @@ export class App implements StatusSource {
   }
 
   get counters() {
-    return { dhcp: this.dhcp.server.counters, tftp: this.tftp.stats };
+    return { dhcp: this.dhcp.server.counters, tftp: this.tftp.stats, httpBoot: this.httpBoot?.stats };
   }
 
   // StatusSource

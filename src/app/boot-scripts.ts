@@ -2,9 +2,10 @@
  * Files laggboot renders per client instead of reading them from the TFTP
  * root: each Linux client's iPXE script, laggboot/NAME.ipxe
  * (src/render/ipxe-script.ts). One function for every server that hands out
- * boot files: TFTP today, and an HTTP boot-file server may call the same
- * provider with its own base URL. Reads the inventory at each request, so a
- * reload changes the scripts at once.
+ * boot files, each with its own base URL: a script fetched over TFTP names
+ * its kernel and initrd over TFTP, one fetched over HTTP names them over
+ * HTTP (which DHCP chooses: src/protocol/dhcp/boot.ts). Reads the inventory
+ * at each request, so a reload changes the scripts at once.
  */
 import type { Inventory, LinuxLaggClient } from "../config/types.js";
 import { renderLinuxIpxeScript } from "../render/ipxe-script.js";
@@ -21,6 +22,16 @@ export function tftpBaseUrl(port: () => number): BaseUrlFor {
   return (inv, c) => {
     const p = port();
     return `tftp://${tftpServerFor(inv, c.network)}${p === 69 ? "" : `:${p}`}/`;
+  };
+}
+
+/** laggboot's boot-file HTTP server: its address, or the client network's server address when it listens on 0.0.0.0. */
+export function httpBaseUrl(port: () => number): BaseUrlFor {
+  return (inv, c) => {
+    const h = inv.server.httpBoot;
+    const host = h === undefined || h.address === "0.0.0.0" ? tftpServerFor(inv, c.network) : h.address;
+    const p = port();
+    return `http://${host}${p === 80 ? "" : `:${p}`}/`;
   };
 }
 

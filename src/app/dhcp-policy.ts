@@ -12,7 +12,10 @@ export function dhcpPolicyFromInventory(inv: Inventory): DhcpPolicy {
     rootPath: c.rootPath,
     bootFile: c.kind === "pxe" ? c.bootFile : c.kind === "linux-lagg" ? c.boot.bootFile : undefined,
     ipxeScript: c.kind === "pxe" ? c.ipxeScript : c.kind === "linux-lagg" ? c.boot.ipxeScript : undefined,
+    bootProtocol: c.bootProtocol,
+    uefiPxe: c.uefiPxe,
   }));
+  const h = s.httpBoot;
   return {
     mode: s.dhcp.mode,
     networks: s.networks.map((n) => ({
@@ -31,5 +34,7 @@ export function dhcpPolicyFromInventory(inv: Inventory): DhcpPolicy {
     nextServer: s.tftp.address,
     bootFiles: { byArch: s.tftp.bootFiles.byArch },
     ipxeScript: s.tftp.ipxeScript,
+    // Listening on every address: each network's clients are sent to its own server address.
+    httpBoot: h === undefined ? undefined : { address: h.address === "0.0.0.0" ? undefined : h.address, port: h.port, protocol: h.protocol, protocolByArch: h.protocolByArch },
   };
 }

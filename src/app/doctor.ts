@@ -35,6 +35,8 @@ function checkAddresses(inv: Inventory, probe: DoctorProbe): DoctorFinding[] {
   const wanted = new Map<string, string>([[inv.server.address, "server.address"], [inv.server.tftp.address, "server.tftp.address"]]);
   for (const n of inv.server.networks) if (!n.relayed) wanted.set(n.serverAddress, `the server address of network ${n.name}`);
   if (inv.server.http.address !== "0.0.0.0") wanted.set(inv.server.http.address, "server.http.address");
+  const hb = inv.server.httpBoot;
+  if (hb && hb.address !== "0.0.0.0" && !wanted.has(hb.address)) wanted.set(hb.address, "server.httpBoot.address");
   return [...wanted].map(([addr, what]) =>
     local.has(addr)
       ? finding(`address ${addr}`, "ok", `${addr} (${what}) is configured on an interface of this machine, so laggboot can bind it and replies to that network leave by its interface.`)
@@ -50,6 +52,7 @@ async function checkPorts(inv: Inventory, probe: DoctorProbe): Promise<DoctorFin
   ];
   if (s.dhcp.mode === "proxy") listeners.push([{ service: "ProxyDHCP", proto: "udp", address: "0.0.0.0", port: 4011 }, "PXE boot server port"]);
   listeners.push([{ service: "HTTP status API", proto: "tcp", address: s.http.address, port: s.http.port }, "status, metrics, dashboard"]);
+  if (s.httpBoot) listeners.push([{ service: "HTTP boot", proto: "tcp", address: s.httpBoot.address, port: s.httpBoot.port }, "boot files over HTTP"]);
   const out: DoctorFinding[] = [];
   for (const [l, what] of listeners) {
     const busy = await probe.portBusy(l);

@@ -1,11 +1,21 @@
 /**
  * Follows each inventory client through its boot from the servers' events:
- * DHCP decisions and finished TFTP transfers. Pure: events in, state out.
+ * DHCP decisions and finished TFTP and HTTP transfers. Pure: events in, state out.
  */
 import type { Inventory, Client } from "../config/types.js";
 import type { DhcpServerEvent } from "../servers/dhcp/types.js";
-import type { TransferEvent } from "../servers/tftp/types.js";
-import { BOOT_STAGES, type BootStage, type ClientStatus, type DhcpExchange, type FileFetch, type StageReached } from "./status-types.js";
+import { BOOT_STAGES, type BootStage, type ClientStatus, type DhcpExchange, type FileFetch, type FileProtocol, type StageReached } from "./status-types.js";
+
+/** What the tracker reads of a finished transfer, from the TFTP or the HTTP server. */
+export interface FileTransferFacts {
+  readonly clientAddress: string;
+  /** TFTP only; HTTP transfers are reads. */
+  readonly direction?: "read" | "write";
+  readonly path: string | undefined;
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly outcome: string;
+}
 
 const MAX_FILES = 50;
 
@@ -57,8 +67,8 @@ export class StatusTracker {
     return s;
   }
 
-  private reach(s: State, stage: BootStage, atMs: number, detail: string): void {
-    s.stages.push({ stage, atMs, detail });
+  private reach(s: State, stage: BootStage, atMs: number, detail: string, protocol?: FileProtocol): void {
+    s.stages.push(protocol === undefined ? { stage, atMs, detail } : { stage, atMs, detail, protocol });
   }
 
   /** Returns the client the event was about, if it is in the inventory. */
@@ -79,7 +89,8 @@ export class StatusTracker {
     s.lastSeenMs = ev.atMs;
     s.lastDhcp = {
       atMs: ev.atMs, messageType: ev.messageType, mac: ev.mac, ip: ip ?? c.ip, bootFile,
-      clientKind: loader ? "freebsd-loader" : ipxe ? "ipxe" : typeof d["vendorClass"] === "string" && d["vendorClass"].startsWith("PXEClient:") ? "pxe-firmware" : "other",
+      clientKind: loader ? "freebsd-loader" : ipxe ? "ipxe" : d["httpBoot"] === true ? "http-boot-firmware"
+        : typeof d["vendorClass"] === "string" && d["vendorClass"].startsWith("PXEClient:") ? "pxe-firmware" : "other",
     };
     if (loader) {
       if (isAck) this.reach(s, "loader-dhcp-acked", ev.atMs, c.ip);
@@ -108,18 +119,18 @@ export class StatusTracker {
     return c;
   }
 
-  /** Records a finished transfer at a given time (the server reports durations, not times). */
-  onTransferAt(ev: TransferEvent, atMs: number): Client | undefined {
+  /** Records a finished transfer at a given time (the servers report durations, not times). */
+  onTransferAt(ev: FileTransferFacts, atMs: number, protocol: FileProtocol = "tftp"): Client | undefined {
     const c = this.byIp.get(ev.clientAddress);
-    if (!c || ev.direction !== "read" || ev.path === undefined) return c;
+    if (!c || (ev.direction ?? "read") !== "read" || ev.path === undefined) return c;
     const s = this.state(c.name);
     s.lastSeenMs = atMs;
-    s.files.push({ atMs, path: ev.path, bytes: ev.bytes, durationMs: ev.durationMs, outcome: ev.outcome });
+    s.files.push({ atMs, path: ev.path, bytes: ev.bytes, durationMs: ev.durationMs, outcome: ev.outcome, protocol });
     if (s.files.length > MAX_FILES) s.files.splice(0, s.files.length - MAX_FILES);
     if (ev.outcome !== "ok") return c;
     const stage: BootStage = this.scripts.has(ev.path) ? "ipxe-script-sent"
       : this.bootFiles.has(ev.path) || ev.path === s.lastDhcp?.bootFile ? "boot-file-sent" : "file-sent";
-    this.reach(s, stage, atMs, ev.path);
+    this.reach(s, stage, atMs, ev.path, protocol);
     return c;
   }
 

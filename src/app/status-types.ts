@@ -11,16 +11,21 @@ export const BOOT_STAGES = [
   "boot-file-sent", // pxeboot / loader.efi / ipxe.efi fetched over TFTP
   "ipxe-script-sent", // a client running iPXE fetched its script
   "loader-dhcp-acked", // the FreeBSD loader's own DHCP exchange (bare PXEClient vendor class)
-  "file-sent", // any later TFTP file (kernel, initrd)
+  "file-sent", // any later file (kernel, initrd), over TFTP or HTTP
   "os-dhcp-acked", // the booted system's own DHCP (a Linux initramfs), after its files
 ] as const;
+
+/** How a file went to the client. */
+export type FileProtocol = "tftp" | "http";
 export type BootStage = (typeof BOOT_STAGES)[number];
 
 export interface StageReached {
   readonly stage: BootStage;
   readonly atMs: number;
-  /** e.g. the file name for TFTP stages, the address for DHCP stages. */
+  /** e.g. the file name for file stages, the address for DHCP stages. */
   readonly detail: string;
+  /** File stages: the protocol the file went over. */
+  readonly protocol?: FileProtocol;
 }
 
 export interface DhcpExchange {
@@ -29,7 +34,7 @@ export interface DhcpExchange {
   readonly messageType: string;
   readonly mac: string;
   readonly ip: string | undefined;
-  /** "pxe-firmware" | "ipxe" | "freebsd-loader" | "other" */
+  /** "pxe-firmware" | "http-boot-firmware" | "ipxe" | "freebsd-loader" | "other" */
   readonly clientKind: string;
   readonly bootFile: string | undefined;
 }
@@ -40,6 +45,7 @@ export interface FileFetch {
   readonly bytes: number;
   readonly durationMs: number;
   readonly outcome: string;
+  readonly protocol: FileProtocol;
 }
 
 export interface ClientStatus {

@@ -13,6 +13,7 @@ export async function startWeb(app: App, listen: { address: string; port: number
   const metrics = new LaggbootMetrics(app.health().startedAtMs);
   app.dhcpListeners.add((e) => metrics.onDhcpEvent(e, clock()));
   app.transferListeners.add((e) => metrics.onTransfer(e));
+  app.httpTransferListeners.add((e) => metrics.onHttpBootTransfer(e));
   app.metricsRenderer = () => {
     metrics.updateFromCounters(app.counters);
     return metrics.render();

@@ -41,7 +41,7 @@ export interface LabReport {
   readonly stages: readonly StageReached[];
   /** Console milestones seen, in order. */
   readonly console: readonly { readonly milestone: MilestoneName; readonly atMs: number; readonly text: string }[];
-  /** laggboot serve's `tftp transfer` log lines. */
+  /** laggboot serve's `tftp transfer` and `http transfer` log lines, in order. */
   readonly transfers: readonly Record<string, unknown>[];
   readonly failure: string | undefined;
 }
@@ -209,7 +209,7 @@ async function boot(
     serverAddress: net.addresses.serverIp,
     stages: stages.map((s) => ({ ...s, atMs: s.atMs - t0 })),
     console: consoleSeen,
-    transfers: server.logLines().filter((l) => l["msg"] === "tftp transfer"),
+    transfers: server.logLines().filter((l) => l["msg"] === "tftp transfer" || l["msg"] === "http transfer"),
     failure,
   };
 }

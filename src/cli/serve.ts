@@ -1,6 +1,6 @@
 /**
- * laggboot serve: DHCP (or ProxyDHCP), TFTP and the HTTP status endpoint in
- * one process, from one inventory.
+ * laggboot serve: DHCP (or ProxyDHCP), TFTP, boot files over HTTP and the
+ * HTTP status endpoint in one process, from one inventory.
  *
  * Start-up, in this order: signal handlers (so no signal meets Node's
  * default); the inventory; every listener bound as root; the pid file and the
@@ -36,6 +36,7 @@ interface ServeOptions {
   proxyPort?: string;
   tftpPort?: string;
   httpPort?: string;
+  httpBootPort?: string;
   store?: string;
 }
 
@@ -86,6 +87,7 @@ export function registerServe(program: Command): void {
     .addOption(hidden("--proxy-port <port>"))
     .addOption(hidden("--tftp-port <port>"))
     .addOption(hidden("--http-port <port>"))
+    .addOption(hidden("--http-boot-port <port>"))
     .action(act(async (opts: ServeOptions, cmd: Command) => {
       const signals = new SignalGate();
       try {
@@ -103,7 +105,8 @@ async function serve(opts: ServeOptions, path: string, signals: SignalGate): Pro
   if (format !== "json" && format !== "text") throw new LaggbootError("LB_ERR_USAGE", "--log-format must be json or text");
   const graceMs = Number(opts.grace) * 1000;
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new LaggbootError("LB_ERR_USAGE", "--grace must be a number of seconds");
-  const ports = { dhcp: portOpt(opts.dhcpPort, "--dhcp-port"), proxy: portOpt(opts.proxyPort, "--proxy-port"), tftp: portOpt(opts.tftpPort, "--tftp-port") };
+  const ports = { dhcp: portOpt(opts.dhcpPort, "--dhcp-port"), proxy: portOpt(opts.proxyPort, "--proxy-port"), tftp: portOpt(opts.tftpPort, "--tftp-port"),
+    httpBoot: portOpt(opts.httpBootPort, "--http-boot-port") };
   const httpPort = portOpt(opts.httpPort, "--http-port");
   const log = createLogger({ level, format, write: (l) => process.stderr.write(l) });
   const inventory = loadForServe(path, log);
@@ -147,6 +150,7 @@ async function serve(opts: ServeOptions, path: string, signals: SignalGate): Pro
   log.log("info", "laggboot serving", {
     inventory: path, clients: inventory.clients.length, mode: s.dhcp.mode,
     dhcp: [...new Set(s.networks.map((n) => n.serverAddress))].join(","), tftp: `${bound.tftp.address}:${bound.tftp.port}`,
+    httpBoot: bound.httpBoot ? `http://${bound.httpBoot.address}:${bound.httpBoot.port}/` : "off",
     http: `http://${web.address}:${web.port}/`, pid: process.pid, control: control?.path,
   });
   const running = web;

@@ -181,7 +181,9 @@ export function formatTable(clients: readonly ClientStatus[], nowMs: number): st
   if (clients.length === 0) return "no clients in the inventory\n";
   const rows = clients.map((c) => {
     const d = c.lastDhcp;
-    const lastFile = c.files.length > 0 ? c.files[c.files.length - 1]!.path : "-";
+    const last = c.files.length > 0 ? c.files[c.files.length - 1]! : undefined;
+    // Older servers send no protocol: TFTP was the only one.
+    const lastFile = last === undefined ? "-" : `${last.path} (${typeof last.protocol === "string" ? last.protocol : "tftp"})`;
     return [c.name, c.ip, c.stage ?? "-", d === undefined ? "-" : `${d.messageType} ${d.ip ?? ""}`.trim(), lastFile, ago(nowMs, c.lastSeenMs)].map(safe);
   });
   const widths = HEADINGS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -39,6 +39,9 @@ server:
       bios: pxeboot       # option 93 = 0
       x64Uefi: loader.efi # option 93 = 7 and 9
     ipxeScript: boot.ipxe # for clients already running iPXE
+  # The same files over HTTP as well: iPXE then fetches its script, kernel and
+  # initrd over HTTP, and UEFI HTTP Boot firmware is answered (docs/http-boot.md).
+  # httpBoot: { port: 80 }
   nfs:
     rootsDir: /srv/diskless
   http:

@@ -10,7 +10,7 @@ import type { Reporter, SiteProbe } from "./load.js";
 import type { ClientParsed, LinuxLaggParsed, NetworkParsed } from "./schema.js";
 import { serverSchema } from "./schema.js";
 import type { z } from "zod";
-import { ARCH, linuxIpxeScriptPath, type BootFiles, type Client, type Inventory, type LinuxLaggClient, type Network, type ServerConfig, type WifiConfig } from "./types.js";
+import { ARCH, linuxIpxeScriptPath, type BootFiles, type BootProtocol, type Client, type HttpBootConfig, type Inventory, type LinuxLaggClient, type Network, type ServerConfig, type WifiConfig } from "./types.js";
 import { checkPassphrase, unsafeForConfigs } from "./values.js";
 import { wifiDriver, wifiDriverName } from "./wifi-drivers.js";
 import { checkNestedRoots, isFilesystemRoot, normalizeDir } from "./roots.js";
@@ -83,6 +83,22 @@ function resolveBootFiles(b: ServerParsed["tftp"]["bootFiles"]): BootFiles {
   return { bios: b.bios, ia32Uefi: b.ia32Uefi, x64Uefi: b.x64Uefi, arm64Uefi: b.arm64Uefi, byArch };
 }
 
+function resolveHttpBoot(s: ServerParsed, rep: Reporter): HttpBootConfig | undefined {
+  const h = s.httpBoot;
+  if (h === undefined) return undefined;
+  const path: KeyPath = ["server", "httpBoot"];
+  const address = h.address !== undefined ? ip(h.address) : s.tftp.address !== undefined ? ip(s.tftp.address) : ip(s.address);
+  if (address.startsWith("127.")) rep.add("LB_ERR_NETWORK", [...path, "address"], `${address} is a loopback address: no client can reach boot files there`);
+  const status = ip(s.http.address);
+  const overlaps = address === status || address === "0.0.0.0" || status === "0.0.0.0";
+  if (h.port === s.http.port && overlaps) rep.add("LB_ERR_DUPLICATE", [...path, "port"], `port ${h.port} on ${address} is also server.http's (the status API): give one of them another port`);
+  const protocolByArch = new Map<number, BootProtocol>(Object.entries(h.protocolByArch).map(([k, v]) => [Number(k), v]));
+  return {
+    address, port: h.port, maxConnections: h.maxConnections, maxConnectionsPerClient: h.maxConnectionsPerClient,
+    listDirectories: h.listDirectories, protocol: h.protocol, protocolByArch,
+  };
+}
+
 function resolveServer(s: ServerParsed, rep: Reporter): ServerConfig {
   const networks = resolveNetworks(s, rep);
   const bootFiles = resolveBootFiles(s.tftp.bootFiles);
@@ -111,6 +127,7 @@ function resolveServer(s: ServerParsed, rep: Reporter): ServerConfig {
     },
     nfs: { server: s.nfs.server ? ip(s.nfs.server) : ip(s.address), rootsDir: normalizeDir(s.nfs.rootsDir) },
     http: { address: ip(s.http.address), port: s.http.port, allowedHosts: s.http.allowedHosts },
+    httpBoot: resolveHttpBoot(s, rep),
     storage: s.storage,
     runAs: s.runAs ? { user: s.runAs.user, group: s.runAs.group } : undefined,
   };
@@ -149,8 +166,14 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
     rep.add("LB_ERR_SCHEMA", [...path, "fqdn"], `fqdn "${fqdn}" does not start with the client name "${c.name}"`, { also: [[...path, "name"]] });
   }
   const macs = c.macs.map((m) => parseMac(m)!) as Mac[];
+  if (c.bootProtocol === "http" && server.httpBoot === undefined) {
+    rep.add("LB_ERR_REFERENCE", [...path, "bootProtocol"], "bootProtocol http needs the boot-file HTTP server: add server.httpBoot");
+  }
+  if (!c.uefiPxe && (server.httpBoot === undefined || (c.bootProtocol ?? server.httpBoot.protocol) !== "http")) {
+    rep.add("LB_ERR_REFERENCE", [...path, "uefiPxe"], "uefiPxe false sends the client's UEFI firmware on to HTTP Boot: it needs server.httpBoot and HTTP for this client (bootProtocol or server.httpBoot.protocol)");
+  }
   // Without a network there is no client to return, but its other values are still checked.
-  const common = network ? { name: c.name, fqdn, ip: addr, macs, network } : undefined;
+  const common = network ? { name: c.name, fqdn, ip: addr, macs, network, bootProtocol: c.bootProtocol, uefiPxe: c.uefiPxe } : undefined;
   if (c.kind === "pxe") {
     for (const key of ["bootFile", "ipxeScript", "rootPath"] as const) {
       const v = c[key];
@@ -225,7 +248,7 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
   };
 }
 
-type Common = Pick<LinuxLaggClient, "name" | "fqdn" | "ip" | "macs" | "network">;
+type Common = Pick<LinuxLaggClient, "name" | "fqdn" | "ip" | "macs" | "network" | "bootProtocol" | "uefiPxe">;
 
 /** Without a network (`common` undefined) the client's other values are still checked, and nothing is returned. */
 function resolveLinuxClient(c: LinuxLaggParsed, path: KeyPath, common: Common | undefined, server: ServerConfig, rep: Reporter): LinuxLaggClient | undefined {

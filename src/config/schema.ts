@@ -56,6 +56,8 @@ const relFile = z
   .refine((s) => !s.split("/").includes(".."), { error: "must not contain '..'" })
   .meta({ description: "A file name relative to the TFTP root." });
 const seconds = z.number().int().min(60).max(100_000_000);
+const bootProtocol = z.enum(["http", "tftp"]);
+const archNumber = z.string().regex(/^\d{1,5}$/, "an option 93 architecture number");
 const port = z.number().int().min(1).max(65535);
 
 export const poolSchema = z
@@ -90,7 +92,7 @@ export const bootFilesSchema = z
     ia32Uefi: relFile.optional().meta({ description: "Option 93 = 6 (IA32 UEFI)." }),
     x64Uefi: relFile.default("loader.efi").meta({ description: "Option 93 = 7 and 9 (x64 UEFI)." }),
     arm64Uefi: relFile.optional().meta({ description: "Option 93 = 11 (arm64 UEFI)." }),
-    byArch: z.record(z.string().regex(/^\d{1,5}$/, "an option 93 architecture number"), relFile).default({})
+    byArch: z.record(archNumber, relFile).default({})
       .meta({ description: "Boot files for other architecture numbers (RFC 4578 / IANA), keyed by number." }),
   })
   .meta({ description: "Boot program per client architecture (DHCP option 93)." });
@@ -140,6 +142,22 @@ export const serverSchema = z.strictObject({
       }),
     })
     .prefault({}),
+  httpBoot: z
+    .strictObject({
+      address: ipv4.optional().meta({ description: "Address the boot-file HTTP server binds (default: server.tftp.address); 0.0.0.0 listens on every address, and each network's clients are sent to its serverAddress." }),
+      port: port.default(80),
+      maxConnections: z.number().int().min(1).max(100000).default(1000).meta({ description: "Open connections in total; more get 503." }),
+      maxConnectionsPerClient: z.number().int().min(1).max(1000).default(8).meta({ description: "Open connections per client address; more get 503." }),
+      listDirectories: z.boolean().default(true)
+        .meta({ description: "Answer a directory asked for with a trailing / with a page of links to its entries (FreeBSD's loader reads directories this way over UEFI HTTP Boot)." }),
+      protocol: bootProtocol.default("http").meta({
+        description: "How clients that can choose fetch their files: http sends iPXE its script as an http:// URL (so its kernel and initrd come over HTTP too) and answers UEFI HTTP Boot firmware (vendor class HTTPClient); tftp does neither.",
+      }),
+      protocolByArch: z.record(archNumber, bootProtocol).default({})
+        .meta({ description: "protocol per client architecture (option 93 of the PXE firmware or iPXE: 0 BIOS, 7 x64 UEFI, ...; UEFI HTTP Boot's 16 counts as 7)." }),
+    })
+    .optional()
+    .meta({ description: "Boot files over HTTP, from the TFTP root, on the clients' network (separate from server.http). Absent: no HTTP boot." }),
   storage: z
     .strictObject({
       path: absPath.default("/var/db/laggboot/laggboot.sqlite").meta({ description: "SQLite database of leases and events." }),
@@ -186,6 +204,10 @@ const commonClient = {
   fqdn: fqdn.optional().meta({ description: "FQDN (default: name.domain of the client's network)." }),
   ip: ipv4.meta({ description: "Fixed IPv4 address (reservation)." }),
   macs: z.array(mac).min(1).meta({ description: "MACs that get this reservation: the wired NIC's first; more allowed." }),
+  bootProtocol: bootProtocol.optional().meta({ description: "http or tftp for this client, over server.httpBoot.protocol (http needs server.httpBoot)." }),
+  uefiPxe: z.boolean().default(true).meta({
+    description: "false: this client's UEFI PXE firmware gets an address but no boot program, so the firmware goes on to UEFI HTTP Boot (needs HTTP for the client). BIOS PXE is not affected.",
+  }),
 };
 
 /** The FreeBSD failover client's own keys (lagg(4), rc.conf, rc.initdiskless). */

@@ -29,6 +29,19 @@ export interface BootFiles {
   readonly byArch: ReadonlyMap<number, string>;
 }
 
+export type BootProtocol = "http" | "tftp";
+
+/** The boot-file HTTP server (server.httpBoot). */
+export interface HttpBootConfig {
+  readonly address: Ipv4;
+  readonly port: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerClient: number;
+  readonly listDirectories: boolean;
+  readonly protocol: BootProtocol;
+  readonly protocolByArch: ReadonlyMap<number, BootProtocol>;
+}
+
 export interface ServerConfig {
   readonly address: Ipv4;
   readonly networks: readonly Network[];
@@ -51,6 +64,8 @@ export interface ServerConfig {
   };
   readonly nfs: { readonly server: Ipv4; readonly rootsDir: string };
   readonly http: { readonly address: Ipv4; readonly port: number; readonly allowedHosts: readonly string[] };
+  /** Undefined: no HTTP boot listener, everything over TFTP. */
+  readonly httpBoot: HttpBootConfig | undefined;
   readonly storage: { readonly path: string };
   readonly runAs: { readonly user: string; readonly group: string | undefined } | undefined;
 }
@@ -62,6 +77,10 @@ interface ClientCommon {
   /** The first MAC is the wired NIC's (the PXE boot NIC). */
   readonly macs: readonly Mac[];
   readonly network: Network;
+  /** Overrides server.httpBoot.protocol for this client. */
+  readonly bootProtocol: BootProtocol | undefined;
+  /** false: the client's UEFI PXE firmware gets no boot program (it goes on to UEFI HTTP Boot). */
+  readonly uefiPxe: boolean;
 }
 
 export interface WifiConfig {

@@ -18,8 +18,12 @@ export interface LabAssets {
   readonly snponly: string;
 }
 
-/** The line /init prints on ttyS0; the marker is the kernel's `lbmarker=`. */
-export const BOOTED_LINE = /^LAGGBOOT-LAB-BOOTED marker=(\S+)$/;
+/**
+ * The line /init prints on ttyS0; the marker is the kernel's `lbmarker=`. Not
+ * anchored at the start: a fast kernel's output can land on the same console
+ * line as iPXE's last "ok" (seen under TCG: `initrd.gz... oLAGGBOOT-LAB-BOOTED ...`).
+ */
+export const BOOTED_LINE = /LAGGBOOT-LAB-BOOTED marker=(\S+)$/;
 
 /** Names in the TFTP root, as servers should hand them out. */
 export const TFTP_NAMES = {
@@ -60,7 +64,8 @@ export async function ensureLabAssets(cacheDir?: string): Promise<LabAssets> {
 
 /**
  * The iPXE script. Relative names resolve against the script's own URI, so it
- * works whichever server address handed it out. `initrd=` on the command line
+ * works whichever server address handed it out, and over whichever protocol:
+ * a script fetched as http://SERVER/boot.ipxe fetches http://SERVER/kernel. `initrd=` on the command line
  * is what the EFI stub needs to find the initrd under iPXE EFI; BIOS ignores it.
  */
 export function ipxeScript(marker: string): string {

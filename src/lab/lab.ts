@@ -157,8 +157,10 @@ export const BOOT_MILESTONES = [
   ["bootProgramLoaded", /^(iPXE \(PCI .*starting execution|\s*NBP file downloaded successfully)/],
   ["ipxeConfigured", /^Configuring \(net0 .*\)\.*\s*ok$/],
   ["scriptLoaded", /boot\.ipxe : \d+ bytes \[script\]/],
-  ["kernelLoaded", /^kernel\.\.\..*ok$/],
-  ["initrdLoaded", /^initrd\.gz\.\.\..*ok$/],
+  // iPXE names the image as fetched: "kernel... ok" over TFTP, "http://HOST/kernel... ok" over HTTP.
+  ["kernelLoaded", /^(\S*\/)?kernel\.\.\..*ok$/],
+  // A fast kernel's first output can cut iPXE's "ok" short (see BOOTED_LINE).
+  ["initrdLoaded", /^(\S*\/)?initrd\.gz\.\.\..*(ok$|LAGGBOOT-LAB-BOOTED)/],
   ["booted", BOOTED_LINE],
 ] as const;
 

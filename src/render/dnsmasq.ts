@@ -7,10 +7,10 @@
  * or not, which architecture), so which dhcp-boot line dnsmasq tries first
  * never matters.
  */
-import type { Client, Inventory } from "../config/types.js";
+import type { Client, Inventory, Network } from "../config/types.js";
 import { generatedHeader } from "./header.js";
 import { dnsmasqString, dnsmasqTag } from "./quote-dnsmasq.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, ownBootFiles, pxeFileGroups, tftpServerFor } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, httpBootPlan, ownBootFiles, pxeFileGroups, tftpServerFor } from "./site-common.js";
 
 /** Option 175: only iPXE sends it (iPXE's encapsulated options). */
 const OPT_IPXE_ENCAP = 175;
@@ -19,6 +19,7 @@ const OPT_HOST_NAME = 12;
 
 const TAG = {
   ipxe: "lb-ipxe",
+  http: "lb-http",
   hasArch: "lb-arch",
   ownIpxe: "lb-own-ipxe",
   ownBoot: "lb-own-boot",
@@ -57,46 +58,67 @@ function networkLines(inv: Inventory): string[] {
   return out;
 }
 
+type Scope = { readonly tag: string | undefined; readonly addr: string; readonly net: Network };
+/** A boot file name, or one that depends on the network (a URL naming the server's address there). */
+type BootName = string | ((net: Network) => string);
+
 function bootLines(inv: Inventory): string[] {
+  const plan = httpBootPlan(inv, "dnsmasq");
   const groups = pxeFileGroups(inv);
   const ownIpxe = groups.some((g) => g.ipxeScript !== undefined);
   const ownBoot = groups.some((g) => g.bootFile !== undefined);
   // dhcp-boot=FILE,SERVERNAME,SERVERADDRESS; the address goes into siaddr (next-server). When
-  // the networks' clients use different TFTP addresses, each boot line is repeated per network.
-  const servers = clientsByNetwork(inv).map(({ net }) => ({ tag: TAG.net(net.name), addr: tftpServerFor(inv, net) }));
-  const scopes = new Set(servers.map((x) => x.addr)).size <= 1 ? [{ tag: undefined, addr: servers[0]!.addr }] : servers;
-  const line = (scopeTag: string | undefined, tags: string[], file: string, what: string, addr: string): string =>
-    `dhcp-boot=${[...(scopeTag ? [scopeTag] : []), ...tags].map((t) => `tag:${t}`).join(",")},${dnsmasqString(what, file)},,${addr}`;
-  const boot = (tags: string[], file: string, what: string): string[] => scopes.map(({ tag, addr }) => line(tag, tags, file, what, addr));
+  // the networks' clients use different TFTP (or HTTP) addresses, each boot line is repeated per network.
+  const servers: Scope[] = clientsByNetwork(inv).map(({ net }) => ({ tag: TAG.net(net.name), addr: tftpServerFor(inv, net), net }));
+  const scopes = new Set(servers.map((x) => x.addr)).size <= 1 && (plan?.oneHost ?? true) ? [{ ...servers[0]!, tag: undefined }] : servers;
+  const line = (scope: Scope, tags: string[], file: BootName, what: string): string =>
+    `dhcp-boot=${[...(scope.tag ? [scope.tag] : []), ...tags].map((t) => `tag:${t}`).join(",")},${dnsmasqString(what, typeof file === "string" ? file : file(scope.net))},,${scope.addr}`;
+  const boot = (tags: string[], file: BootName, what: string): string[] => scopes.map((scope) => line(scope, tags, file, what));
   // A client's own line needs only its own network's server address.
-  const bootFor = (c: Client, tags: string[], file: string, what: string): string => {
-    const scope = scopes.length === 1 ? scopes[0]! : scopes.find((x) => x.tag === TAG.net(c.network.name))!;
-    return line(scope.tag, tags, file, what, scope.addr);
-  };
+  const bootFor = (c: Client, tags: string[], file: BootName, what: string): string =>
+    line(scopes.length === 1 ? scopes[0]! : scopes.find((x) => x.tag === TAG.net(c.network.name))!, tags, file, what);
+  const over = (protocol: "http" | "tftp" | undefined, file: string): BootName => (protocol === "http" && plan ? (net) => plan.url(net, file) : file);
+  const archs = archBootFiles(inv);
+  const matched = [...new Set([...archs.map((a) => a.arch), ...(plan?.ipxeByArch ?? []).map((a) => a.arch), ...(plan?.httpArchs ?? []).map((a) => a.arch), ...(plan?.httpProtocolArchs ?? [])])].sort((a, b) => a - b);
   const out = [
     "# Clients already running iPXE (user class \"iPXE\" or option 175) get the",
     "# iPXE script, or they would load iPXE again and loop.",
     `dhcp-userclass=set:${TAG.ipxe},iPXE`,
     `dhcp-match=set:${TAG.ipxe},${OPT_IPXE_ENCAP}`,
+    "# UEFI HTTP Boot firmware (vendor class HTTPClient...) gets an http:// URL or no boot file.",
+    `dhcp-vendorclass=set:${TAG.http},HTTPClient`,
     "# Boot program by client architecture (option 93, RFC 4578 section 2.1);",
     "# clients that send no option 93 are treated as BIOS.",
     `dhcp-match=set:${TAG.hasArch},option:client-arch`,
   ];
-  const archs = archBootFiles(inv);
-  for (const { arch } of archs) out.push(`dhcp-match=set:${TAG.arch(arch)},option:client-arch,${arch}`);
-  out.push(...boot(ownIpxe ? [TAG.ipxe, `!${TAG.ownIpxe}`] : [TAG.ipxe], inv.server.tftp.ipxeScript, "server.tftp.ipxeScript"));
-  const notIpxe = ownBoot ? [`!${TAG.ipxe}`, `!${TAG.ownBoot}`] : [`!${TAG.ipxe}`];
+  for (const arch of matched) out.push(`dhcp-match=set:${TAG.arch(arch)},option:client-arch,${arch}`);
+  const ipxeTags = ownIpxe ? [TAG.ipxe, `!${TAG.ownIpxe}`] : [TAG.ipxe];
+  const script = inv.server.tftp.ipxeScript;
+  for (const { arch, protocol } of plan?.ipxeByArch ?? []) out.push(...boot([...ipxeTags, TAG.arch(arch)], over(protocol, script), "server.tftp.ipxeScript"));
+  out.push(...boot([...ipxeTags, ...(plan?.ipxeByArch ?? []).map((a) => `!${TAG.arch(a.arch)}`)], over(plan?.ipxe, script), "server.tftp.ipxeScript"));
+  const notIpxe = [`!${TAG.ipxe}`, `!${TAG.http}`, ...(ownBoot ? [`!${TAG.ownBoot}`] : [])];
   for (const { arch, file } of archs) {
     out.push(`# ${archLabel(arch)}`);
     out.push(...boot([...notIpxe, TAG.arch(arch)], file, `the boot file for architecture ${arch}`));
     if (arch === BIOS_ARCH) out.push(...boot([...notIpxe, `!${TAG.hasArch}`], file, `the boot file for architecture ${arch}`));
   }
+  for (const { arch, file } of plan?.httpArchs ?? []) {
+    out.push(`# ${archLabel(arch)}: option 60 HTTPClient marks the offer as an HTTP Boot one`);
+    out.push(...boot([TAG.http, TAG.arch(arch), ...(ownBoot ? [`!${TAG.ownBoot}`] : [])], over("http", file), `the boot file for architecture ${arch}`));
+    out.push(`dhcp-option-force=tag:${TAG.http},tag:${TAG.arch(arch)},60,HTTPClient`);
+  }
   if (groups.length > 0) out.push("# PXE clients with their own boot file or iPXE script.");
   for (const g of groups) {
     for (const c of g.clients) {
       const host = TAG.client(c.name);
-      if (g.ipxeScript !== undefined) out.push(bootFor(c, [host, TAG.ipxe], g.ipxeScript, `client ${c.name} ipxeScript`));
-      if (g.bootFile !== undefined) out.push(bootFor(c, [host, `!${TAG.ipxe}`], g.bootFile, `client ${c.name} bootFile`));
+      if (g.ipxeScript !== undefined) out.push(bootFor(c, [host, TAG.ipxe], over(plan?.ipxe, g.ipxeScript), `client ${c.name} ipxeScript`));
+      if (g.bootFile !== undefined) {
+        out.push(bootFor(c, [host, `!${TAG.ipxe}`, `!${TAG.http}`], g.bootFile, `client ${c.name} bootFile`));
+        for (const arch of plan?.httpProtocolArchs ?? []) {
+          out.push(bootFor(c, [host, TAG.http, TAG.arch(arch)], over("http", g.bootFile), `client ${c.name} bootFile`));
+          out.push(`dhcp-option-force=tag:${host},tag:${TAG.http},tag:${TAG.arch(arch)},60,HTTPClient`);
+        }
+      }
     }
   }
   out.push("");

@@ -8,7 +8,7 @@
 import type { Client, Inventory, Network } from "../config/types.js";
 import { generatedHeader } from "./header.js";
 import { dhcpdHex16, dhcpdName, dhcpdString } from "./quote-dhcpd.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, macEntries, ownBootFiles, pxeFileGroups, tftpServerFor } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, oneHostHttpBootPlan, macEntries, ownBootFiles, pxeFileGroups, tftpServerFor } from "./site-common.js";
 
 /** Option names this file defines; dhcpd knows neither code by default. */
 const OPT_ARCH = "arch"; // option 93, client system architecture (RFC 4578 section 2.1)
@@ -73,17 +73,38 @@ function subnet(inv: Inventory, net: Network, proxy: boolean): string[] {
 
 /** dhcpd reads a leading "(" after if/elsif as the whole condition, so conditions are wrapped entirely. */
 const IPXE_TEST = `((exists user-class and option user-class = "iPXE") or exists ${OPT_IPXE})`;
+/** UEFI HTTP Boot firmware: vendor class "HTTPClient:Arch:...". */
+const HTTP_TEST = `(exists vendor-class-identifier and substring(option vendor-class-identifier, 0, 10) = "HTTPClient")`;
+const archTest = (archs: readonly number[]): string => `(${archs.map((a) => `option ${OPT_ARCH} = ${dhcpdHex16(a)}`).join(" or ")})`;
+
+/** Statements that answer UEFI HTTP Boot firmware: option 60 marks the offer as an HTTP Boot one (EDK2 HttpBootDhcp4.c). */
+function httpAnswer(url: string, what: string, indent: string): string[] {
+  return [`${indent}option vendor-class-identifier "HTTPClient";`, `${indent}filename ${dhcpdString(what, url)};`];
+}
 
 /** Global boot file choice: iPXE first (it also sends option 93 and would loop), then by architecture. */
-function bootChain(inv: Inventory): string[] {
+function bootChain(inv: Inventory, h: Plan): string[] {
+  const script = inv.server.tftp.ipxeScript;
+  const scriptName = (protocol: "http" | "tftp" | undefined): string => dhcpdString("server.tftp.ipxeScript", protocol === "http" && h ? h.url(script) : script);
   const out = [
     "# Boot file by client architecture (option 93). Clients already running",
     "# iPXE (user class \"iPXE\" or option 175) get the iPXE script instead of a",
-    "# boot program, or they would load iPXE again and loop. Clients that send",
-    "# no option 93 are treated as BIOS. A host block below may override.",
-    `if ${IPXE_TEST} {`,
-    `  filename ${dhcpdString("server.tftp.ipxeScript", inv.server.tftp.ipxeScript)};`,
+    "# boot program, or they would load iPXE again and loop. UEFI HTTP Boot",
+    "# firmware (vendor class HTTPClient) gets a URL or nothing. Clients that",
+    "# send no option 93 are treated as BIOS. A host block below may override.",
   ];
+  let first = true;
+  const branch = (cond: string): string => {
+    const b = `${first ? "if" : "} elsif"} ${cond} {`;
+    first = false;
+    return b;
+  };
+  for (const { arch, protocol } of h?.plan.ipxeByArch ?? []) out.push(branch(`(${IPXE_TEST} and option ${OPT_ARCH} = ${dhcpdHex16(arch)})`), `  filename ${scriptName(protocol)};`);
+  out.push(branch(IPXE_TEST), `  filename ${scriptName(h?.plan.ipxe)};`);
+  for (const { arch, file } of h?.plan.httpArchs ?? []) {
+    out.push(branch(`(${HTTP_TEST} and option ${OPT_ARCH} = ${dhcpdHex16(arch)})`), `  # ${archLabel(arch)}`, ...httpAnswer(h!.url(file), `the boot file for architecture ${arch}`, "  "));
+  }
+  out.push(branch(HTTP_TEST), "  # UEFI HTTP Boot firmware of another architecture: no boot file.");
   for (const { arch, file } of archBootFiles(inv)) {
     const cond = arch === BIOS_ARCH ? `((not exists ${OPT_ARCH}) or option ${OPT_ARCH} = ${dhcpdHex16(arch)})` : `option ${OPT_ARCH} = ${dhcpdHex16(arch)}`;
     out.push(`} elsif ${cond} {`, `  # ${archLabel(arch)}`, `  filename ${dhcpdString(`the boot file for architecture ${arch}`, file)};`);
@@ -93,22 +114,39 @@ function bootChain(inv: Inventory): string[] {
 }
 
 /** Host-scope statements that override the global boot file for PXE clients with their own files. */
-function ownBootFile(c: Client): string[] {
+type Plan = ReturnType<typeof oneHostHttpBootPlan>;
+
+function ownBootFile(c: Client, h: Plan): string[] {
   const own = ownBootFiles(c);
   if (own === undefined) return [];
-  const script = own.ipxeScript === undefined ? undefined : dhcpdString(`client ${c.name} ipxeScript`, own.ipxeScript);
-  const boot = own.bootFile === undefined ? undefined : dhcpdString(`client ${c.name} bootFile`, own.bootFile);
-  if (script && boot) return [`  if ${IPXE_TEST} {`, `    filename ${script};`, "  } else {", `    filename ${boot};`, "  }"];
-  if (script) return [`  if ${IPXE_TEST} {`, `    filename ${script};`, "  }"];
-  if (boot) return [`  if not ${IPXE_TEST} {`, `    filename ${boot};`, "  }"];
-  return [];
+  const out: string[] = [];
+  let first = true;
+  const branch = (cond: string): void => {
+    out.push(`  ${first ? "if" : "} elsif"} ${cond} {`);
+    first = false;
+  };
+  if (own.ipxeScript !== undefined) {
+    branch(IPXE_TEST);
+    out.push(`    filename ${dhcpdString(`client ${c.name} ipxeScript`, h?.plan.ipxe === "http" ? h.url(own.ipxeScript) : own.ipxeScript)};`);
+  }
+  if (own.bootFile !== undefined) {
+    const archs = h?.plan.httpProtocolArchs ?? [];
+    if (archs.length > 0) {
+      branch(`(${HTTP_TEST} and ${archTest(archs)})`);
+      out.push(...httpAnswer(h!.url(own.bootFile), `client ${c.name} bootFile`, "    "));
+    }
+    branch(`not (${IPXE_TEST} or ${HTTP_TEST})`);
+    out.push(`    filename ${dhcpdString(`client ${c.name} bootFile`, own.bootFile)};`);
+  }
+  out.push("  }");
+  return out;
 }
 
-function hostBlocks(c: Client, proxy: boolean): string[] {
+function hostBlocks(c: Client, proxy: boolean, h: Plan): string[] {
   const out: string[] = [];
   const body: string[] = [`  fixed-address ${c.ip};`, `  option host-name ${dhcpdString(`client ${c.name} fqdn`, c.fqdn)};`];
   if (c.rootPath !== undefined) body.push(`  option root-path ${dhcpdString(`client ${c.name} root path`, c.rootPath)};`);
-  if (!proxy) body.push(...ownBootFile(c));
+  if (!proxy) body.push(...ownBootFile(c, h));
   for (const { mac, ordinal } of macEntries(c)) {
     // One host block per MAC (dhcpd matches one hardware address per host); they share the address.
     const name = dhcpdName("a host name", ordinal === 1 ? c.name : `${c.name}.mac${ordinal}`);
@@ -119,12 +157,14 @@ function hostBlocks(c: Client, proxy: boolean): string[] {
 
 export function renderIscDhcpd(inv: Inventory): string {
   const proxy = inv.server.dhcp.mode === "proxy";
+  // Proxy mode names no boot files: laggboot answers HTTP Boot and iPXE as the ProxyDHCP server.
+  const h = proxy ? undefined : oneHostHttpBootPlan(inv, "isc-dhcpd");
   const out: string[] = [generatedHeader("ISC dhcpd 4.x configuration (laggboot render isc-dhcpd)"), proxy ? PROXY_NOTE : FULL_NOTE, ""];
   out.push(...globals(inv), "");
   const nets = clientsByNetwork(inv);
   for (const { net } of nets) out.push(...subnet(inv, net, proxy), "");
   if (!proxy) {
-    out.push(...bootChain(inv), "");
+    out.push(...bootChain(inv, h), "");
     if (pxeFileGroups(inv).length > 0) out.push("# PXE clients with their own boot file or iPXE script override it in their host block.", "");
   }
   out.push("# Reservations: the loader never renews its lease, so every client has a fixed address.");
@@ -132,7 +172,7 @@ export function renderIscDhcpd(inv: Inventory): string {
   for (const { net, clients } of nets) {
     if (clients.length === 0) continue;
     out.push("", `  # Network ${net.name}`);
-    for (const c of clients) for (const line of hostBlocks(c, proxy)) out.push(`  ${line}`);
+    for (const c of clients) for (const line of hostBlocks(c, proxy, h)) out.push(`  ${line}`);
   }
   out.push("}");
   return out.join("\n") + "\n";

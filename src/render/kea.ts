@@ -10,17 +10,19 @@
  * other, so no class order rule decides anything.
  */
 import type { Client, Inventory, Network } from "../config/types.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, macEntries, pxeFileGroups, tftpServerFor, type PxeFileGroup } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, oneHostHttpBootPlan, macEntries, pxeFileGroups, tftpServerFor, type PxeFileGroup } from "./site-common.js";
 import { keaClassName, keaExprString, keaMacLiteral, keaText } from "./quote-kea.js";
 
 /** Option codes used in class tests, by their RFC names. */
 const OPT = {
+  vendorClass: 60, // RFC 2132 section 9.13; UEFI HTTP Boot sends "HTTPClient:Arch:..."
   userClass: 77, // RFC 3004; iPXE sends the bare text "iPXE"
   clientArch: 93, // RFC 4578 section 2.1
   ipxeEncap: 175, // iPXE's encapsulated options: only iPXE sends it
 } as const;
 
 const CLASS_IPXE = "laggboot-ipxe";
+const CLASS_HTTP = "laggboot-http-boot";
 const CLASS_OWN_IPXE = "laggboot-own-ipxe";
 const CLASS_OWN_BOOT = "laggboot-own-boot";
 const CLASS_RESERVED = "laggboot-reserved";
@@ -36,45 +38,75 @@ function groupMacTest(g: PxeFileGroup): string {
   return g.clients.flatMap((c) => c.macs.map((m) => `pkt4.mac == ${keaMacLiteral(m)}`)).join(" or ");
 }
 
+/** Option 60 "HTTPClient" marks an offer as an HTTP Boot one (EDK2 HttpBootDhcp4.c); always sent with the URL. */
+const HTTP_CLIENT_OPTION: Json[] = [{ name: "vendor-class-identifier", data: "HTTPClient", "always-send": true }];
+
 function bootClasses(inv: Inventory): Json[] {
   const tftp = inv.server.tftp;
+  const h = oneHostHttpBootPlan(inv, "kea");
   const groups = pxeFileGroups(inv);
+  const archIs = (arch: number): string => `option[${OPT.clientArch}].hex == ${hex16(arch)}`;
+  const overHttp = (protocol: "http" | "tftp" | undefined, file: string): string => (protocol === "http" && h ? h.url(file) : file);
   const classes: Json[] = [{
     name: CLASS_IPXE,
     comment: "Clients already running iPXE: they send user class iPXE or option 175.",
     test: `option[${OPT.userClass}].hex == ${keaExprString("the iPXE user class", "iPXE")} or option[${OPT.ipxeEncap}].exists`,
+  }, {
+    name: CLASS_HTTP,
+    comment: "UEFI HTTP Boot firmware: vendor class HTTPClient:Arch:...; it gets an http:// URL or no boot file.",
+    test: `substring(option[${OPT.vendorClass}].hex,0,10) == ${keaExprString("the HTTP Boot vendor class", "HTTPClient")}`,
   }];
   // PXE clients with their own files, matched by MAC so the match needs no reservation lookup.
   const ownIpxe: string[] = [], ownBoot: string[] = [];
+  const httpArchs = h?.plan.httpProtocolArchs ?? [];
   for (const g of groups) {
     const macs = groupMacTest(g);
     if (g.ipxeScript !== undefined) {
       const name = keaClassName(`laggboot-pxe${g.index}-ipxe`);
       ownIpxe.push(name);
-      classes.push({ name, test: `member('${CLASS_IPXE}') and (${macs})`, "boot-file-name": keaText("a client's ipxeScript", g.ipxeScript) });
+      classes.push({ name, test: `member('${CLASS_IPXE}') and (${macs})`, "boot-file-name": keaText("a client's ipxeScript", overHttp(h?.plan.ipxe, g.ipxeScript)) });
     }
     if (g.bootFile !== undefined) {
       const name = keaClassName(`laggboot-pxe${g.index}-boot`);
       ownBoot.push(name);
-      classes.push({ name, test: `not member('${CLASS_IPXE}') and (${macs})`, "boot-file-name": keaText("a client's bootFile", g.bootFile) });
+      classes.push({ name, test: `not member('${CLASS_IPXE}') and not member('${CLASS_HTTP}') and (${macs})`, "boot-file-name": keaText("a client's bootFile", g.bootFile) });
+      if (httpArchs.length > 0) {
+        const httpName = keaClassName(`laggboot-pxe${g.index}-http`);
+        ownBoot.push(httpName);
+        classes.push({
+          name: httpName, test: `member('${CLASS_HTTP}') and (${httpArchs.map(archIs).join(" or ")}) and (${macs})`,
+          "boot-file-name": keaText("a client's bootFile", h!.url(g.bootFile)), "option-data": HTTP_CLIENT_OPTION,
+        });
+      }
     }
   }
   // Marker classes, only when some PXE client has its own file: Kea has no "false" literal.
   const anyOf = (names: string[]): string => names.map((n) => `member('${n}')`).join(" or ");
   if (ownIpxe.length > 0) classes.push({ name: CLASS_OWN_IPXE, test: anyOf(ownIpxe) });
   if (ownBoot.length > 0) classes.push({ name: CLASS_OWN_BOOT, test: anyOf(ownBoot) });
+  const ipxeBase = ownIpxe.length > 0 ? `member('${CLASS_IPXE}') and not member('${CLASS_OWN_IPXE}')` : `member('${CLASS_IPXE}')`;
+  const ipxeByArch = h?.plan.ipxeByArch ?? [];
+  for (const { arch, protocol } of ipxeByArch) {
+    classes.push({ name: keaClassName(`laggboot-ipxe-script-arch-${arch}`), test: `${ipxeBase} and ${archIs(arch)}`, "boot-file-name": keaText("server.tftp.ipxeScript", overHttp(protocol, tftp.ipxeScript)) });
+  }
   classes.push({
     name: keaClassName("laggboot-ipxe-script"),
-    test: ownIpxe.length > 0 ? `member('${CLASS_IPXE}') and not member('${CLASS_OWN_IPXE}')` : `member('${CLASS_IPXE}')`,
-    "boot-file-name": keaText("server.tftp.ipxeScript", tftp.ipxeScript),
+    test: [ipxeBase, ...ipxeByArch.map((a) => `not ${archIs(a.arch)}`)].join(" and "),
+    "boot-file-name": keaText("server.tftp.ipxeScript", overHttp(h?.plan.ipxe, tftp.ipxeScript)),
   });
-  const base = ownBoot.length > 0 ? `not member('${CLASS_IPXE}') and not member('${CLASS_OWN_BOOT}')` : `not member('${CLASS_IPXE}')`;
+  const notOwnBoot = ownBoot.length > 0 ? ` and not member('${CLASS_OWN_BOOT}')` : "";
+  for (const { arch, file } of h?.plan.httpArchs ?? []) {
+    classes.push({
+      name: keaClassName(`laggboot-http-arch-${arch}`), comment: archLabel(arch), test: `member('${CLASS_HTTP}') and ${archIs(arch)}${notOwnBoot}`,
+      "boot-file-name": keaText(`the boot file for architecture ${arch}`, h!.url(file)), "option-data": HTTP_CLIENT_OPTION,
+    });
+  }
+  const base = `not member('${CLASS_IPXE}') and not member('${CLASS_HTTP}')${notOwnBoot}`;
   for (const { arch, file } of archBootFiles(inv)) {
-    const archTest = `option[${OPT.clientArch}].hex == ${hex16(arch)}`;
     classes.push({
       name: keaClassName(`laggboot-arch-${arch}`),
       comment: arch === BIOS_ARCH ? `${archLabel(arch)}, and clients that send no option 93` : archLabel(arch),
-      test: arch === BIOS_ARCH ? `${base} and (${archTest} or not option[${OPT.clientArch}].exists)` : `${base} and ${archTest}`,
+      test: arch === BIOS_ARCH ? `${base} and (${archIs(arch)} or not option[${OPT.clientArch}].exists)` : `${base} and ${archIs(arch)}`,
       "boot-file-name": keaText(`the boot file for architecture ${arch}`, file),
     });
   }

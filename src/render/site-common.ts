@@ -7,6 +7,8 @@
 import { ipv4ToInt, type Ipv4, type Mac } from "../config/addr.js";
 import type { Client, FreebsdLaggClient, Inventory, LinuxLaggClient, Network } from "../config/types.js";
 import { ARCH } from "../config/types.js";
+import { LaggbootError } from "../errors.js";
+import { bootUrl, pxeArchOf } from "../protocol/dhcp/boot.js";
 
 /** The TFTP server a network's clients are sent to (next-server, siaddr). */
 export function tftpServerFor(inv: Inventory, net: Network): Ipv4 {
@@ -19,6 +21,67 @@ export function archBootFiles(inv: Inventory): readonly { arch: number; file: st
   return [...inv.server.tftp.bootFiles.byArch.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([arch, file]) => ({ arch, file }));
+}
+
+/** UEFI HTTP Boot architectures (IANA registry), whose firmware sends vendor class "HTTPClient...". */
+const HTTP_BOOT_ARCHS = [15, 16, 17, 18, 19] as const;
+
+/**
+ * The generators' HTTP boot answers: the URL base per network, which UEFI
+ * HTTP Boot architectures get which URL, and over which protocol iPXE gets
+ * its script (the site's protocol, and the architectures that differ).
+ * Undefined without server.httpBoot. Per-client settings (bootProtocol,
+ * uefiPxe) are refused: the generated files cannot tell clients apart there.
+ */
+export interface HttpBootPlan {
+  /** Boot URL for `file` as a network's clients reach the server. */
+  url(net: Network, file: string): string;
+  /** One URL host for every network (false: the listener is on 0.0.0.0 and the networks' addresses differ). */
+  readonly oneHost: boolean;
+  readonly httpArchs: readonly { readonly arch: number; readonly file: string }[];
+  /** Every HTTP Boot architecture whose protocol is http (a PXE client's own boot file goes to them as a URL). */
+  readonly httpProtocolArchs: readonly number[];
+  readonly ipxe: "http" | "tftp";
+  /** iPXE architectures whose protocol differs from `ipxe`. */
+  readonly ipxeByArch: readonly { readonly arch: number; readonly protocol: "http" | "tftp" }[];
+}
+
+export function httpBootPlan(inv: Inventory, target: string): HttpBootPlan | undefined {
+  const h = inv.server.httpBoot;
+  if (h === undefined) return undefined;
+  const own = inv.clients.find((c) => c.bootProtocol !== undefined || !c.uefiPxe);
+  if (own) {
+    throw new LaggbootError("LB_ERR_RENDER", `render ${target}: client ${own.name} sets bootProtocol or uefiPxe, which the generated ${target} configuration cannot express per client yet; set server.httpBoot.protocol / protocolByArch instead, or let laggboot serve answer DHCP`);
+  }
+  const ownScript = inv.clients.find((c) => c.kind === "pxe" && c.ipxeScript !== undefined);
+  if (ownScript && [...h.protocolByArch.values()].some((p) => p !== h.protocol)) {
+    throw new LaggbootError("LB_ERR_RENDER", `render ${target}: client ${ownScript.name} has its own ipxeScript and server.httpBoot.protocolByArch differs by architecture; the generated ${target} configuration cannot express both yet`);
+  }
+  const policy = { address: h.address === "0.0.0.0" ? undefined : h.address, port: h.port, protocol: h.protocol, protocolByArch: h.protocolByArch };
+  const byArch = inv.server.tftp.bootFiles.byArch;
+  const protocolOf = (arch: number): "http" | "tftp" => h.protocolByArch.get(pxeArchOf(arch)) ?? h.protocol;
+  const httpArchs = HTTP_BOOT_ARCHS.flatMap((arch) => {
+    const file = byArch.get(arch) ?? byArch.get(pxeArchOf(arch));
+    return file !== undefined && protocolOf(arch) === "http" ? [{ arch, file }] : [];
+  });
+  const hosts = new Set(inv.server.networks.map((n) => policy.address ?? n.serverAddress));
+  return {
+    url: (net, file) => bootUrl(policy, net.serverAddress, file),
+    oneHost: hosts.size <= 1,
+    httpArchs,
+    httpProtocolArchs: HTTP_BOOT_ARCHS.filter((arch) => protocolOf(arch) === "http"),
+    ipxe: h.protocol,
+    ipxeByArch: [...h.protocolByArch].filter(([, p]) => p !== h.protocol).sort((a, b) => a[0] - b[0]).map(([arch, protocol]) => ({ arch, protocol })),
+  };
+}
+
+/** For generators whose boot answers are global (ISC dhcpd, Kea): the plan, with the one URL host it needs. */
+export function oneHostHttpBootPlan(inv: Inventory, target: string): { plan: HttpBootPlan; url: (file: string) => string } | undefined {
+  const p = httpBootPlan(inv, target);
+  if (p === undefined) return undefined;
+  if (!p.oneHost) throw new LaggbootError("LB_ERR_RENDER", `render ${target}: server.httpBoot listens on 0.0.0.0 and the networks' server addresses differ; give server.httpBoot.address (the boot URLs name one host)`);
+  const net = inv.server.networks[0]!;
+  return { plan: p, url: (file) => p.url(net, file) };
 }
 
 /** Option 93 = 0 is x86 BIOS; clients that send no option 93 at all are treated as BIOS too. */
@@ -117,6 +180,11 @@ export function archLabel(arch: number): string {
     case ARCH.x64Uefi: return "x64 UEFI (registered as EFI BC)";
     case ARCH.ebcX64Uefi: return "x64 UEFI";
     case ARCH.arm64Uefi: return "arm64 UEFI";
+    case 15: return "IA32 UEFI HTTP Boot";
+    case 16: return "x64 UEFI HTTP Boot";
+    case 17: return "EBC UEFI HTTP Boot";
+    case 18: return "ARM32 UEFI HTTP Boot";
+    case 19: return "arm64 UEFI HTTP Boot";
     default: return `architecture ${arch}`;
   }
 }

@@ -34,7 +34,8 @@ function ago(ms) {
 }
 function row(c) {
   const tr = document.createElement("tr");
-  const last = c.files && c.files.length ? c.files[c.files.length - 1].path : "";
+  const f = c.files && c.files.length ? c.files[c.files.length - 1] : null;
+  const last = f ? f.path + " (" + (f.protocol || "tftp") + ")" : "";
   const cells = [c.name, c.ip, c.stage || "-", (c.stages || []).map((s) => s.stage).join(" > "),
     c.lastDhcp ? c.lastDhcp.messageType : "", last, ago(c.lastSeenMs)];
   cells.forEach((text, i) => {
@@ -88,7 +89,8 @@ function ago(nowMs: number, ms: number | undefined): string {
 }
 
 function clientRow(c: ClientStatus, nowMs: number): string {
-  const last = c.files.length > 0 ? c.files[c.files.length - 1]!.path : "";
+  const f = c.files.length > 0 ? c.files[c.files.length - 1]! : undefined;
+  const last = f === undefined ? "" : `${f.path} (${f.protocol})`;
   const cells = [c.name, c.ip, c.stage ?? "-", c.stages.map((s) => s.stage).join(" > "), c.lastDhcp?.messageType ?? "", last, ago(nowMs, c.lastSeenMs)];
   return `<tr>${cells.map((t, i) => `<td${i === 3 ? ' class="stages"' : ""}>${escapeHtml(t)}</td>`).join("")}</tr>`;
 }

@@ -8,6 +8,7 @@
  */
 import type { DhcpCounters, DhcpServerEvent } from "../servers/dhcp/types.js";
 import type { TftpStats, TransferEvent } from "../servers/tftp/types.js";
+import type { HttpBootStats, HttpTransferEvent } from "../servers/http-boot/types.js";
 import { Metrics, type Counter, type Gauge, type Histogram } from "./metrics.js";
 
 /** Metric names (Prometheus conventions: base units, `_total` on counters). */
@@ -27,6 +28,12 @@ export const METRIC = {
   tftpBytesReceived: "laggboot_tftp_bytes_received_total",
   tftpBlocksResent: "laggboot_tftp_blocks_resent_total",
   tftpTransferDuration: "laggboot_tftp_transfer_duration_seconds",
+  httpBootTransfers: "laggboot_http_boot_transfers_total",
+  httpBootBytesSent: "laggboot_http_boot_bytes_sent_total",
+  httpBootTransfersActive: "laggboot_http_boot_transfers_active",
+  httpBootConnectionsOpen: "laggboot_http_boot_connections_open",
+  httpBootConnectionsRefused: "laggboot_http_boot_connections_refused_total",
+  httpBootTransferDuration: "laggboot_http_boot_transfer_duration_seconds",
   errors: "laggboot_errors_total",
   httpRequests: "laggboot_http_requests_total",
   httpEventStreams: "laggboot_http_event_streams",
@@ -47,6 +54,7 @@ export const TFTP_DURATION_BUCKETS_SECONDS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export interface CounterSources {
   readonly dhcp?: DhcpCounters | undefined;
   readonly tftp?: TftpStats | undefined;
+  readonly httpBoot?: HttpBootStats | undefined;
 }
 
 /** DHCP message type as a label: "OFFER" / "DHCPOFFER" -> "offer". */
@@ -71,6 +79,12 @@ export class LaggbootMetrics {
   readonly tftpBytesReceived: Counter;
   readonly tftpBlocksResent: Counter;
   readonly tftpTransferDuration: Histogram;
+  readonly httpBootTransfers: Counter;
+  readonly httpBootBytesSent: Counter;
+  readonly httpBootTransfersActive: Gauge;
+  readonly httpBootConnectionsOpen: Gauge;
+  readonly httpBootConnectionsRefused: Counter;
+  readonly httpBootTransferDuration: Histogram;
   readonly errors: Counter;
   readonly httpRequests: Counter;
   readonly httpEventStreams: Gauge;
@@ -96,6 +110,14 @@ export class LaggbootMetrics {
     this.tftpBlocksResent = r.counter(METRIC.tftpBlocksResent, "TFTP data blocks sent again after a timeout or duplicate ACK.");
     this.tftpTransferDuration = r.histogram(METRIC.tftpTransferDuration,
       "Duration of TFTP transfers that finished, from request to last ACK.", TFTP_DURATION_BUCKETS_SECONDS, ["direction"]);
+    this.httpBootTransfers = r.counter(METRIC.httpBootTransfers,
+      "Boot-file HTTP requests that ended, by outcome (ok, partial, probe, not-modified, redirect, cancelled, refused, failed).", ["outcome"]);
+    this.httpBootBytesSent = r.counter(METRIC.httpBootBytesSent, "File bytes sent by the boot-file HTTP server.");
+    this.httpBootTransfersActive = r.gauge(METRIC.httpBootTransfersActive, "Boot-file HTTP requests being answered now.");
+    this.httpBootConnectionsOpen = r.gauge(METRIC.httpBootConnectionsOpen, "Connections open to the boot-file HTTP server.");
+    this.httpBootConnectionsRefused = r.counter(METRIC.httpBootConnectionsRefused, "Connections refused (503) by the boot-file HTTP server's connection limits.");
+    this.httpBootTransferDuration = r.histogram(METRIC.httpBootTransferDuration,
+      "Duration of boot-file HTTP transfers that went out whole, from request to last byte handed to the kernel.", TFTP_DURATION_BUCKETS_SECONDS);
     this.errors = r.counter(METRIC.errors, "Errors by server and kind (send, store, engine).", ["server", "kind"]);
     this.httpRequests = r.counter(METRIC.httpRequests, "HTTP requests answered, by status code.", ["code"]);
     this.httpEventStreams = r.gauge(METRIC.httpEventStreams, "Server-sent event streams open now.");
@@ -118,6 +140,12 @@ export class LaggbootMetrics {
     if (event.outcome === "ok") this.tftpTransferDuration.observe(event.durationMs / 1000, { direction: event.direction });
   }
 
+  /** Call from the boot-file HTTP server's onTransfer. */
+  onHttpBootTransfer(event: HttpTransferEvent): void {
+    this.httpBootTransfers.inc({ outcome: event.outcome });
+    if (event.outcome === "ok") this.httpBootTransferDuration.observe(event.durationMs / 1000);
+  }
+
   /** Copy the servers' counters in; call right before `render()`. */
   updateFromCounters(sources: CounterSources): void {
     updateFromCounters(this, sources);
@@ -133,7 +161,13 @@ export class LaggbootMetrics {
  * source left out (a server not running) keeps its last values.
  */
 export function updateFromCounters(m: LaggbootMetrics, sources: CounterSources): void {
-  const { dhcp, tftp } = sources;
+  const { dhcp, tftp, httpBoot } = sources;
+  if (httpBoot !== undefined) {
+    m.httpBootBytesSent.set(undefined, httpBoot.bytesSent);
+    m.httpBootTransfersActive.set(undefined, httpBoot.active);
+    m.httpBootConnectionsOpen.set(undefined, httpBoot.connectionsOpen);
+    m.httpBootConnectionsRefused.set(undefined, httpBoot.connectionsRefused);
+  }
   if (dhcp !== undefined) {
     m.packetsReceived.set({ server: "dhcp" }, dhcp.received);
     m.packetsMalformed.set({ server: "dhcp" }, dhcp.malformed);

@@ -1,10 +1,11 @@
 /**
  * `laggboot lab` end to end, through the real CLI: laggboot serve alone
- * answers DHCP and TFTP in one namespace, QEMU's SeaBIOS with iPXE's virtio
+ * answers DHCP, TFTP and HTTP in one namespace, QEMU's SeaBIOS with iPXE's virtio
  * ROM boots in the other. The BIOS case of the issue runs here (one TCG boot
  * serves both the command's test and the firmware test): the iPXE ROM gets
- * its reserved address, fetches the iPXE script (never a boot program: it is
- * iPXE already), boots Debian's cloud kernel and the busybox initramfs, whose
+ * its reserved address, fetches the iPXE script over HTTP (never a boot
+ * program: it is iPXE already), then Debian's cloud kernel and the busybox
+ * initramfs over HTTP on the same connection, and boots them; the initramfs's
  * marker appears on the console; the status API's stages come in order; and
  * everything the command made is gone afterwards, also after Ctrl-C.
  * Needs root and the lab packages (docs/lab.md); CI has them.
@@ -79,7 +80,7 @@ function madeBy(text: string): { namespaces: string[]; workDir: string | undefin
   return { namespaces: ns ? [ns[1]!, ns[2]!] : [], workDir: ns?.[3], qemuPid: pid ? Number(pid[1]) : undefined };
 }
 
-test("laggboot lab --json (BIOS iPXE): reserved address, iPXE script, kernel+initrd, marker; stages in order as they happen; nothing left", { timeout: 240_000 }, async (t) => {
+test("laggboot lab --json (BIOS iPXE): reserved address, iPXE script, kernel+initrd over HTTP, marker; stages in order as they happen; nothing left", { timeout: 240_000 }, async (t) => {
   await ensureLabAssets();
   const r = await runLab(["--firmware", "bios", "--timeout", "150", "--json"]);
   assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}`);
@@ -101,13 +102,16 @@ test("laggboot lab --json (BIOS iPXE): reserved address, iPXE script, kernel+ini
   for (let i = 1; i < report.stages.length; i++) assert.ok(report.stages[i - 1]!.atMs <= report.stages[i]!.atMs, "stage times ascend");
   assert.ok(report.stages.at(-1)!.atMs <= report.bootMs!, "every file was sent before the marker");
 
-  // TFTP: every file went to the reserved address, whole.
-  const files = report.transfers.map((x) => `${String(x["file"])} ${String(x["outcome"])}`);
-  assert.deepEqual(files, ["boot.ipxe ok", "kernel ok", "initrd.gz ok"]);
+  // HTTP: every file went to the reserved address, whole, over one keep-alive connection; nothing over TFTP.
+  const files = report.transfers.map((x) => `${String(x["msg"])} ${String(x["file"])} ${String(x["outcome"])}`);
+  assert.deepEqual(files, ["http transfer boot.ipxe ok", "http transfer kernel ok", "http transfer initrd.gz ok"]);
   for (const x of report.transfers) {
     assert.equal(x["client"], report.client.name);
+    assert.equal(x["status"], 200);
     assert.ok(String(x["from"]).startsWith(`${report.client.ip}:`), `fetched from the reserved address: ${String(x["from"])}`);
   }
+  assert.equal(new Set(report.transfers.map((x) => x["from"])).size, 1, "iPXE kept its connection open between the files");
+  assert.deepEqual(report.stages.filter((s) => s.stage !== "dhcp-offered" && s.stage !== "dhcp-acked").map((s) => s.protocol), ["http", "http", "http"]);
   const kernel = report.transfers.find((x) => x["file"] === "kernel")!;
   assert.ok(Number(kernel["bytes"]) > 1_000_000);
 
@@ -129,7 +133,7 @@ test("laggboot lab --json (BIOS iPXE): reserved address, iPXE script, kernel+ini
   }
   assert.ok(made.qemuPid !== undefined && !alive(made.qemuPid), "QEMU still running");
   assert.ok(made.workDir !== undefined && !existsSync(made.workDir), "work dir left behind");
-  t.diagnostic(`bios via laggboot lab: marker after ${(report.bootMs! / 1000).toFixed(1)} s; kernel ${String(kernel["bytes"])} B in ${String(kernel["ms"])} ms, blksize ${String(kernel["blksize"])}, windowsize ${String(kernel["windowsize"])}`);
+  t.diagnostic(`bios via laggboot lab: marker after ${(report.bootMs! / 1000).toFixed(1)} s; kernel ${String(kernel["bytes"])} B over HTTP in ${String(kernel["ms"])} ms`);
 });
 
 test("laggboot lab: Ctrl-C during the boot stops QEMU and laggboot serve and removes the namespaces; exit 1", { timeout: 120_000 }, async () => {

@@ -65,9 +65,13 @@ describe("laggboot status", () => {
       client("laptop1", {
         stage: "boot-file-sent", lastSeenMs: NOW - 5000,
         lastDhcp: { atMs: NOW - 6000, messageType: "DHCPACK", mac: "02:00:00:00:00:01", ip: "198.18.0.10", clientKind: "pxe-firmware", bootFile: "pxeboot" },
-        files: [{ atMs: NOW - 5000, path: "pxeboot", bytes: 1000, durationMs: 20, outcome: "ok" }],
+        files: [{ atMs: NOW - 5000, path: "pxeboot", bytes: 1000, durationMs: 20, outcome: "ok", protocol: "tftp" }],
       }),
       client("kiosk\x1b[31m", { ip: "198.18.0.12" }),
+      client("desk", {
+        ip: "198.18.0.13", stage: "file-sent", lastSeenMs: NOW - 2000,
+        files: [{ atMs: NOW - 2000, path: "kernel", bytes: 14_000_000, durationMs: 300, outcome: "ok", protocol: "http" }],
+      }),
     ];
     http = createHttpServer({ address: "127.0.0.1", port: 0 }, source);
     port = (await http.start()).port;
@@ -80,10 +84,11 @@ describe("laggboot status", () => {
     assert.equal(r.code, 0, r.err);
     assert.equal(r.err, "");
     const lines = r.out.trimEnd().split("\n");
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 4);
     assert.match(lines[0]!, /^NAME\s+IP\s+STAGE\s+LAST DHCP\s+LAST FILE\s+SEEN$/);
-    assert.match(lines[1]!, /^laptop1\s+198\.18\.0\.10\s+boot-file-sent\s+DHCPACK 198\.18\.0\.10\s+pxeboot\s+\d+ (s|min|h|d) ago$/);
+    assert.match(lines[1]!, /^laptop1\s+198\.18\.0\.10\s+boot-file-sent\s+DHCPACK 198\.18\.0\.10\s+pxeboot \(tftp\)\s+\d+ (s|min|h|d) ago$/);
     assert.match(lines[2]!, /^kiosk\\x1b\[31m\s+198\.18\.0\.12\s+-\s+-\s+-\s+never$/);
+    assert.match(lines[3]!, /^desk\s+198\.18\.0\.13\s+file-sent\s+-\s+kernel \(http\)\s+\d+ (s|min|h|d) ago$/, "the last file's protocol");
     assert.ok(!r.out.includes("\x1b"));
   });
 
@@ -109,7 +114,7 @@ describe("laggboot status", () => {
       writeFileSync(file, EXAMPLE_INVENTORY.replace("port: 8067", `port: ${port}`));
       const r = await status({ config: file, json: true });
       assert.equal(r.code, 0, r.err);
-      assert.equal((JSON.parse(r.out) as unknown[]).length, 2);
+      assert.equal((JSON.parse(r.out) as unknown[]).length, 3);
       writeFileSync(file, "version: 1\nserver: [\n");
       const broken = await status({ config: file });
       assert.equal(broken.code, 2);
@@ -145,7 +150,7 @@ describe("laggboot status", () => {
       writeFileSync(file, EXAMPLE_INVENTORY.replace("port: 8067", `port: ${port}`));
       const viaConfig = await cli(["-c", file, "status", "--json"]);
       assert.equal(viaConfig.code, 0, viaConfig.err);
-      assert.equal((JSON.parse(viaConfig.out) as unknown[]).length, 2);
+      assert.equal((JSON.parse(viaConfig.out) as unknown[]).length, 3);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   source.clientList = Array.from({ length: CLIENTS }, (_, i) => client(`pc${i}`, {
     stage: "file-sent", lastSeenMs: 1,
     stages: [{ stage: "dhcp-offered", atMs: 1, detail: "198.18.0.10" }, { stage: "dhcp-acked", atMs: 2, detail: "198.18.0.10" }],
-    files: [{ atMs: 3, path: "kernel", bytes: 1, durationMs: 1, outcome: "ok" }],
+    files: [{ atMs: 3, path: "kernel", bytes: 1, durationMs: 1, outcome: "ok", protocol: "tftp" }],
   }));
   const http = createHttpServer({ address: "127.0.0.1", port: 0 }, source, { maxStreams: STREAMS });
   const { port } = await http.start();

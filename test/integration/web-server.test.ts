@@ -125,7 +125,7 @@ describe("HTTP API", () => {
   test("dashboard: self-contained HTML, everything escaped, CSP allows exactly the inline script and style", async () => {
     const evil = '<script>alert("x")</script>&';
     const saved = source.clientList;
-    source.clientList = [client(evil, { stage: "file-sent", files: [{ atMs: 1, path: "<img src=x onerror=alert(1)>", bytes: 1, durationMs: 1, outcome: "ok" }] })];
+    source.clientList = [client(evil, { stage: "file-sent", files: [{ atMs: 1, path: "<img src=x onerror=alert(1)>", bytes: 1, durationMs: 1, outcome: "ok", protocol: "tftp" }] })];
     try {
       const r = await httpRequest(port, "/");
       assert.equal(r.status, 200);

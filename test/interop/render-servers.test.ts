@@ -12,7 +12,11 @@
  * - proxy mode: the site's server still sends root-path and host-name to
  *   the loader, and no boot file;
  * - the shared-root site: PXE clients' own boot programs and iPXE scripts,
- *   IA32/arm64/byArch boot files, next-server when TFTP listens everywhere.
+ *   IA32/arm64/byArch boot files, next-server when TFTP listens everywhere;
+ * - the HTTP boot site: iPXE's script as a URL (but over TFTP where the
+ *   architecture says so), UEFI HTTP Boot firmware answered with option 60
+ *   HTTPClient and a URL by architecture (a relayed PXE client's own boot
+ *   program too), and not answered where its architecture says tftp.
  * Every server only ever sees the namespace's veth; nothing touches the host.
  */
 import { after, before, describe, test } from "node:test";
@@ -20,7 +24,7 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Lab, type Namespace } from "../support/netns.js";
-import { loaderDiscover, pxeRequest, requestBytes, LOADER_PACKET_BYTES } from "../support/dhcp-builders.js";
+import { httpBootRequest, loaderDiscover, pxeRequest, requestBytes, LOADER_PACKET_BYTES } from "../support/dhcp-builders.js";
 import { decode } from "../../src/wire/dhcp4/packet.js";
 import { getOption, optionBytes } from "../../src/wire/dhcp4/option-values.js";
 import { BROADCAST_FLAG, DhcpOption, MessageType } from "../../src/wire/dhcp4/codes.js";
@@ -262,5 +266,71 @@ for (const server of SERVERS) {
         assert.equal(os[0]!.siaddr, OFFICE, "TFTP listens on every address: the server's address on this network");
       });
     }
+  });
+}
+
+/**
+ * The HTTP boot site (test/support/site-variants.ts): the example with
+ * server.httpBoot on 198.18.0.1:8080 and protocolByArch 7: tftp.
+ */
+for (const server of SERVERS) {
+  describe(`${server.name} runs the generated HTTP boot configuration`, { timeout: 90_000 }, () => {
+    let lab: Lab;
+    let srv: Namespace;
+    let cli: Namespace;
+    let dir: string;
+
+    before(async () => {
+      dir = tempDir("render-srv-http");
+      lab = new Lab("rsrvht");
+      srv = await lab.namespace("srv");
+      cli = await lab.namespace("cli");
+      await lab.veth(srv, "s0", cli, "c0");
+      await srv.addr("s0", `${SERVER}/24`);
+      await cli.addr("c0", `${CLIENT_LINK}/24`);
+      await cli.addr("c0", `${RELAY}/24`);
+      await srv.exec(["ip", "route", "add", "198.19.5.0/24", "dev", "s0"]);
+      await startForeground(srv, server.start(SITE_VARIANTS["http-boot"]!(), dir));
+    });
+
+    after(async () => {
+      await lab.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    async function offerFor(p: DhcpPacket, relayed = false): Promise<DhcpPacket> {
+      const got = relayed
+        ? await probe(cli, { bind: { address: RELAY, port: 67 }, listenMs: 700, sends: [{ to: SERVER, port: 67, bytes: requestBytes({ ...p, giaddr: RELAY, hops: 1 }) }] })
+        : await probe(cli, { bind: { address: "0.0.0.0", port: 68 }, sendFrom: CLIENT_LINK, listenMs: 700, sends: [{ to: BCAST, port: 67, bytes: requestBytes(withBroadcast(p)) }] });
+      const os = got.map((r) => decode(r.bytes)).filter((x) => getOption(x.options, DhcpOption.DhcpMessageType) === MessageType.Offer);
+      assert.equal(os.length, 1, `one OFFER (got ${os.length})`);
+      return os[0]!;
+    }
+
+    const URL = `http://${SERVER}:8080`;
+    const cases = [
+      { what: "iPXE BIOS: the script as a URL", p: () => pxeRequest({ mac: CLIENT.mac, arch: 0, ipxe: true }), file: `${URL}/boot.ipxe`, http: false },
+      { what: "iPXE on x64 UEFI (protocolByArch 7: tftp): the script's TFTP name", p: () => pxeRequest({ mac: CLIENT.mac, arch: 7, ipxe: true }), file: "boot.ipxe", http: false },
+      { what: "PXE firmware: TFTP as ever", p: () => pxeRequest({ mac: CLIENT.mac, arch: 7 }), file: "loader.efi", http: false },
+      { what: "arm64 UEFI HTTP Boot: HTTPClient and the arm64 boot file's URL", p: () => httpBootRequest({ mac: CLIENT.mac, arch: 19 }), file: `${URL}/loader-arm64.efi`, http: true },
+      { what: "x64 UEFI HTTP Boot under tftp: the address, no URL, no HTTPClient", p: () => httpBootRequest({ mac: CLIENT.mac, arch: 16 }), file: "", http: false },
+    ];
+    for (const c of cases) {
+      test(c.what, async () => {
+        const offer = await offerFor(c.p());
+        assert.equal(offer.yiaddr, CLIENT.ip);
+        assert.equal(fileOf(offer), c.file);
+        assert.equal(getOption(offer.options, DhcpOption.VendorClassIdentifier) === "HTTPClient", c.http);
+      });
+    }
+
+    test("a relayed PXE client's own boot program: TFTP name to its PXE firmware, URL to its HTTP Boot firmware", async () => {
+      const http = await offerFor(httpBootRequest({ mac: KIOSK.mac, arch: 19 }), true);
+      assert.equal(http.yiaddr, KIOSK.ip);
+      assert.equal(fileOf(http), `${URL}/kiosk.efi`);
+      assert.equal(getOption(http.options, DhcpOption.VendorClassIdentifier), "HTTPClient");
+      const pxe = await offerFor(pxeRequest({ mac: KIOSK.mac, arch: 7 }), true);
+      assert.equal(fileOf(pxe), "kiosk.efi");
+    });
   });
 }

@@ -151,6 +151,27 @@ export function pxeRequest(s: PxeSpec): DhcpPacket {
   return request({ mac: s.mac, xid: s.xid ?? 0x5a5a0001, ciaddr: s.ciaddr, giaddr: s.giaddr, options: o });
 }
 
+/**
+ * UEFI HTTP Boot firmware (EDK2's HttpBootDxe): vendor class
+ * "HTTPClient:Arch:00016:UNDI:003000", option 93 = 16, 94, 97 and a request
+ * list that names 60 and 67.
+ */
+export function httpBootRequest(s: { mac: string; arch?: number; type?: MessageType; xid?: number; requestedIp?: string; serverId?: string; noArchOption?: boolean }): DhcpPacket {
+  const arch = s.arch ?? 16;
+  const o = opts(
+    [DhcpOption.DhcpMessageType, s.type ?? MessageType.Discover],
+    [DhcpOption.MaximumMessageSize, 1472],
+    [DhcpOption.ClientNetworkInterfaceId, Uint8Array.of(1, 3, 0)],
+    [DhcpOption.VendorClassIdentifier, `HTTPClient:Arch:${String(arch).padStart(5, "0")}:UNDI:003000`],
+  );
+  if (s.noArchOption !== true) o.set(DhcpOption.ClientSystemArchitecture, optionBytes(DhcpOption.ClientSystemArchitecture, [arch]));
+  o.set(DhcpOption.ParameterRequestList, optionBytes(DhcpOption.ParameterRequestList, [1, 2, 3, 4, 5, 6, 12, 13, 15, 17, 18, 22, 23, 28, 40, 41, 42, 43, 50, 51, 54, 58, 59, 60, 66, 67, 97]));
+  if (s.requestedIp !== undefined) o.set(DhcpOption.RequestedIpAddress, optionBytes(DhcpOption.RequestedIpAddress, s.requestedIp));
+  if (s.serverId !== undefined) o.set(DhcpOption.ServerIdentifier, optionBytes(DhcpOption.ServerIdentifier, s.serverId));
+  o.set(DhcpOption.ClientMachineId, UUID_97);
+  return request({ mac: s.mac, xid: s.xid ?? 0x48540001, options: o });
+}
+
 /** A plain client (dhclient-like): PRL, client id, host name. */
 export function plainRequest(s: {
   mac: string; type: MessageType; xid?: number; requestedIp?: string; serverId?: string; ciaddr?: string; giaddr?: string;

@@ -97,6 +97,17 @@ clients:
     root: { path: /export/linux/tux2, readOnly: true }
 `;
 
+/**
+ * The example with boot files over HTTP: iPXE gets its script as a URL except
+ * on x64 UEFI (protocolByArch 7: tftp... so UEFI HTTP Boot of x64 is not
+ * answered), arm64 UEFI HTTP Boot gets its boot file as a URL, and a PXE
+ * client's own boot program goes to HTTP Boot firmware as a URL too.
+ */
+export const HTTP_BOOT_SITE = EXAMPLE_INVENTORY
+  .replace("    x64Uefi: loader.efi # option 93 = 7 and 9\n", "    x64Uefi: loader.efi # option 93 = 7 and 9\n      arm64Uefi: loader-arm64.efi\n")
+  .replace("  http:\n", "  httpBoot:\n    address: 198.18.0.1\n    port: 8080\n    protocolByArch: { \"7\": tftp }\n  http:\n")
+  .replace("    ipxeScript: kiosk.ipxe\n", "    bootFile: kiosk.efi\n");
+
 /** Loads inventory text that must have no errors (warnings are fine). */
 export function loadOk(text: string, probe = exampleProbe): Inventory {
   const r = loadInventoryText(text, "laggboot.yaml", probe);
@@ -114,4 +125,9 @@ export const SITE_VARIANTS: Readonly<Record<string, () => Inventory>> = {
     return inv;
   },
   "shared-root": () => loadOk(SHARED_ROOT_SITE),
+  "http-boot": () => {
+    const inv = loadOk(HTTP_BOOT_SITE);
+    assert.ok(inv.server.httpBoot && inv.server.tftp.bootFiles.arm64Uefi && inv.clients.some((c) => c.kind === "pxe" && c.bootFile === "kiosk.efi"), "the example's lines to edit were not found");
+    return inv;
+  },
 };

@@ -91,7 +91,7 @@ test("an unknown key gets a did-you-mean", () => {
   assert.equal(byPath.get("server.tftp.ipxescript"), 'unknown key "ipxescript"; did you mean "ipxeScript"?');
   assert.equal(byPath.get("sever"), 'unknown key "sever"; did you mean "server"?');
   assert.equal(byPath.get("clients[2].bootfile"), 'unknown key "bootfile"; did you mean "bootFile"?');
-  assert.match(byPath.get("clients[2].zzz")!, /^unknown key "zzz" \(known here: kind, name, fqdn, ip, macs, bootFile, ipxeScript, rootPath\)$/);
+  assert.match(byPath.get("clients[2].zzz")!, /^unknown key "zzz" \(known here: kind, name, fqdn, ip, macs, bootProtocol, uefiPxe, bootFile, ipxeScript, rootPath\)$/);
 });
 
 test("client-name case rules agree between check and docs/laggboot.schema.json", () => {

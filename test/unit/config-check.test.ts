@@ -184,3 +184,19 @@ test("every file name the generators write is checked: byArch, arm64, writableDi
   const unsafe = f.filter((x) => x.code === "LB_ERR_UNSAFE_VALUE").map((x) => x.path).sort();
   assert.deepEqual(unsafe, ["server.tftp.bootFiles.arm64Uefi", "server.tftp.bootFiles.byArch[\"16\"]", "server.tftp.writableDir"]);
 });
+
+test("server.httpBoot: a loopback address, a port shared with the status API, bootProtocol http without it, bad values", () => {
+  const withHttp = (extra: string[]) => (l: string[]): void => void l.splice(7, 0, "  httpBoot:", ...extra);
+  assert.deepEqual(check(withHttp(["    port: 8080", "    protocolByArch: { \"0\": tftp }"])).filter((f) => f.severity === "error"), []);
+  assert.equal(at(only(check(withHttp(["    address: 127.0.0.1"])), "LB_ERR_NETWORK")), "9:14 server.httpBoot.address");
+  assert.equal(at(only(check(withHttp(["    address: 0.0.0.0", "    port: 8067"])), "LB_ERR_DUPLICATE")), "10:11 server.httpBoot.port");
+  assert.deepEqual(check(withHttp(["    port: 8067"])).filter((f) => f.severity === "error"), [], "another address may use the same port");
+  assert.equal(at(only(check((l) => l.splice(18, 0, "    bootProtocol: http")), "LB_ERR_REFERENCE")), "19:19 clients[1].bootProtocol");
+  assert.deepEqual(check((l) => l.splice(18, 0, "    bootProtocol: tftp")).filter((f) => f.severity === "error"), []);
+  assert.equal(only(check(withHttp(["    protocol: ftp"])), "LB_ERR_SCHEMA").path, "server.httpBoot.protocol");
+  assert.equal(only(check(withHttp(["    protocolByArch: { x64: http }"])), "LB_ERR_SCHEMA").path, "server.httpBoot.protocolByArch.x64");
+  assert.equal(only(check(withHttp(["    maxConnections: 0"])), "LB_ERR_SCHEMA").path, "server.httpBoot.maxConnections");
+  assert.equal(at(only(check((l) => l.splice(18, 0, "    uefiPxe: false")), "LB_ERR_REFERENCE")), "19:14 clients[1].uefiPxe");
+  assert.deepEqual(check((l) => { l.splice(18, 0, "    uefiPxe: false"); l.splice(7, 0, "  httpBoot: {}"); }).filter((f) => f.severity === "error"), []);
+  assert.equal(only(check((l) => { l.splice(18, 0, "    uefiPxe: false", "    bootProtocol: tftp"); l.splice(7, 0, "  httpBoot: {}"); }), "LB_ERR_REFERENCE").path, "clients[1].uefiPxe");
+});

@@ -1,6 +1,7 @@
 /**
  * Golden tests from real clients' packets (test/golden/dhcp4/*.pcap: udhcpc,
- * ISC dhclient, iPXE BIOS, OVMF's own UEFI PXE and iPXE's EFI build,
+ * ISC dhclient, iPXE BIOS, OVMF's own UEFI PXE, iPXE's EFI build and OVMF's
+ * own UEFI HTTP Boot (its PXE exchange first, then the HTTPClient one),
  * captured by test/golden/dhcp4/capture.sh in network namespaces): each
  * capture's decoded text form must match its .txt file, and the responder's
  * answers to the captured requests must match responses.txt.
@@ -60,7 +61,7 @@ function golden(file: string, actual: string): void {
 const captures = readdirSync(DIR).filter((f) => f.endsWith(".pcap")).sort();
 
 test("every capture is present", () => {
-  assert.deepEqual(captures, ["dhclient.pcap", "ipxe-bios.pcap", "ipxe-efi.pcap", "ovmf-pxe.pcap", "udhcpc.pcap"]);
+  assert.deepEqual(captures, ["dhclient.pcap", "ipxe-bios.pcap", "ipxe-efi.pcap", "ovmf-http.pcap", "ovmf-pxe.pcap", "udhcpc.pcap"]);
 });
 
 for (const pcap of captures) {
@@ -84,11 +85,14 @@ const policy: DhcpPolicy = {
     { clientName: "bios", hostName: "bios.example.test", ip: "198.18.40.112", macs: ["02:00:00:00:40:03"], rootPath: "198.18.40.1:/srv/roots/bios" },
     { clientName: "uefi", hostName: "uefi.example.test", ip: "198.18.40.113", macs: ["02:00:00:00:40:04"], rootPath: "198.18.40.1:/srv/roots/uefi" },
     { clientName: "uefi-ipxe", hostName: "uefi-ipxe.example.test", ip: "198.18.40.114", macs: ["02:00:00:00:40:05"] },
+    // Boots over UEFI HTTP Boot; the site's default stays TFTP, so the other answers are the same as without HTTP.
+    { clientName: "uefi-http", hostName: "uefi-http.example.test", ip: "198.18.40.116", macs: ["02:00:00:00:40:06"], bootProtocol: "http" },
   ],
   reservationLeaseSeconds: 86400,
   nextServer: "198.18.40.1",
   bootFiles: { byArch: new Map([[0, "pxeboot"], [7, "loader.efi"], [9, "loader.efi"]]) },
   ipxeScript: "boot.ipxe",
+  httpBoot: { address: undefined, port: 80, protocol: "tftp", protocolByArch: new Map() },
 };
 
 test("golden answers: the responder's replies to every captured request", () => {
@@ -127,4 +131,17 @@ test("golden answers: the responder's replies to every captured request", () => 
   const ovmfReply = responder.respond(ovmf, ctxFor(new MemoryLeases()));
   assert.ok(ovmfReply.kind === "reply");
   assert.equal(decode(ovmfReply.bytes).file, "loader.efi");
+  // OVMF's HTTP Boot: HTTPClient:Arch:00016 and option 93 = 16 (x64 UEFI HTTP); answered with 60 HTTPClient and a URL.
+  const http = requests.filter(([f, p]) => f === "ovmf-http.pcap" && getOption(p.options, O.VendorClassIdentifier)?.startsWith("HTTPClient"));
+  assert.equal(http.length, 2, "its DISCOVER and REQUEST");
+  assert.equal(getOption(http[0]![1].options, O.VendorClassIdentifier), "HTTPClient:Arch:00016:UNDI:003000");
+  assert.deepEqual(getOption(http[0]![1].options, O.ClientSystemArchitecture), [16]);
+  // Its REQUEST asks for the address the capture's dnsmasq offered, which is not this reservation's: NAK. The DISCOVER:
+  const d = responder.respond(http[0]![1], ctxFor(new MemoryLeases()));
+  assert.ok(d.kind === "reply");
+  const out = decode(d.bytes);
+  assert.equal(out.yiaddr, "198.18.40.116");
+  assert.equal(getOption(out.options, O.VendorClassIdentifier), "HTTPClient");
+  assert.equal(out.file, "http://198.18.40.1/loader.efi");
+  assert.equal(getOption(out.options, O.BootFileName), "http://198.18.40.1/loader.efi");
 });

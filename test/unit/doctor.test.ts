@@ -175,3 +175,16 @@ test("server.runAs naming no user fails before any file is judged as it", async 
   assert.match(f.proves, /no such user "nosuchuser": laggboot serve refuses to start/);
   assert.equal(byCheck(fs, "boot file pxeboot").status, "ok");
 });
+
+test("with server.httpBoot: its address and TCP port are checked like the others", async () => {
+  const text = EXAMPLE_INVENTORY.replace("  http:\n", "  httpBoot:\n    address: 198.18.0.1\n    port: 80\n  http:\n");
+  const withHttp = loadInventoryText(text, "x.yaml", siteProbe).inventory!;
+  const fs = await runDoctor(withHttp, machine(), { nfs: false, nfsTimeoutMs: 1 });
+  assert.deepEqual(fs.filter((f) => f.check.startsWith("port")).map((f) => f.check), ["port udp/67", "port udp/69", "port tcp/8067", "port tcp/80"]);
+  assert.match(byCheck(fs, "port tcp/80").proves, /198\.18\.0\.1:80 \(HTTP boot: boot files over HTTP\) is free/);
+  const taken = await runDoctor(withHttp, machine({ portBusy: async (l) => (l.proto === "tcp" && l.port === 80 ? busy(l, "EADDRINUSE", { pid: 9, command: "nginx: master process", laggboot: false }) : undefined) }), { nfs: false, nfsTimeoutMs: 1 });
+  assert.equal(byCheck(taken, "port tcp/80").status, "fail");
+  const elsewhere = loadInventoryText(text.replace("address: 198.18.0.1\n    port: 80", "address: 198.18.0.7\n    port: 80"), "x.yaml", siteProbe).inventory!;
+  const away = await runDoctor(elsewhere, machine(), { nfs: false, nfsTimeoutMs: 1 });
+  assert.equal(byCheck(away, "address 198.18.0.7").status, "fail");
+});

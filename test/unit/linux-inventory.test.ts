@@ -69,7 +69,7 @@ test("a Linux client: missing boot keys, FreeBSD keys, an unknown os are errors 
   const noBoot = load(linux().replace("    boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img }\n", ""));
   assert.match(errors(noBoot.findings).join("\n"), /LB_ERR_SCHEMA clients\[0\]\.boot: required key "boot" is missing/);
   const wired = load(linux(["    wired: re0"]));
-  assert.deepEqual(errors(wired.findings), ['12:5 LB_ERR_SCHEMA clients[0].wired: unknown key "wired" (known here: kind, os, name, fqdn, ip, macs, backup, root, boot, bond)']);
+  assert.deepEqual(errors(wired.findings), ['12:5 LB_ERR_SCHEMA clients[0].wired: unknown key "wired" (known here: kind, os, name, fqdn, ip, macs, bootProtocol, uefiPxe, backup, root, boot, bond)']);
   const win = load(linux().replace("os: linux", "os: windows"));
   assert.equal(errors(win.findings).length, 1);
   assert.match(errors(win.findings)[0]!, /^8:\d+ LB_ERR_SCHEMA clients\[0\]\.os: /);

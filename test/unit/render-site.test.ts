@@ -17,7 +17,8 @@ import { renderKea } from "../../src/render/kea.js";
 import { renderDnsmasq } from "../../src/render/dnsmasq.js";
 import { renderExportsFreebsd, renderExportsLinux } from "../../src/render/exports.js";
 import type { Inventory } from "../../src/config/types.js";
-import { SITE_VARIANTS, loadOk } from "../support/site-variants.js";
+import { LaggbootError } from "../../src/errors.js";
+import { HTTP_BOOT_SITE, SHARED_ROOT_SITE, SITE_VARIANTS, loadOk } from "../support/site-variants.js";
 import { bigInventoryYaml } from "../support/big-inventory.js";
 import { fakeProbe } from "../support/probe.js";
 
@@ -99,7 +100,7 @@ test("isc-dhcpd: full mode picks the boot file by architecture and iPXE; range o
   assert.match(conf, /if \(\(exists user-class and option user-class = "iPXE"\) or exists laggboot-ipxe-encap\) \{\n {2}filename "boot\/menu\.ipxe";/);
   assert.match(conf, /elsif \(\(not exists arch\) or option arch = 00:00\) \{\n {2}# x86 BIOS\n {2}filename "boot\/pxeboot";/);
   assert.match(conf, /elsif option arch = 00:0b \{\n {2}# arm64 UEFI\n {2}filename "boot\/loader-arm64\.efi";/);
-  assert.match(conf, /elsif option arch = 00:10 \{\n {2}# architecture 16\n {2}filename "boot\/ipxe-http\.efi";/);
+  assert.match(conf, /elsif option arch = 00:10 \{\n {2}# x64 UEFI HTTP Boot\n {2}filename "boot\/ipxe-http\.efi";/);
   assert.equal(conf.match(/^\s*range /gm)?.length, 1, "only the office network has a pool");
   assert.ok(conf.includes("range 198.18.10.200 198.18.10.220;"));
   // TFTP listens on 0.0.0.0: each direct network's clients are sent to the server's address there.
@@ -185,10 +186,10 @@ test("dnsmasq: static range per network without a pool, the pool where there is 
   assert.ok(conf.includes("dhcp-range=set:lb-net-annex,198.18.20.0,static,255.255.255.0,43200\n"));
   assert.ok(conf.includes("dhcp-match=set:lb-arch-7,option:client-arch,7\n"));
   assert.ok(conf.includes("dhcp-match=set:lb-ipxe,175\n"));
-  assert.ok(conf.includes('dhcp-boot=tag:lb-net-annex,tag:!lb-ipxe,tag:!lb-own-boot,tag:lb-arch-7,"boot/loader.efi",,198.18.20.1\n'));
+  assert.ok(conf.includes('dhcp-boot=tag:lb-net-annex,tag:!lb-ipxe,tag:!lb-http,tag:!lb-own-boot,tag:lb-arch-7,"boot/loader.efi",,198.18.20.1\n'));
   assert.ok(conf.includes('dhcp-boot=tag:lb-net-branch,tag:lb-host-thin2,tag:lb-ipxe,"thin.ipxe",,198.18.10.1\n'));
   const ex = renderDnsmasq(example());
-  assert.ok(ex.includes('dhcp-boot=tag:!lb-ipxe,tag:!lb-arch,"pxeboot",,198.18.0.1\n'), "no option 93: BIOS");
+  assert.ok(ex.includes('dhcp-boot=tag:!lb-ipxe,tag:!lb-http,tag:!lb-arch,"pxeboot",,198.18.0.1\n'), "no option 93: BIOS");
   const px = renderDnsmasq(proxy());
   assert.ok(!/^dhcp-(boot|match|userclass)=/m.test(px), "proxy mode: the site's dnsmasq names no boot file");
 });
@@ -247,4 +248,20 @@ test("the big inventory has both kinds, both layouts, a relayed network, a pool 
   assert.ok(inv.server.networks.some((n) => n.relayed));
   assert.ok(inv.server.networks.some((n) => n.pool));
   assert.equal(bigInventoryYaml(60), bigInventoryYaml(60), "deterministic");
+});
+
+test("HTTP boot the generated files cannot express is refused (LB_ERR_RENDER), never rendered wrong", () => {
+  const site = HTTP_BOOT_SITE.replace("    wired: re0\n", "    wired: re0\n    bootProtocol: tftp\n");
+  const perClient = loadOk(site);
+  for (const t of ["isc-dhcpd", "kea", "dnsmasq"] as const) {
+    assert.throws(() => SITE_TARGETS[t]!.render(perClient), (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_RENDER" && /client client sets bootProtocol/.test(e.message), t);
+  }
+  // Listening everywhere with two directly attached networks: dnsmasq writes one URL per network; dhcpd and Kea refuse.
+  const everywhere = loadOk(SHARED_ROOT_SITE.replace("  nfs:\n", "  httpBoot: { address: 0.0.0.0 }\n  nfs:\n").replace(/ {2}- \{ name: thin1.*\n {2}- \{ name: thin2.*\n/, ""));
+  const dnsmasq = SITE_TARGETS["dnsmasq"]!.render(everywhere);
+  assert.ok(dnsmasq.includes('dhcp-boot=tag:lb-net-office,tag:lb-ipxe,"http://198.18.10.1/boot/menu.ipxe",,198.18.10.1\n'), dnsmasq);
+  assert.ok(dnsmasq.includes('dhcp-boot=tag:lb-net-annex,tag:lb-ipxe,"http://198.18.20.1/boot/menu.ipxe",,198.18.20.1\n'));
+  for (const t of ["isc-dhcpd", "kea"] as const) {
+    assert.throws(() => SITE_TARGETS[t]!.render(everywhere), (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_RENDER" && /give server\.httpBoot\.address/.test(e.message), t);
+  }
 });

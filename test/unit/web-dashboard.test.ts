@@ -60,7 +60,7 @@ test("inline script: fills rows by textContent from /api/v1/clients, refreshes o
     createElement: (tag: string) => new FakeElement(tag),
   };
   const fetched: string[] = [];
-  let clients: unknown[] = [c({ name: "<img src=x onerror=alert(1)>", stage: "file-sent", files: [{ atMs: 1, path: "kernel", bytes: 1, durationMs: 1, outcome: "ok" }], lastSeenMs: Date.now() - 3000 })];
+  let clients: unknown[] = [c({ name: "<img src=x onerror=alert(1)>", stage: "file-sent", files: [{ atMs: 1, path: "kernel", bytes: 1, durationMs: 1, outcome: "ok", protocol: "http" }], lastSeenMs: Date.now() - 3000 })];
   const fetch = async (url: string): Promise<unknown> => {
     fetched.push(url);
     return { ok: true, json: async () => clients };
@@ -93,7 +93,7 @@ test("inline script: fills rows by textContent from /api/v1/clients, refreshes o
   assert.deepEqual(fetched, ["/api/v1/clients"]);
   const rows = elements.get("clients")!.children;
   assert.equal(rows.length, 1);
-  assert.deepEqual(rows[0]!.children.map((td) => td.textContent), ["<img src=x onerror=alert(1)>", "198.18.0.10", "file-sent", "", "", "kernel", "3 s ago"]);
+  assert.deepEqual(rows[0]!.children.map((td) => td.textContent), ["<img src=x onerror=alert(1)>", "198.18.0.10", "file-sent", "", "", "kernel (http)", "3 s ago"]);
 
   // Events: each one is listed and schedules one refresh (several events, one fetch).
   clients = [c({ name: "a" }), c({ name: "b" })];

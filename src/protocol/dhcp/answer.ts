@@ -13,6 +13,24 @@ import type { DhcpReservation } from "./policy.js";
 import { OptionList, fitReply, replyPacket, type ReplyHeader } from "./reply.js";
 import type { BootChoice } from "./boot.js";
 
+/** Option 60 in a reply to UEFI HTTP Boot firmware: its offer parser (EDK2 HttpBootDhcp4.c) takes only offers saying so for HTTP offers. */
+const HTTP_CLIENT = "HTTPClient";
+
+/** The BOOTP `file` field holds 127 bytes and a NUL; a longer name (a long URL) goes in option 67 alone. */
+const FILE_FIELD_MAX = 127;
+
+/** What goes in the `file` header field for this choice. */
+export function fileField(boot: BootChoice | undefined): string {
+  return boot === undefined || Buffer.byteLength(boot.file) > FILE_FIELD_MAX ? "" : boot.file;
+}
+
+/** Option 60 and 67 for a boot choice: HTTPClient to HTTP Boot firmware, the name in 67 when asked or too long for `file`. */
+export function setBootOptions(o: OptionList, x: Exchange, boot: BootChoice): void {
+  if (boot.protocol === "http" && x.f.httpClient) o.set(DhcpOption.VendorClassIdentifier, HTTP_CLIENT);
+  const tooLong = fileField(boot) === "";
+  if (tooLong || x.f.parameterRequestList.includes(DhcpOption.BootFileName)) o.set(DhcpOption.BootFileName, boot.file, { droppable: !tooLong });
+}
+
 export function ignore(x: Pick<Exchange, "f">, reason: IgnoreReason, detail: string): DhcpDecision {
   return { kind: "ignore", reason, detail, mac: x.f.mac };
 }
@@ -87,7 +105,7 @@ export function configOptions(
     .setRaw(DhcpOption.InterfaceMtu, w.mtu, { droppable: true });
   const asked = x.f.parameterRequestList;
   if (boot !== undefined && asked.includes(DhcpOption.TftpServerName)) o.set(DhcpOption.TftpServerName, x.c.policy.nextServer, { droppable: true });
-  if (boot !== undefined && asked.includes(DhcpOption.BootFileName)) o.set(DhcpOption.BootFileName, boot.file, { droppable: true });
+  if (boot !== undefined) setBootOptions(o, x, boot);
   // iPXE: 175.176 = 1 tells it not to wait ~3 s for ProxyDHCP offers (we are the whole answer).
   if (x.f.ipxe) o.set(DhcpOption.IpxeEncapsulated, new Map([[IpxeSubOption.NoPxeDhcp, Uint8Array.of(1)]]));
   return o;

@@ -10,6 +10,8 @@ import { DEFAULT_MAX_BYTES, IP_UDP_HEADER_BYTES, MIN_MAX_MESSAGE_SIZE, ZERO_ADDR
 
 /** PXE firmware announces itself as "PXEClient:Arch:xxxxx:UNDI:yyyzzz" (PXE 2.1 spec, section 2.2). */
 const PXE_FIRMWARE_PREFIX = "PXEClient:Arch:";
+/** UEFI HTTP Boot firmware (UEFI 2.5+, section 24.7): "HTTPClient:Arch:xxxxx:UNDI:yyyzzz". */
+const HTTP_BOOT_PREFIX = "HTTPClient";
 /** The FreeBSD loader (stand/libsa/bootp.c) sends the bare string, without ":Arch:". */
 const BARE_PXE_CLIENT = "PXEClient";
 const FREEBSD_USER_CLASS = "FreeBSD";
@@ -24,11 +26,13 @@ export interface ClientFacts {
   readonly userClasses: readonly string[];
   /** PXE ROM or UEFI firmware: vendor class "PXEClient:Arch:...". iPXE says so too. */
   readonly pxeFirmware: boolean;
+  /** UEFI HTTP Boot firmware: vendor class "HTTPClient..."; it fetches its boot file from a URL. */
+  readonly httpClient: boolean;
   /** The FreeBSD loader: bare "PXEClient", or user class "FreeBSD". */
   readonly freebsdLoader: boolean;
   /** iPXE: user class "iPXE" or option 175 present. */
   readonly ipxe: boolean;
-  /** First option 93 entry, else the "Arch:" field of a PXE vendor class. */
+  /** First option 93 entry, else the "Arch:" field of a PXE or HTTPClient vendor class. */
   readonly arch: number | undefined;
   readonly parameterRequestList: readonly number[];
   /** Largest reply (UDP payload) the client accepts (option 57 - 28; 548 by default). */
@@ -39,8 +43,8 @@ export interface ClientFacts {
 }
 
 function archFromVendorClass(vc: string | undefined): number | undefined {
-  if (vc === undefined || !vc.startsWith(PXE_FIRMWARE_PREFIX)) return undefined;
-  const m = /^(\d{5})/.exec(vc.slice(PXE_FIRMWARE_PREFIX.length));
+  if (vc === undefined) return undefined;
+  const m = /^(?:PXEClient|HTTPClient):Arch:(\d{5})/.exec(vc);
   return m ? Number(m[1]) : undefined;
 }
 
@@ -63,6 +67,7 @@ export function clientFacts(p: DhcpPacket, mac: string = clientMac(p)): ClientFa
     vendorClass,
     userClasses,
     pxeFirmware: vendorClass?.startsWith(PXE_FIRMWARE_PREFIX) ?? false,
+    httpClient: vendorClass?.startsWith(HTTP_BOOT_PREFIX) ?? false,
     freebsdLoader: vendorClass === BARE_PXE_CLIENT || userClasses.includes(FREEBSD_USER_CLASS),
     ipxe: userClasses.includes(IPXE_USER_CLASS) || o.has(DhcpOption.IpxeEncapsulated),
     arch: archs?.[0] ?? archFromVendorClass(vendorClass),

@@ -5,7 +5,7 @@
 import { DhcpOption, MessageType } from "../../wire/dhcp4/codes.js";
 import { ZERO_ADDRESS } from "../../wire/dhcp4/types.js";
 import { getOption } from "../../wire/dhcp4/option-values.js";
-import { configOptions, event, ignore, nak, reply } from "./answer.js";
+import { configOptions, event, fileField, ignore, nak, reply } from "./answer.js";
 import { chooseBoot } from "./boot.js";
 import { networkContaining, type CompiledNetwork } from "./compile.js";
 import type { Exchange } from "./context.js";
@@ -71,18 +71,18 @@ function leaseSecondsFor(x: Exchange, cl: Client): number {
 
 /** OFFER or ACK carrying `ip`. */
 function grant(x: Exchange, cl: Client, type: MessageType, ip: string, writes: readonly LeaseWrite[]): DhcpDecision {
-  const boot = chooseBoot(x.c.policy, cl.r, x.f);
+  const boot = chooseBoot(x.c.policy, cl.r, x.f, cl.net.policy.serverAddress);
   const seconds = leaseSecondsFor(x, cl);
   const options = configOptions(x, type, cl.net, cl.r, seconds, boot);
   const ciaddr = type === MessageType.Ack ? x.req.ciaddr : ZERO_ADDRESS;
   return reply(x, {
-    header: { type, yiaddr: ip, siaddr: boot ? x.c.policy.nextServer : ZERO_ADDRESS, ciaddr, file: boot?.file ?? "", sname: "" },
+    header: { type, yiaddr: ip, siaddr: boot ? x.c.policy.nextServer : ZERO_ADDRESS, ciaddr, file: fileField(boot), sname: "" },
     options,
     serverAddress: cl.net.policy.serverAddress,
     leaseWrites: writes,
     event: event(x, type === MessageType.Offer ? "dhcp.offer" : "dhcp.ack", ip, {
       client: cl.r?.clientName, network: cl.net.policy.name, bootFile: boot?.file, boot: boot?.why,
-      leaseSeconds: seconds, freebsdLoader: x.f.freebsdLoader, ipxe: x.f.ipxe, vendorClass: x.f.vendorClass,
+      leaseSeconds: seconds, freebsdLoader: x.f.freebsdLoader, ipxe: x.f.ipxe, httpBoot: x.f.httpClient, vendorClass: x.f.vendorClass,
     }),
   });
 }
@@ -215,9 +215,9 @@ function inform(x: Exchange): DhcpDecision {
   const cl = locate(x);
   if (isDecision(cl)) return cl;
   if (networkContaining(x.c, x.req.ciaddr) !== cl.net) return ignore(x, IgnoreReason.NoNetwork, `ciaddr ${x.req.ciaddr} is not on network ${cl.net.policy.name}`);
-  const boot = chooseBoot(x.c.policy, cl.r, x.f);
+  const boot = chooseBoot(x.c.policy, cl.r, x.f, cl.net.policy.serverAddress);
   return reply(x, {
-    header: { type: MessageType.Ack, yiaddr: ZERO_ADDRESS, siaddr: boot ? x.c.policy.nextServer : ZERO_ADDRESS, ciaddr: x.req.ciaddr, file: boot?.file ?? "", sname: "" },
+    header: { type: MessageType.Ack, yiaddr: ZERO_ADDRESS, siaddr: boot ? x.c.policy.nextServer : ZERO_ADDRESS, ciaddr: x.req.ciaddr, file: fileField(boot), sname: "" },
     options: configOptions(x, MessageType.Ack, cl.net, cl.r, undefined, boot),
     serverAddress: cl.net.policy.serverAddress,
     leaseWrites: [],

@@ -7,6 +7,19 @@
 
 export type DhcpMode = "full" | "proxy";
 
+export type BootProtocol = "http" | "tftp";
+
+/** The boot-file HTTP server, when the site runs one: where boot URLs point and who is sent there. */
+export interface HttpBootPolicy {
+  /** Host of boot URLs; undefined when the server listens on 0.0.0.0: the client network's serverAddress. */
+  readonly address: string | undefined;
+  readonly port: number;
+  /** For clients that can choose (iPXE; UEFI HTTP Boot firmware is answered only under "http"). */
+  readonly protocol: BootProtocol;
+  /** By option 93 architecture of the PXE firmware or iPXE (HTTP Boot architectures count as their PXE ones). */
+  readonly protocolByArch: ReadonlyMap<number, BootProtocol>;
+}
+
 export interface DhcpNetworkPolicy {
   /** Inventory name, copied into lease rows and events. */
   readonly name: string;
@@ -52,6 +65,10 @@ export interface DhcpReservation {
   readonly bootFile?: string | undefined;
   /** Per-client iPXE script; falls back to the site's. */
   readonly ipxeScript?: string | undefined;
+  /** Per-client protocol; falls back to the site's (HttpBootPolicy). */
+  readonly bootProtocol?: BootProtocol | undefined;
+  /** false: UEFI PXE firmware (not iPXE) gets no boot program, so it goes on to UEFI HTTP Boot. Default true. */
+  readonly uefiPxe?: boolean | undefined;
 }
 
 export interface DhcpPolicy {
@@ -65,6 +82,8 @@ export interface DhcpPolicy {
   readonly bootFiles: BootFilePolicy;
   /** Script for clients already running iPXE (user class "iPXE" or option 175). */
   readonly ipxeScript: string | undefined;
+  /** Undefined: no HTTP boot; every file goes over TFTP. */
+  readonly httpBoot?: HttpBootPolicy | undefined;
   /** ProxyDHCP: also answer PXE firmware whose MAC is not reserved (default false). */
   readonly proxyAnswersUnknownClients?: boolean | undefined;
   /** How long an OFFERed pool address is held for its client (default 60 s). */

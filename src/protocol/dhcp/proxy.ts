@@ -9,7 +9,7 @@
  */
 import { DhcpOption, DhcpPort, MachineIdType, MessageType, PxeDiscoveryControl, PxeSubOption } from "../../wire/dhcp4/codes.js";
 import { ZERO_ADDRESS } from "../../wire/dhcp4/types.js";
-import { event, ignore, reply } from "./answer.js";
+import { event, fileField, ignore, reply, setBootOptions } from "./answer.js";
 import { chooseBoot } from "./boot.js";
 import { networkContaining, type CompiledNetwork } from "./compile.js";
 import type { Exchange } from "./context.js";
@@ -40,7 +40,7 @@ export function proxyGate(x: Exchange): DhcpDecision | undefined {
   if (x.f.freebsdLoader && !x.f.pxeFirmware) {
     return ignore(x, IgnoreReason.FreebsdLoaderInProxyMode, "the FreeBSD loader takes the first offer: a proxy offer would break its boot");
   }
-  if (!x.f.pxeFirmware) return ignore(x, IgnoreReason.NotPxeFirmware, `vendor class ${JSON.stringify(x.f.vendorClass ?? "")} is not PXEClient:Arch:...`);
+  if (!x.f.pxeFirmware && !x.f.httpClient) return ignore(x, IgnoreReason.NotPxeFirmware, `vendor class ${JSON.stringify(x.f.vendorClass ?? "")} is neither PXEClient:Arch:... nor HTTPClient...`);
   if (!x.c.byMac.has(x.f.mac) && x.c.policy.proxyAnswersUnknownClients !== true) {
     return ignore(x, IgnoreReason.UnknownClient, "no reservation for this MAC (proxyAnswersUnknownClients is off)");
   }
@@ -60,29 +60,33 @@ export function proxyAnswer(x: Exchange, onBootServerPort: boolean): DhcpDecisio
   const net = proxyNetwork(x);
   if (net === undefined) return ignore(x, IgnoreReason.NoNetwork, "cannot tell the client's network");
   const r = x.c.byMac.get(x.f.mac);
-  const boot = chooseBoot(x.c.policy, r, x.f);
-  if (boot === undefined) return ignore(x, IgnoreReason.UnknownClient, `no boot file for this client's architecture ${x.f.arch ?? "(none)"}`);
+  const boot = chooseBoot(x.c.policy, r, x.f, net.policy.serverAddress);
+  if (boot === undefined) {
+    return ignore(x, IgnoreReason.UnknownClient, x.f.httpClient ? "no HTTP boot for this client (server.httpBoot absent, protocol tftp, or no boot file for its architecture)" : `no boot file for this client's architecture ${x.f.arch ?? "(none)"}`);
+  }
   const o = new OptionList()
     .set(DhcpOption.DhcpMessageType, type)
-    .set(DhcpOption.ServerIdentifier, net.policy.serverAddress)
-    .set(DhcpOption.VendorClassIdentifier, PXE_CLIENT)
-    .set(DhcpOption.VendorSpecific, new Map([
-      [PxeSubOption.DiscoveryControl, Uint8Array.of(PxeDiscoveryControl.UseBootFileInOffer)],
-    ]));
-  const asked = new Set(x.f.parameterRequestList);
-  if (asked.has(DhcpOption.TftpServerName)) o.set(DhcpOption.TftpServerName, x.c.policy.nextServer, { droppable: true });
-  if (asked.has(DhcpOption.BootFileName)) o.set(DhcpOption.BootFileName, boot.file, { droppable: true });
+    .set(DhcpOption.ServerIdentifier, net.policy.serverAddress);
+  // UEFI HTTP Boot takes a proxy offer by option 60 "HTTPClient" and its URL (set below); PXE ROMs want "PXEClient" and option 43.
+  if (!x.f.httpClient) {
+    o.set(DhcpOption.VendorClassIdentifier, PXE_CLIENT)
+      .set(DhcpOption.VendorSpecific, new Map([
+        [PxeSubOption.DiscoveryControl, Uint8Array.of(PxeDiscoveryControl.UseBootFileInOffer)],
+      ]));
+  }
+  if (x.f.parameterRequestList.includes(DhcpOption.TftpServerName) && boot.protocol === "tftp") o.set(DhcpOption.TftpServerName, x.c.policy.nextServer, { droppable: true });
+  setBootOptions(o, x, boot);
   // RFC 4578 2.3 / PXE 2.1: a reply to a client that sent its machine id carries it back.
   const uuid = x.req.options.get(DhcpOption.ClientMachineId);
   if (uuid !== undefined && uuid[0] === MachineIdType.Uuid) o.setRaw(DhcpOption.ClientMachineId, uuid);
   const toSource = onBootServerPort && !x.f.relayed;
   return reply(x, {
-    header: { type, yiaddr: ZERO_ADDRESS, siaddr: x.c.policy.nextServer, ciaddr: onBootServerPort ? x.req.ciaddr : ZERO_ADDRESS, file: boot.file, sname: "" },
+    header: { type, yiaddr: ZERO_ADDRESS, siaddr: x.c.policy.nextServer, ciaddr: onBootServerPort ? x.req.ciaddr : ZERO_ADDRESS, file: fileField(boot), sname: "" },
     options: o,
     serverAddress: net.policy.serverAddress,
     leaseWrites: [],
     event: event(x, onBootServerPort ? "dhcp.proxy-ack" : "dhcp.proxy-offer", undefined, {
-      client: r?.clientName, network: net.policy.name, bootFile: boot.file, boot: boot.why, vendorClass: x.f.vendorClass,
+      client: r?.clientName, network: net.policy.name, bootFile: boot.file, boot: boot.why, ipxe: x.f.ipxe, httpBoot: x.f.httpClient, vendorClass: x.f.vendorClass,
     }),
     // PXE 2.1 section 2.2.5: the boot server answers the port the request came from.
     ...(toSource ? { destination: { address: x.ctx.source.address, port: x.ctx.source.port, broadcast: false } } : {}),

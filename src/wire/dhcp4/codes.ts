@@ -137,7 +137,11 @@ export const ClientArch = {
   EfiX8664: 9,
   Arm32Uefi: 10,
   Arm64Uefi: 11,
+  // UEFI HTTP Boot (IANA registry, "boot from http"): the same machines as 6, 7, 9, 10 and 11.
+  X86UefiHttp: 15,
   X64UefiHttp: 16,
+  EbcUefiHttp: 17,
+  Arm32UefiHttp: 18,
   Arm64UefiHttp: 19,
 } as const;
 export type ClientArchName = keyof typeof ClientArch;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Captures real DHCP clients' packets for the golden tests (run as root, by hand:
 #   sh test/golden/dhcp4/capture.sh OUTDIR [NAME...]), NAME one of udhcpc
-# dhclient ipxe-bios ovmf-pxe ipxe-efi (default: all).
+# dhclient ipxe-bios ovmf-pxe ipxe-efi ovmf-http (default: all).
 # Everything happens inside two network namespaces joined by a veth pair on
 # 198.18.40.0/24 (RFC 2544 benchmark space); dnsmasq in the server namespace
 # answers so that the clients also send their REQUESTs. tcpdump writes one pcap
@@ -38,7 +38,9 @@ ip -n "$C" link set lbd4c$$ up
 
 ip netns exec "$S" dnsmasq --no-daemon --port=0 --no-ping --bind-interfaces \
   --interface=lbd4s$$ --dhcp-range=198.18.40.100,198.18.40.150,600 \
-  --dhcp-leasefile="$WORK/leases" --dhcp-boot=pxeboot,,198.18.40.1 \
+  --dhcp-leasefile="$WORK/leases" --dhcp-boot=tag:!http,pxeboot,,198.18.40.1 \
+  --dhcp-vendorclass=set:http,HTTPClient --dhcp-boot=tag:http,http://198.18.40.1/boot/loader.efi \
+  --dhcp-option-force=tag:http,60,HTTPClient \
   --dhcp-option=option:root-path,"198.18.40.1:/srv/roots/c1" \
   --dhcp-option=option:domain-name,example.test --pid-file="$WORK/dnsmasq.pid" \
   >"$WORK/dnsmasq.log" 2>&1 &
@@ -69,7 +71,7 @@ ip -n "$C" link set lbd4tap up
 ip -n "$C" link set lbd4br up
 qemu() { # NAME EXTRA...
   name=$1; shift
-  capture "$name" timeout 60 ip netns exec "$C" qemu-system-x86_64 -machine "${QEMU_MACHINE:-pc},accel=tcg" -m 256 -no-reboot \
+  capture "$name" timeout "${QEMU_TIMEOUT:-60}" ip netns exec "$C" qemu-system-x86_64 -machine "${QEMU_MACHINE:-pc},accel=tcg" -m 256 -no-reboot \
     -netdev tap,id=n0,ifname=lbd4tap,script=no,downscript=no "$@" -boot n -nographic -monitor none -serial null -display none
 }
 qemu ipxe-bios -device virtio-net-pci,disable-legacy=on,netdev=n0,mac=02:00:00:00:40:03,romfile=/usr/lib/ipxe/qemu/pxe-virtio.rom
@@ -82,4 +84,11 @@ cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
 QEMU_MACHINE=q35 qemu ipxe-efi -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
   -drive if=pflash,format=raw,file="$WORK/vars.fd" \
   -device virtio-net-pci,netdev=n0,mac=02:00:00:00:40:05
+# OVMF's own UEFI HTTP Boot: its PXE over IPv4 finds no TFTP server and gives
+# up, its PXE over IPv6 times out (about 70 s under TCG), then HTTP Boot sends
+# the HTTPClient DISCOVER and, answered with HTTPClient and a URL, its REQUEST.
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
+QEMU_MACHINE=q35 QEMU_TIMEOUT=150 qemu ovmf-http -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+  -drive if=pflash,format=raw,file="$WORK/vars.fd" \
+  -device virtio-net-pci,netdev=n0,mac=02:00:00:00:40:06,romfile=
 ls -l "$OUT"

@@ -1,0 +1,2 @@
+export { createHttpBootServer } from "./server.js";
+export type * from "./types.js";
