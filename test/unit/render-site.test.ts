@@ -259,8 +259,8 @@ test("HTTP boot the generated files cannot express is refused (LB_ERR_RENDER), n
   // Listening everywhere with two directly attached networks: dnsmasq writes one URL per network; dhcpd and Kea refuse.
   const everywhere = loadOk(SHARED_ROOT_SITE.replace("  nfs:\n", "  httpBoot: { address: 0.0.0.0 }\n  nfs:\n").replace(/ {2}- \{ name: thin1.*\n {2}- \{ name: thin2.*\n/, ""));
   const dnsmasq = SITE_TARGETS["dnsmasq"]!.render(everywhere);
-  assert.ok(dnsmasq.includes('dhcp-boot=tag:lb-net-office,tag:lb-ipxe,"http://198.18.10.1/boot/menu.ipxe",,198.18.10.1\n'), dnsmasq);
-  assert.ok(dnsmasq.includes('dhcp-boot=tag:lb-net-annex,tag:lb-ipxe,"http://198.18.20.1/boot/menu.ipxe",,198.18.20.1\n'));
+  assert.ok(dnsmasq.includes('dhcp-boot=tag:lb-net-office,tag:lb-ipxe,tag:!lb-own-ipxe,"http://198.18.10.1/boot/menu.ipxe",,198.18.10.1\n'), dnsmasq);
+  assert.ok(dnsmasq.includes('dhcp-boot=tag:lb-net-annex,tag:lb-ipxe,tag:!lb-own-ipxe,"http://198.18.20.1/boot/menu.ipxe",,198.18.20.1\n'));
   for (const t of ["isc-dhcpd", "kea"] as const) {
     assert.throws(() => SITE_TARGETS[t]!.render(everywhere), (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_RENDER" && /give server\.httpBoot\.address/.test(e.message), t);
   }
