@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   // storage and servers
   LB_ERR_STORE: "The lease and event database could not be opened, migrated or written.",
   LB_ERR_STORE_VERSION: "The lease database was written by a newer laggboot (its schema version is unknown to this one).",
+  LB_ERR_STORE_OFFLINE: "The shared lease database (PostgreSQL) is unreachable: pool requests are not answered until it is back.",
+  LB_ERR_LEASE_CONFLICT: "A lease write lost to another holder of the address (another server committed it first); nothing is sent.",
   LB_ERR_DHCP_SOCKET: "A DHCP socket could not be bound (port in use, no permission, or the server address is not on this host).",
   LB_ERR_HTTP_LISTEN: "The HTTP status server could not listen on its address and port (in use, no permission, or the address is not on this host).",
 } as const;
