@@ -3,13 +3,16 @@
  * service, TFTP server, status tracker, logs. Reload swaps what can change
  * without new sockets and refuses the rest with a reason.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname } from "node:path";
 import type { Inventory } from "../config/types.js";
+import { LaggbootError } from "../errors.js";
 import { createDhcpService, type DhcpService, type DhcpServerEvent } from "../servers/dhcp/index.js";
 import { createTftpServer } from "../servers/tftp/index.js";
 import type { TftpServer, TransferEvent } from "../servers/tftp/types.js";
-import { openSqliteStore, type BootEvent, type Store } from "../store/index.js";
+import { openPostgresStore, openSqliteStore, type BootEvent, type Store } from "../store/index.js";
+import { clusterStatus, MismatchWatch } from "./cluster.js";
 import { dhcpPolicyFromInventory } from "./dhcp-policy.js";
 import type { Logger } from "./logger.js";
 import { StatusTracker } from "./status-tracker.js";
@@ -24,6 +27,8 @@ export interface AppOptions {
   readonly ports?: { readonly dhcp?: number; readonly proxy?: number; readonly tftp?: number };
   /** Open the store at this path instead of the inventory's (tests: ":memory:"). */
   readonly storePath?: string;
+  /** A store opened already (openSharedStore, for storage kind postgres); the App closes it. */
+  readonly store?: Store;
   readonly clock?: () => number;
 }
 
@@ -43,8 +48,39 @@ export function restartNeeded(a: Inventory, b: Inventory): string | undefined {
   for (const k of tftpKeys) if (sa.tftp[k] !== sb.tftp[k]) reasons.push(`server.tftp.${k} changed`);
   if (sa.http.address !== sb.http.address || sa.http.port !== sb.http.port || sa.http.allowedHosts.join() !== sb.http.allowedHosts.join()) reasons.push("the HTTP address or allowed host names changed");
   if (sa.storage.path !== sb.storage.path) reasons.push("server.storage.path changed");
+  if (sa.storage.kind !== sb.storage.kind || JSON.stringify(sa.storage.postgres) !== JSON.stringify(sb.storage.postgres)) reasons.push("server.storage changed");
+  if (sa.instance !== sb.instance) reasons.push("this server's instance changed");
   if ((sa.runAs?.user ?? "") !== (sb.runAs?.user ?? "") || (sa.runAs?.group ?? "") !== (sb.runAs?.group ?? "")) reasons.push("server.runAs changed");
   return reasons.length > 0 ? reasons.join("; ") : undefined;
+}
+
+/** This server's name among those sharing a store: its instance, else the host name. */
+export function serverName(inventory: Inventory): string {
+  return inventory.server.instance ?? hostname();
+}
+
+/** The shared store of storage kind postgres; the database may be down (the store reconnects), a newer schema is refused. */
+export async function openSharedStore(inventory: Inventory, logger: Logger): Promise<Store> {
+  const s = inventory.server;
+  const pg = s.storage.postgres;
+  if (pg === undefined) throw new LaggbootError("LB_ERR_INTERNAL", "storage kind postgres without postgres settings");
+  const index = s.instances.findIndex((i) => i.name === s.instance);
+  return openPostgresStore({
+    source: pg.connectionFile !== undefined ? { connectionFile: pg.connectionFile } : { connection: pg.connection ?? "" },
+    serverName: serverName(inventory), inventoryHash: inventory.hash, laggbootVersion: laggbootVersion(),
+    maxQueuedEvents: pg.eventQueue,
+    ...(index >= 0 ? { allocationSlot: { index, count: s.instances.length } } : {}),
+    log: (level, message, fields) => logger.log(level, message, fields ?? {}),
+  });
+}
+
+function laggbootVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "";
+  } catch {
+    return "";
+  }
 }
 
 export class App implements StatusSource {
@@ -62,15 +98,23 @@ export class App implements StatusSource {
   readonly dhcpListeners = new Set<(e: DhcpServerEvent) => void>();
   metricsRenderer: () => string = () => "";
   private pruneTimer: ReturnType<typeof setInterval> | undefined;
+  private clusterTimer: ReturnType<typeof setInterval> | undefined;
+  /** Set on a shared store: the name this server's answers carry in the status. */
+  private readonly answeredBy: string | undefined;
 
   constructor(inventory: Inventory, private readonly opts: AppOptions) {
     this.inventory = inventory;
     this.clock = opts.clock ?? Date.now;
     this.startedAtMs = this.clock();
     this.tracker = new StatusTracker(inventory);
-    const storePath = opts.storePath ?? inventory.server.storage.path;
-    if (storePath !== ":memory:") mkdirSync(dirname(storePath), { recursive: true, mode: 0o750 });
-    this.store = this.observed(openSqliteStore({ path: storePath }));
+    this.store = this.observed(opts.store ?? openLocalStore(opts.storePath ?? inventory.server.storage.path));
+    const cluster = this.store.cluster;
+    this.answeredBy = cluster?.serverName;
+    // A shared store tells of every event, this server's and the others' (their answers and transfers go into the status too).
+    cluster?.onEvent((e) => {
+      if (e.server !== cluster.serverName) this.tracker.onStoreEvent(e);
+      for (const l of this.listeners) l(e);
+    });
     this.dhcp = createDhcpService({
       policy: dhcpPolicyFromInventory(inventory),
       store: this.store,
@@ -98,8 +142,8 @@ export class App implements StatusSource {
     const listeners = this.listeners;
     const recordEvent = (e: Parameters<Store["recordEvent"]>[0]): void => {
       inner.recordEvent(e);
-      // Reading the event back costs a parse of its details: only when someone listens.
-      if (listeners.size === 0) return;
+      // Reading the event back costs a parse of its details: only when someone listens. A shared store tells itself (onEvent).
+      if (listeners.size === 0 || inner.cluster !== undefined) return;
       const [newest] = inner.events({ limit: 1 });
       if (newest) for (const l of listeners) l(newest);
     };
@@ -121,7 +165,7 @@ export class App implements StatusSource {
   }
 
   private onDhcp(e: DhcpServerEvent): void {
-    const client = this.tracker.onDhcp(e);
+    const client = this.tracker.onDhcp(e, this.answeredBy);
     const log = this.opts.logger;
     // Per-packet lines (info, debug) build their fields only when the level keeps them.
     const level = e.type === "reply" || e.type === "handled" || e.type === "unknown-client" ? "info"
@@ -181,6 +225,7 @@ export class App implements StatusSource {
       const bound = await this.tftp.start();
       this.services.tftp = "running";
       this.startPruning();
+      this.watchCluster();
       return { tftp: bound };
     } catch (e) {
       this.services.tftp = "failed";
@@ -198,9 +243,23 @@ export class App implements StatusSource {
     this.pruneTimer.unref();
   }
 
+  /** On a shared store: warn (once each) about servers running another inventory. */
+  private watchCluster(): void {
+    if (this.store.cluster === undefined) return;
+    const watch = new MismatchWatch(this.opts.logger);
+    const check = (): void => {
+      const c = this.health().cluster;
+      if (c !== undefined) watch.check(c);
+    };
+    check();
+    this.clusterTimer = setInterval(check, 5000);
+    this.clusterTimer.unref();
+  }
+
   /** Stop taking new work; running transfers get `graceMs` to finish. */
   async stop(graceMs: number): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.clusterTimer) clearInterval(this.clusterTimer);
     await Promise.all([this.dhcp.stop(), this.tftp.stop(graceMs)]);
     this.services = { dhcp: "stopped", tftp: "stopped" };
     await this.store.close();
@@ -212,6 +271,7 @@ export class App implements StatusSource {
     if (!this.dhcp.reload(dhcpPolicyFromInventory(next))) return { ok: false, reason: "the DHCP sockets would change: restart laggboot to apply this change" };
     this.inventory = next;
     this.tracker.setInventory(next);
+    this.store.cluster?.setInventoryHash(next.hash);
     return { ok: true };
   }
 
@@ -234,11 +294,20 @@ export class App implements StatusSource {
     return () => this.listeners.delete(listener);
   }
   health(): HealthReport {
-    return { ok: Object.values(this.services).every((s) => s === "running"), startedAtMs: this.startedAtMs, inventory: this.opts.inventoryPath, services: { ...this.services } };
+    const cluster = this.store.cluster;
+    return {
+      ok: Object.values(this.services).every((s) => s === "running"), startedAtMs: this.startedAtMs, inventory: this.opts.inventoryPath, services: { ...this.services },
+      ...(cluster === undefined ? {} : { cluster: clusterStatus(cluster, this.inventory.hash) }),
+    };
   }
   metrics(): string {
     return this.metricsRenderer();
   }
+}
+
+function openLocalStore(path: string): Store {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  return openSqliteStore({ path });
 }
 
 function pick(o: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {

@@ -10,6 +10,7 @@ import { networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
 import type { Inventory } from "../config/types.js";
 import { checkNfsExport, type NfsExportCheck, type NfsExportCheckInput } from "../servers/nfs-mount/check.js";
+import { checkDatabase, inspectPostgres, type InspectDatabase } from "./doctor-db.js";
 import { describePortHolder } from "./port-owner.js";
 import { readRefusal, type ModeOwner, type UnixIdentity } from "./unix-access.js";
 import { lookupIdentity } from "./unix-user.js";
@@ -35,6 +36,8 @@ export interface DoctorProbe {
   identity(user: string, group: string | undefined): UnixIdentity | string;
   /** Why `who` cannot reach and read `path` by its mode bits, or undefined when it can. */
   readRefusal(path: string, who: UnixIdentity): string | undefined;
+  /** The shared database (storage kind postgres), read-only. */
+  inspectDatabase?: InspectDatabase;
 }
 
 const finding = (check: string, status: DoctorStatus, proves: string, advice?: string): DoctorFinding => ({ check, status, proves, advice });
@@ -150,6 +153,7 @@ export async function runDoctor(inv: Inventory, probe: DoctorProbe, opts: Doctor
   const runAs = checkRunAs(inv, probe);
   const out = [...checkAddresses(inv, probe), ...(await checkPorts(inv, probe)), ...runAs.findings, ...checkBootFiles(inv, probe, runAs.runAs), ...checkSharedRoots(inv, probe)];
   if (opts.nfs) out.push(...(await checkExports(inv, probe, opts.nfsTimeoutMs)));
+  if (probe.inspectDatabase !== undefined) out.push(...(await checkDatabase(inv, probe.inspectDatabase)));
   return out;
 }
 
@@ -191,6 +195,7 @@ export const realDoctorProbe: DoctorProbe = {
     }
   },
   nfsExport: checkNfsExport,
+  inspectDatabase: inspectPostgres,
   identity(user, group) {
     try {
       return lookupIdentity(user, group);

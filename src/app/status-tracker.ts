@@ -4,7 +4,8 @@
  */
 import type { Inventory, Client } from "../config/types.js";
 import type { DhcpServerEvent } from "../servers/dhcp/types.js";
-import type { TransferEvent } from "../servers/tftp/types.js";
+import type { BootEvent } from "../store/index.js";
+import type { TransferEvent, TransferEventOutcome } from "../servers/tftp/types.js";
 import { BOOT_STAGES, type BootStage, type ClientStatus, type DhcpExchange, type FileFetch, type StageReached } from "./status-types.js";
 
 const MAX_FILES = 50;
@@ -17,6 +18,9 @@ interface State {
 }
 
 const rank = (s: BootStage): number => BOOT_STAGES.indexOf(s);
+
+const OUTCOMES: readonly string[] = ["ok", "probe", "cancelled", "timeout", "failed", "refused"] satisfies readonly TransferEventOutcome[];
+const isOutcome = (s: string): s is TransferEventOutcome => OUTCOMES.includes(s);
 
 export class StatusTracker {
   private byMac = new Map<string, Client>();
@@ -61,8 +65,31 @@ export class StatusTracker {
     s.stages.push({ stage, atMs, detail });
   }
 
-  /** Returns the client the event was about, if it is in the inventory. */
-  onDhcp(ev: DhcpServerEvent): Client | undefined {
+  /**
+   * Another server's answers and transfers, from the shared store's events
+   * (dhcp.offer / dhcp.ack / dhcp.nak with the reply's details; tftp.sent
+   * and other tftp.* outcomes), so this server's status shows every client.
+   */
+  onStoreEvent(e: BootEvent): void {
+    const m = /^dhcp\.(offer|ack|nak)$/.exec(e.kind);
+    if (m !== null) {
+      const details = { ...e.details, ...(e.ip === undefined ? {} : { ip: e.ip }) };
+      this.onDhcp({ type: "reply", atMs: e.atMs, mac: e.mac, messageType: m[1]!.toUpperCase(), to: String(e.details["to"] ?? ""), details }, e.server);
+      return;
+    }
+    const file = e.details["file"];
+    const outcome = e.kind === "tftp.sent" ? "ok" : e.kind.slice(5);
+    if (e.kind.startsWith("tftp.") && e.ip !== undefined && typeof file === "string" && isOutcome(outcome)) {
+      this.onTransferAt({
+        direction: "read", clientAddress: e.ip, clientPort: 0, requested: file, path: file, virtual: false, outcome,
+        bytes: Number(e.details["bytes"] ?? 0), sizeBytes: undefined, durationMs: Number(e.details["durationMs"] ?? 0),
+        blockSize: 0, windowSize: 0, blocksResent: 0, clientErrorCode: undefined, reason: undefined,
+      }, e.atMs);
+    }
+  }
+
+  /** Returns the client the event was about, if it is in the inventory. `server`: who answered, on a shared store. */
+  onDhcp(ev: DhcpServerEvent, server?: string): Client | undefined {
     if (ev.type !== "reply") return undefined;
     const c = this.byMac.get(ev.mac);
     if (!c) return undefined;
@@ -80,6 +107,7 @@ export class StatusTracker {
     s.lastDhcp = {
       atMs: ev.atMs, messageType: ev.messageType, mac: ev.mac, ip: ip ?? c.ip, bootFile,
       clientKind: loader ? "freebsd-loader" : ipxe ? "ipxe" : typeof d["vendorClass"] === "string" && d["vendorClass"].startsWith("PXEClient:") ? "pxe-firmware" : "other",
+      ...(server === undefined ? {} : { server }),
     };
     if (loader) {
       if (isAck) this.reach(s, "loader-dhcp-acked", ev.atMs, c.ip);

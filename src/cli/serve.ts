@@ -8,6 +8,7 @@
  * transfers finish within --grace, and exit 0.
  */
 import { chownSync, existsSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import type { App as AppType } from "../app/app.js";
@@ -17,6 +18,7 @@ import type { Inventory } from "../config/types.js";
 import { LaggbootError } from "../errors.js";
 import type { WebHandle } from "../app/web.js";
 import { EXIT, act, configPath, loadFile, loadValid } from "./common.js";
+import { forInstance, pickInstance } from "../config/instance.js";
 import { lookupIdentity } from "../app/unix-user.js";
 import type { UnixIdentity } from "../app/unix-access.js";
 
@@ -30,6 +32,7 @@ interface ServeOptions {
   tftpPort?: string;
   httpPort?: string;
   store?: string;
+  instance?: string;
 }
 
 const portOpt = (v: string | undefined, name: string): number | undefined => {
@@ -65,7 +68,8 @@ export function registerServe(program: Command): void {
     .option("--log-format <format>", "json or text (default: text on a terminal, json otherwise)")
     .option("--pidfile <file>", "write the process id here (laggboot reload signals it)")
     .option("--grace <seconds>", "on SIGTERM, how long running transfers may take to finish", "10")
-    .option("--store <file>", "lease database (default: server.storage.path; \":memory:\" keeps nothing)")
+    .option("--store <file>", "SQLite lease database instead of server.storage (\":memory:\" keeps nothing)")
+    .option("--instance <name>", "which of server.instances this server is (default: the one with an address on this host)")
     .addOption(hidden("--dhcp-port <port>"))
     .addOption(hidden("--proxy-port <port>"))
     .addOption(hidden("--tftp-port <port>"))
@@ -79,18 +83,22 @@ export function registerServe(program: Command): void {
       if (!Number.isFinite(graceMs) || graceMs < 0) throw new LaggbootError("LB_ERR_USAGE", "--grace must be a number of seconds");
       const log = createLogger({ level, format, write: (l) => process.stderr.write(l) });
       const path = configPath(cmd.optsWithGlobals<{ config?: string }>().config);
-      const inventory = loadValid(path);
-      const storePath = opts.store ?? inventory.server.storage.path;
+      const loaded = loadValid(path);
+      const instance = pickInstance(loaded, opts.instance, localAddresses());
+      const inventory = instance === undefined ? loaded : forInstance(loaded, instance);
+      const shared = opts.store === undefined && inventory.server.storage.kind === "postgres";
+      const storePath = shared ? ":memory:" : opts.store ?? inventory.server.storage.path;
       // Resolve server.runAs before binding anything, so a typo fails fast.
       const runAs = inventory.server.runAs;
       const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
       const ids = runAs && isRoot ? lookupIdentity(runAs.user, runAs.group) : undefined;
       if (runAs && !isRoot) log.log("warn", "not running as root: server.runAs ignored", { user: runAs.user });
       // Loaded here so that check, render and apply do not pay for the servers.
-      const { App } = await import("../app/app.js");
+      const { App, openSharedStore } = await import("../app/app.js");
       const { startWeb } = await import("../app/web.js");
+      const store = shared ? await openSharedStore(inventory, log) : undefined;
       const app: AppType = new App(inventory, {
-        inventoryPath: path, logger: log, storePath,
+        inventoryPath: path, logger: log, storePath, ...(store === undefined ? {} : { store }),
         ports: { dhcp: portOpt(opts.dhcpPort, "--dhcp-port"), proxy: portOpt(opts.proxyPort, "--proxy-port"), tftp: portOpt(opts.tftpPort, "--tftp-port") },
       });
       const bound = await app.start();
@@ -112,7 +120,8 @@ export function registerServe(program: Command): void {
       if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
       const s = inventory.server;
       log.log("info", "laggboot serving", {
-        inventory: path, clients: inventory.clients.length, mode: s.dhcp.mode,
+        inventory: path, clients: inventory.clients.length, mode: s.dhcp.mode, ...(instance === undefined ? {} : { instance }),
+        store: shared ? "postgres" : "sqlite",
         dhcp: [...new Set(s.networks.map((n) => n.serverAddress))].join(","), tftp: `${bound.tftp.address}:${bound.tftp.port}`,
         http: `http://${web.address}:${web.port}/`, pid: process.pid,
       });
@@ -121,16 +130,23 @@ export function registerServe(program: Command): void {
       let stopping = false;
       const reload = (): void => {
         const r = loadFile(path);
-        if (!r.inventory) {
+        let next = r.inventory;
+        try {
+          if (next !== undefined && instance !== undefined) next = forInstance(next, instance);
+        } catch (e) {
+          log.log("error", "reload rejected; still serving the previous inventory", { inventory: path, error: e instanceof Error ? e.message : String(e) });
+          return;
+        }
+        if (!next) {
           log.log("error", "reload rejected: the inventory has errors; still serving the previous one", { inventory: path, errors: r.findings.filter((f) => f.severity === "error").map(formatFinding) });
           return;
         }
-        const res = app.reload(r.inventory);
+        const res = app.reload(next);
         if (!res.ok) {
           log.log("error", "reload refused; still serving the previous inventory", { reason: res.reason, privilegesDropped: dropped });
           return;
         }
-        current = r.inventory;
+        current = next;
         log.log("info", "reloaded", { inventory: path, clients: current.clients.length });
       };
       return await new Promise<number>((resolve) => {
@@ -152,6 +168,11 @@ export function registerServe(program: Command): void {
         process.once("SIGINT", () => stop("SIGINT"));
       });
     }));
+}
+
+/** Every IPv4 address configured on this host (to find this host's instance). */
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => a.family === "IPv4").map((a) => a.address));
 }
 
 function hidden(flags: string): Option {

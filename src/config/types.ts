@@ -29,6 +29,11 @@ export interface BootFiles {
   readonly byArch: ReadonlyMap<number, string>;
 }
 
+export interface Instance {
+  readonly name: string;
+  readonly addresses: readonly Ipv4[];
+}
+
 export interface ServerConfig {
   readonly address: Ipv4;
   readonly networks: readonly Network[];
@@ -51,7 +56,15 @@ export interface ServerConfig {
   };
   readonly nfs: { readonly server: Ipv4; readonly rootsDir: string };
   readonly http: { readonly address: Ipv4; readonly port: number; readonly allowedHosts: readonly string[] };
-  readonly storage: { readonly path: string };
+  readonly storage: {
+    readonly kind: "sqlite" | "postgres";
+    readonly path: string;
+    readonly postgres: { readonly connection: string | undefined; readonly connectionFile: string | undefined; readonly eventQueue: number } | undefined;
+  };
+  /** Servers sharing this inventory (and a postgres store); empty for one server. */
+  readonly instances: readonly Instance[];
+  /** The instance this inventory was resolved for (src/config/instance.ts), if any. */
+  readonly instance: string | undefined;
   readonly runAs: { readonly user: string; readonly group: string | undefined } | undefined;
 }
 
@@ -102,6 +115,8 @@ export type Client = FreebsdLaggClient | PxeClient;
 export interface Inventory {
   readonly server: ServerConfig;
   readonly clients: readonly Client[];
+  /** sha256 (hex) of the validated inventory, the same for every instance: servers compare it to find a mismatch. */
+  readonly hash: string;
 }
 
 /** Option 93 client architecture numbers this inventory names (RFC 4578 section 2.1, IANA registry). */

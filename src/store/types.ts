@@ -149,6 +149,12 @@ export interface ClusterView {
   readonly conflicts: number;
   /** The schema version the database holds. */
   readonly schemaVersion: number | undefined;
-  /** Events recorded by other servers, as they arrive; returns the unsubscribe function. */
-  onPeerEvent(listener: (event: BootEvent) => void): () => void;
+  /** After a reload: the hash the next heartbeat stores. */
+  setInventoryHash(hash: string): void;
+  /**
+   * Every event as it enters this server's view: its own as they are
+   * recorded, the other servers' as the tail finds them. Returns the
+   * unsubscribe function.
+   */
+  onEvent(listener: (event: BootEvent) => void): () => void;
 }

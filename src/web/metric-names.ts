@@ -148,6 +148,8 @@ export function updateFromCounters(m: LaggbootMetrics, sources: CounterSources):
     m.errors.set({ server: "dhcp", kind: "send" }, dhcp.sendErrors);
     m.errors.set({ server: "dhcp", kind: "store" }, dhcp.storeErrors);
     m.errors.set({ server: "dhcp", kind: "engine" }, dhcp.engineErrors);
+    // Lease writes lost to another server on a shared store (decided again, not an error the client sees).
+    m.errors.set({ server: "dhcp", kind: "lease-conflict" }, dhcp.leaseConflicts);
   }
   if (tftp !== undefined) {
     m.packetsMalformed.set({ server: "tftp" }, tftp.malformedPackets);

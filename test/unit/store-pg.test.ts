@@ -11,6 +11,9 @@ import { openPostgresStore, PG_SCHEMA_VERSION, type PostgresStore, type Postgres
 import { LaggbootError } from "../../src/errors.js";
 import { startPostgres, type PgServer } from "../support/postgres.js";
 import { freeAddressContract, lease, storeContract } from "./store-contract.js";
+import { loadInventoryText } from "../../src/config/load.js";
+import { checkDatabase, inspectPostgres } from "../../src/app/doctor-db.js";
+import { siteProbe } from "../support/probe.js";
 
 let pg: PgServer;
 let dbCount = 0;
@@ -96,7 +99,7 @@ test("postgres: a write by one server reaches the other's reads through the chan
   await until("a sees the bad mark", () => a.isBadAddress("198.18.1.99", 2));
   a.recordEvent({ atMs: 1, kind: "dhcp.ack", mac: lease(5).mac, ip: lease(5).ip, details: { n: 1 } });
   const seen: string[] = [];
-  b.onPeerEvent((e) => seen.push(`${e.server}:${e.kind}`));
+  b.onEvent((e) => seen.push(`${e.server}:${e.kind}`));
   await until("b's tail brings a's event", () => seen.includes("a:dhcp.ack"));
   assert.equal(b.events({ mac: lease(5).mac })[0]?.server, "a");
   await until("heartbeats list both servers", () => a.servers().length === 2 && b.servers().length === 2);
@@ -156,3 +159,27 @@ test("postgres: while the database is down, lease writes are refused, events que
   assert.deepEqual(b.events({ mac: "02:00:00:00:00:99" }).map((e) => e.details["i"]).sort(), [3, 4, 5, 6, 7]);
   await until("b sees the new lease", () => b.leaseByIp(lease(10).ip) !== undefined);
 }, { maxQueuedEvents: 5 }));
+
+test("doctor: reachable, schema version, and each instance seen recently with this inventory", async () => {
+  const conn = await freshDb();
+  const text = [
+    "server:", "  address: 198.18.0.1", "  networks:", "    - { name: lan, prefix: 198.18.0.0/24 }",
+    "  storage:", "    kind: postgres", `    postgres: { connection: "${conn}" }`,
+    "  instances:", "    - { name: boot1, addresses: [198.18.0.1] }", "    - { name: boot2, addresses: [198.18.0.2] }",
+    "    - { name: boot3, addresses: [198.18.0.3] }", "",
+  ].join("\n");
+  const inv = loadInventoryText(text, "t.yaml", siteProbe).inventory!;
+  const one = await open(conn, "boot1", { inventoryHash: inv.hash });
+  const two = await open(conn, "boot2", { inventoryHash: "0".repeat(64) });
+  try {
+    const byCheck = new Map((await checkDatabase(inv, inspectPostgres)).map((f) => [f.check, f.status]));
+    assert.deepEqual(Object.fromEntries(byCheck), {
+      database: "ok", "database schema": "ok", "server boot1": "ok", "server boot2": "fail", "server boot3": "warn",
+    });
+  } finally {
+    await one.close();
+    await two.close();
+  }
+  const down = await checkDatabase(inv, () => inspectPostgres({ connection: conn.replace(/host=[^&]*/, "host=%2Fnonexistent") }));
+  assert.deepEqual(down.map((f) => [f.check, f.status]), [["database", "fail"]]);
+});

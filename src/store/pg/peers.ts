@@ -40,6 +40,17 @@ export class PeerEvents {
     return () => this.listeners.delete(listener);
   }
 
+  /** Hands an event to every listener; a listener's failure is its own. */
+  emit(e: BootEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // the tail (or the recording server) goes on
+      }
+    }
+  }
+
   /** Start (again) from the database's clock now: what came before is in the log loaded at open, or lost to the outage's overlap. */
   start(dbNowMs: number): void {
     if (this.sinceMs === 0) this.sinceMs = dbNowMs;
@@ -63,14 +74,7 @@ export class PeerEvents {
         if (this.seen.has(id)) continue;
         this.seen.set(id, Number(row.ins));
         const e = PeerEvents.toEvent(row);
-        if (!add(e)) continue;
-        for (const l of this.listeners) {
-          try {
-            l(e);
-          } catch {
-            // A listener's failure is its own; the tail goes on.
-          }
-        }
+        if (add(e)) this.emit(e);
       }
       // A full page: continue from its last insert time; otherwise from now.
       const now = Number(r.rows[0]?.now ?? newest);

@@ -108,9 +108,11 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
   droppedEvents = 0;
   conflicts = 0;
   private readonly startedMs = Date.now();
+  private inventoryHash: string;
 
   constructor(private readonly options: PostgresStoreOptions) {
     super();
+    this.inventoryHash = options.inventoryHash;
     this.mirror = new Mirror(this.index);
     this.eventLog = new EventLog(options.cachedEvents ?? 10_000);
     this.peers = new PeerEvents(options.serverName);
@@ -152,7 +154,11 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
     return this.isOnline ? undefined : this.lastError;
   }
 
-  onPeerEvent(listener: (event: BootEvent) => void): () => void {
+  setInventoryHash(hash: string): void {
+    this.inventoryHash = hash;
+  }
+
+  onEvent(listener: (event: BootEvent) => void): () => void {
     return this.peers.subscribe(listener);
   }
 
@@ -282,7 +288,7 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
       id, atMs: e.atMs, kind: e.kind, mac: e.mac, ...(e.ip === null ? {} : { ip: e.ip }),
       details: JSON.parse(e.json) as Record<string, unknown>, server: this.options.serverName,
     };
-    this.eventLog.add(event);
+    if (this.eventLog.add(event)) this.peers.emit(event);
     this.commits.enqueue({ t: "event", event: { ...e, id } });
   }
 
@@ -405,7 +411,7 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
     const o = this.options;
     await db.query(`INSERT INTO servers (name, inventory_hash, laggboot_version, started_ms, last_seen) VALUES ($1, $2, $3, $4, clock_timestamp())
       ON CONFLICT (name) DO UPDATE SET inventory_hash = EXCLUDED.inventory_hash, laggboot_version = EXCLUDED.laggboot_version,
-      started_ms = EXCLUDED.started_ms, last_seen = EXCLUDED.last_seen`, [o.serverName, o.inventoryHash, o.laggbootVersion ?? "", this.startedMs]);
+      started_ms = EXCLUDED.started_ms, last_seen = EXCLUDED.last_seen`, [o.serverName, this.inventoryHash, o.laggbootVersion ?? "", this.startedMs]);
     const r = await db.query<{ name: string; inventory_hash: string; laggboot_version: string; started_ms: string; seen: string; now: string }>(
       `SELECT name, inventory_hash, laggboot_version, started_ms, (extract(epoch FROM last_seen) * 1000)::bigint AS seen,
        (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now FROM servers ORDER BY last_seen DESC`);
