@@ -168,8 +168,10 @@ export class App implements StatusSource {
     const client = this.tracker.onDhcp(e, this.answeredBy);
     const log = this.opts.logger;
     // Per-packet lines (info, debug) build their fields only when the level keeps them.
+    // While a shared store is unreachable every pool request fails its write: the store logged the outage once.
     const level = e.type === "reply" || e.type === "handled" || e.type === "unknown-client" ? "info"
-      : e.type === "ignored" || e.type === "malformed" || e.type === "rate-limited" ? "debug" : "error";
+      : e.type === "ignored" || e.type === "malformed" || e.type === "rate-limited" ? "debug"
+      : e.type === "store-error" && this.store.cluster?.online() === false ? "debug" : "error";
     if (log.enabled?.(level) === false) {
       for (const l of this.dhcpListeners) l(e);
       return;
