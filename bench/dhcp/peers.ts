@@ -3,8 +3,8 @@
  * namespace with the same network, pool and lease time: laggboot (dynamic
  * pool, SQLite leases, durable before ACK), Kea (memfile lease file) and
  * dnsmasq (lease file); and on one PostgreSQL database (BenchPg, started by
- * run.ts): laggboot-pg (the shared store) and kea-pg (Kea's PostgreSQL lease
- * backend, schema by kea-admin). Each returns its PID (for CPU time from
+ * run.ts): laggboot-pg (the shared store), kea-pg (Kea's PostgreSQL lease
+ * backend, schema by kea-admin) and kea-pg-mt (the same, multi-threaded). Each returns its PID (for CPU time from
  * /proc) and a stop function.
  */
 import { writeFileSync } from "node:fs";
@@ -42,7 +42,7 @@ export interface RunningPeer {
  * laggboot-baseline: the default (durable) configuration of another build of laggboot, from
  * LBDH_BASELINE=DIR (a checkout built with tsc), for before/after figures in the same run.
  */
-export type PeerName = "laggboot" | "laggboot-mem" | "laggboot-node" | "laggboot-eager" | "laggboot-baseline" | "laggboot-pg" | "kea" | "kea-pg" | "dnsmasq";
+export type PeerName = "laggboot" | "laggboot-mem" | "laggboot-node" | "laggboot-eager" | "laggboot-baseline" | "laggboot-pg" | "kea" | "kea-pg" | "kea-pg-mt" | "dnsmasq";
 
 /** The PostgreSQL server of a run: a fresh database per peer run. */
 export interface BenchPg {
@@ -149,9 +149,10 @@ export async function startPeer(
       return { name, pid: child.pid!, stop: stopper(child) };
     }
     case "kea-pg":
+    case "kea-pg-mt":
     case "kea": {
       let leaseDatabase: Record<string, unknown> = { type: "memfile", persist: true, name: join(dir, "kea-leases4.csv"), "lfc-interval": 0 };
-      if (name === "kea-pg") {
+      if (name !== "kea") {
         const db = needPg();
         const dbName = `kea${++databases}`;
         await db.newDatabase(dbName);
@@ -168,6 +169,8 @@ export async function startPeer(
             "option-data": [{ name: "routers", data: net.relayAddress }],
           }],
           loggers: [{ name: "kea-dhcp4", output_options: [{ output: "stderr" }], severity: "ERROR" }],
+          // kea-pg-mt: Kea's multi-threaded packet processing, one database connection per thread (its setting for throughput).
+          ...(name === "kea-pg-mt" ? { "multi-threading": { "enable-multi-threading": true, "thread-pool-size": 4, "packet-queue-size": 64 } } : {}),
         },
       };
       const file = join(dir, "kea-dhcp4.json");

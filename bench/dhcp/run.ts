@@ -148,7 +148,7 @@ async function main(): Promise<void> {
   let pg: PgServer | undefined;
   try {
     let benchPg: BenchPg | undefined;
-    if (peers.some((p) => p.endsWith("-pg"))) {
+    if (peers.some((p) => p.includes("-pg"))) {
       const server = await startPostgres();
       pg = server;
       benchPg = {
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
           }
           const load = loadAverage();
           const cpu0 = cpuSeconds(running.pid);
-          const db0 = peer.endsWith("-pg") ? pgCpuSeconds(pg) : 0;
+          const db0 = peer.includes("-pg") ? pgCpuSeconds(pg) : 0;
           const threads0 = cpuByThread(running.pid);
           // perfdhcp exits non-zero when it saw drops; its report is still on stdout.
           const out = await perf.exec(["perfdhcp", "-4", "-l", "p0", "-r", String(rate), "-R", String(clients), "-p", String(seconds),
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
               throw e;
             });
           const cpu = cpuSeconds(running.pid) - cpu0;
-          const dbCpu = peer.endsWith("-pg") ? pgCpuSeconds(pg) - db0 : undefined;
+          const dbCpu = peer.includes("-pg") ? pgCpuSeconds(pg) - db0 : undefined;
           const threads = threadShare(threads0, cpuByThread(running.pid));
           const r = parsePerfdhcp(out.stdout);
           const sent = r.discoverOffer?.sent ?? 0;
