@@ -25,6 +25,8 @@ import { EventLog } from "./event-log.js";
 import { migratePg, schemaVersion } from "./migrations.js";
 import { Mirror, rowToLease, type LeaseRowPg } from "./mirror.js";
 import { isConnectionError, PeerEvents, type EventRowPg } from "./peers.js";
+import { IdBlocks, ServerRegistry } from "./servers.js";
+import { encodeBatch, type OpResult, type PgOp, type QueuedEvent } from "./batch.js";
 
 export type PgLog = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
 
@@ -54,25 +56,6 @@ export interface PostgresStoreOptions {
 /** A lease write waits at most this long for company; PostgreSQL's fsync is the cost shared. */
 export const DEFAULT_PG_COMMIT_WINDOW_MS = 4;
 
-type PgOp =
-  | { t: "lease"; readonly lease: Lease; refused?: LaggbootError }
-  | { t: "remove"; readonly ip: string; readonly expect: Lease | undefined }
-  | { t: "bad"; readonly bad: BadAddress }
-  | { t: "unbad"; readonly ip: string }
-  | { t: "prune"; readonly nowMs: number; removed?: number }
-  | { t: "event"; readonly event: QueuedEvent & { readonly id: number } };
-
-interface QueuedEvent {
-  readonly id?: number;
-  readonly atMs: number;
-  readonly kind: string;
-  readonly mac: string;
-  readonly ip: string | null;
-  readonly json: string;
-}
-
-type OpResult = { ok: true; v?: number; n?: number } | { ok: false; row: LeaseRowPg | null };
-
 const ID_BLOCK = 512;
 
 /** Open the store; an unreachable database is not fatal (the store starts offline and reconnects), a newer schema is. */
@@ -95,24 +78,21 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
   private isOnline = false;
   private closed = false;
   private queue: QueuedEvent[] = [];
-  private ids: number[] = [];
-  private idPos = 0;
+  private readonly ids = new IdBlocks(ID_BLOCK);
   private refilling = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectDelayMs = 250;
   private timers: NodeJS.Timeout[] = [];
-  private serverRows: ServerRecord[] = [];
+  private readonly registry: ServerRegistry;
   private lastError: string | undefined;
-  dbNowMs: number | undefined;
   schemaVersion: number | undefined;
   droppedEvents = 0;
   conflicts = 0;
-  private readonly startedMs = Date.now();
-  private inventoryHash: string;
+
 
   constructor(private readonly options: PostgresStoreOptions) {
     super();
-    this.inventoryHash = options.inventoryHash;
+    this.registry = new ServerRegistry(options.serverName, options.inventoryHash, options.laggbootVersion ?? "", Date.now());
     this.mirror = new Mirror(this.index);
     this.eventLog = new EventLog(options.cachedEvents ?? 10_000);
     this.peers = new PeerEvents(options.serverName);
@@ -142,7 +122,7 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
   }
 
   servers(): readonly ServerRecord[] {
-    return this.serverRows;
+    return this.registry.rows;
   }
 
   get queuedEvents(): number {
@@ -154,8 +134,12 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
     return this.isOnline ? undefined : this.lastError;
   }
 
+  get dbNowMs(): number | undefined {
+    return this.registry.dbNowMs;
+  }
+
   setInventoryHash(hash: string): void {
-    this.inventoryHash = hash;
+    this.registry.inventoryHash = hash;
   }
 
   onEvent(listener: (event: BootEvent) => void): () => void {
@@ -207,12 +191,13 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
   recordEvent(event: BootEventInput): void {
     if (this.closed) return;
     const e: QueuedEvent = { atMs: event.atMs, kind: event.kind, mac: event.mac, ip: event.ip ?? null, json: detailsJson(event.details) };
-    if (this.isOnline && this.queue.length === 0 && this.idPos < this.ids.length) this.send(e, this.ids[this.idPos++]!);
+    const id = this.isOnline && this.queue.length === 0 ? this.ids.take() : undefined;
+    if (id !== undefined) this.send(e, id);
     else {
       this.queue.push(e);
       this.trimQueue();
     }
-    if (this.isOnline && this.ids.length - this.idPos < ID_BLOCK / 2) this.refillIds();
+    if (this.isOnline && this.ids.low) this.refillIds();
   }
 
   events(query: EventQuery = {}): readonly BootEvent[] {
@@ -259,9 +244,9 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
       // After LISTEN, so no change between the load and the feed is missed (older ones lose on version).
       await this.reload(db);
       if (first) await this.loadEvents(db);
-      await this.heartbeat();
-      this.peers.start(await this.dbNow(db));
-      await this.fetchIds(db);
+      await this.registry.beat(db);
+      this.peers.start(this.registry.dbNowMs ?? Date.now());
+      await this.ids.fetch(db);
       this.isOnline = true;
       this.reconnectDelayMs = 250;
       if (!first) this.log("info", "PostgreSQL reachable again: pool requests are answered again", { queuedEvents: this.queue.length });
@@ -303,7 +288,7 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
   private drainQueue(): void {
     while (this.isOnline && this.queue.length > 0) {
       const e = this.queue[0]!;
-      const id = e.id ?? (this.idPos < this.ids.length ? this.ids[this.idPos++] : undefined);
+      const id = e.id ?? this.ids.take();
       if (id === undefined) {
         this.refillIds();
         return;
@@ -316,38 +301,15 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
   private refillIds(): void {
     if (this.refilling || !this.isOnline || this.db === undefined) return;
     this.refilling = true;
-    this.fetchIds(this.db).then(() => this.drainQueue(), (e: unknown) => this.failed(e)).finally(() => {
+    this.ids.fetch(this.db).then(() => this.drainQueue(), (e: unknown) => this.failed(e)).finally(() => {
       this.refilling = false;
     });
-  }
-
-  private async fetchIds(db: Queryable): Promise<void> {
-    const r = await db.query<{ id: string }>("SELECT nextval('laggboot_event_id') AS id FROM generate_series(1, $1)", [ID_BLOCK]);
-    const fresh = r.rows.map((row) => Number(row.id));
-    this.ids = [...this.ids.slice(this.idPos), ...fresh];
-    this.idPos = 0;
   }
 
   private async writeBatch(ops: readonly PgOp[]): Promise<void> {
     const db = this.db;
     if (!this.isOnline || db === undefined) throw new LaggbootError("LB_ERR_STORE_OFFLINE", "PostgreSQL is unreachable: the batch was not written");
-    const writes: Record<string, unknown>[] = [];
-    const events: Record<string, unknown>[] = [];
-    for (const op of ops) {
-      switch (op.t) {
-        case "lease": writes.push({ t: "lease", ...op.lease }); break;
-        case "remove": writes.push(op.expect === undefined ? { t: "remove", ip: op.ip }
-          : { t: "remove", ip: op.ip, mac: op.expect.mac, startMs: op.expect.startMs, state: op.expect.state }); break;
-        case "bad": writes.push({ t: "bad", ...op.bad }); break;
-        case "unbad": writes.push({ t: "unbad", ip: op.ip }); break;
-        case "prune": writes.push({ t: "prune", nowMs: op.nowMs }); break;
-        case "event": {
-          const e = op.event;
-          events.push({ id: e.id, at: e.atMs, kind: e.kind, mac: e.mac, ip: e.ip, details: e.json });
-          break;
-        }
-      }
-    }
+    const { writes, events } = encodeBatch(ops);
     let results: OpResult[];
     try {
       const r = await db.query<{ r: OpResult[] }>("SELECT laggboot_apply($1, $2::jsonb, $3::jsonb) AS r",
@@ -399,32 +361,11 @@ export class PostgresStore extends IndexedReads implements Store, ClusterView {
     for (const row of r.rows.reverse()) this.eventLog.add(PeerEvents.toEvent(row));
   }
 
-  private async dbNow(db: Queryable): Promise<number> {
-    const r = await db.query<{ now: string }>("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now");
-    return Number(r.rows[0]!.now);
-  }
-
-  /** Register (or refresh) this server's row and read everyone's. */
-  private async heartbeat(): Promise<void> {
-    const db = this.db;
-    if (db === undefined) return;
-    const o = this.options;
-    await db.query(`INSERT INTO servers (name, inventory_hash, laggboot_version, started_ms, last_seen) VALUES ($1, $2, $3, $4, clock_timestamp())
-      ON CONFLICT (name) DO UPDATE SET inventory_hash = EXCLUDED.inventory_hash, laggboot_version = EXCLUDED.laggboot_version,
-      started_ms = EXCLUDED.started_ms, last_seen = EXCLUDED.last_seen`, [o.serverName, this.inventoryHash, o.laggbootVersion ?? "", this.startedMs]);
-    const r = await db.query<{ name: string; inventory_hash: string; laggboot_version: string; started_ms: string; seen: string; now: string }>(
-      `SELECT name, inventory_hash, laggboot_version, started_ms, (extract(epoch FROM last_seen) * 1000)::bigint AS seen,
-       (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now FROM servers ORDER BY last_seen DESC`);
-    this.serverRows = r.rows.map((s) => ({
-      name: s.name, inventoryHash: s.inventory_hash, laggbootVersion: s.laggboot_version, startedMs: Number(s.started_ms), lastSeenMs: Number(s.seen),
-    }));
-    if (r.rows[0] !== undefined) this.dbNowMs = Number(r.rows[0].now);
-  }
-
   private startTimers(): void {
     for (const t of this.timers) clearInterval(t);
     const beat = setInterval(() => {
-      if (this.isOnline) this.heartbeat().catch((e: unknown) => this.failed(e));
+      const db = this.db;
+      if (this.isOnline && db !== undefined) this.registry.beat(db).catch((e: unknown) => this.failed(e));
     }, this.options.heartbeatMs ?? 5000);
     const tail = setInterval(() => {
       const db = this.db;
