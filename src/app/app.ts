@@ -278,7 +278,9 @@ export class App implements StatusSource {
   }
 
   get counters() {
-    return { dhcp: this.dhcp.server.counters, tftp: this.tftp.stats };
+    const c = this.store.cluster;
+    const store = c === undefined ? undefined : { online: c.online(), queuedEvents: c.queuedEvents, droppedEvents: c.droppedEvents };
+    return { dhcp: this.dhcp.server.counters, tftp: this.tftp.stats, store };
   }
 
   // StatusSource

@@ -221,6 +221,37 @@ test("the status of either server shows every client, which server answered, and
   assert.match(text, /boot1 {2}seen \d+ s ago {2}same inventory/);
 });
 
+test("a server reloaded with another inventory is reported by the other: log warning, status, doctor", async () => {
+  const file = join(dir, "laggboot.yaml");
+  const original = readFileSync(file, "utf8");
+  const edited = original.replace("clients:\n", "clients:\n  - { name: r2, kind: pxe, ip: 198.18.40.11, macs: [\"02:17:00:00:00:02\"] }\n");
+  assert.notEqual(edited, original);
+  writeFileSync(file, edited);
+  try {
+    serve["boot2"]!.child.kill("SIGHUP");
+    await serve["boot2"]!.waitLog((l) => l["msg"] === "reloaded");
+    const warning = await serve["boot1"]!.waitLog((l) => String(l["msg"]).startsWith("another server sharing the database runs a different inventory") && l["server"] === "boot2", 20_000);
+    assert.equal(warning["level"], "warn");
+    await until("boot1's status names boot2", async () => {
+      const h = (await api("boot1", "/healthz")) as { cluster: { inventoryMismatch: string[] } };
+      return h.cluster.inventoryMismatch.join() === "boot2";
+    });
+    const text = (await ns["boot1"]!.exec([process.execPath, CLI, "status", "--url", "http://127.0.0.1:8067"])).stdout;
+    assert.match(text, /boot2 {2}seen \d+ s ago {2}DIFFERENT inventory/);
+    // doctor compares with the file as it is now: boot2 runs it, boot1 does not.
+    const doctor = await ns["boot1"]!.exec([process.execPath, CLI, "doctor", "--config", file, "--instance", "boot1", "--no-nfs", "--json"])
+      .catch((e: unknown) => e as { stdout: string });
+    const findings = (JSON.parse(doctor.stdout) as { findings: { check: string; status: string }[] }).findings;
+    const status = (check: string) => findings.find((f) => f.check === check)?.status;
+    assert.deepEqual([status("database"), status("database schema"), status("server boot1"), status("server boot2")], ["ok", "ok", "fail", "ok"]);
+  } finally {
+    writeFileSync(file, original);
+    serve["boot2"]!.child.kill("SIGHUP");
+  }
+  await until("the mismatch clears once boot2 runs the same inventory again", async () =>
+    ((await api("boot1", "/healthz")) as { cluster: { inventoryMismatch: string[] } }).cluster.inventoryMismatch.length === 0, 20_000);
+});
+
 test("a storm of pool clients against both servers at once: zero duplicate addresses", async () => {
   const s = await storm("a1", 300);
   await assertNoDuplicates(s);
@@ -263,6 +294,8 @@ test("PostgreSQL stopped for 20 s: reserved clients still served, pool clients w
   for (const name of ["boot1", "boot2"]) {
     await until(`${name} sees the database gone`, async () => ((await api(name, "/healthz")) as { cluster: { online: boolean } }).cluster.online === false);
   }
+  const metrics = (await ns["boot1"]!.exec(["curl", "-sS", "--max-time", "5", "http://127.0.0.1:8067/metrics"])).stdout;
+  assert.match(metrics, /^laggboot_store_online 0$/m);
   const reserved = await udhcpc(RESERVED.mac, "outage-reserved");
   assert.equal(reserved?.get("ip"), RESERVED.ip, "a reserved client is answered from memory");
   const waiting = await udhcpc("02:17:00:00:02:01", "outage-pool", 2);
