@@ -107,13 +107,18 @@ test("postgres: a write by one server reaches the other's reads through the chan
 }));
 
 test("postgres: a removal with a MAC never takes a lease another server has since rewritten", async () => twoServers(async (conn, a, b) => {
-  const offered = lease(7, { state: "offered", expiresMs: lease(7).startMs + 60_000 });
-  await a.commitLease(offered);
-  await until("b sees the hold", () => b.leaseByIp(offered.ip) !== undefined);
-  // b binds it (same MAC); a, not yet told, drops its hold of the old row.
-  await b.commitLease(lease(7, { startMs: offered.startMs + 1 }));
-  await a.removeLease(offered.ip, offered.mac);
-  assert.equal((await sql(conn, `SELECT state FROM leases WHERE ip = '${offered.ip}'`)).trim(), "bound");
+  // Ten rounds, so both orders of the two commits occur.
+  for (let n = 70; n < 80; n++) {
+    const offered = lease(n, { state: "offered", expiresMs: lease(n).startMs + 60_000 });
+    await a.commitLease(offered);
+    await until("b sees the hold", () => b.leaseByIp(offered.ip) !== undefined);
+    // b binds it (same MAC) while a, seeing only its hold (the same synchronous turn: no change can reach it),
+    // drops that hold. Whichever commits first, the bound lease stays: a's removal is of the row it saw.
+    const binding = b.commitLease(lease(n, { startMs: offered.startMs + 1 }));
+    assert.equal(a.leaseByIp(offered.ip)?.state, "offered");
+    await Promise.all([binding, a.removeLease(offered.ip, offered.mac)]);
+    assert.equal((await sql(conn, `SELECT state FROM leases WHERE ip = '${offered.ip}'`)).trim(), "bound");
+  }
 }));
 
 test("postgres: a restart reloads leases, bad marks and events", async () => {
