@@ -1,4 +1,4 @@
-/** Lease and boot-event storage: one interface, two implementations. */
+/** Lease and boot-event storage: one interface; in memory, SQLite (one server) and PostgreSQL (shared by several). */
 export type { BadAddress, BootEvent, BootEventInput, ClusterView, EventQuery, Lease, LeaseState, ServerRecord, Store } from "./types.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory.js";
 export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from "./sqlite.js";
