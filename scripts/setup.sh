@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 #   busybox-static                     the lab's initramfs; the FreeBSD model's shell tools
 #   dnsmasq-base kea-dhcp4-server isc-dhcp-server
 #                                      peers and syntax checkers of the generated configs
-#   kea-admin                          perfdhcp (DHCP interop and benchmarks)
+#   kea-admin                          perfdhcp (DHCP interop and benchmarks), kea-admin (the kea-pg bench peer's schema)
 #   isc-dhcp-client                    dhclient (DHCP interop)
 #   iproute2 nftables tcpdump          network namespaces, packet loss, captures
 #   tftpd-hpa tftp-hpa atftp curl wget TFTP and HTTP peers

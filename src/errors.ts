@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   // storage and servers
   LB_ERR_STORE: "The lease and event database could not be opened, migrated or written.",
   LB_ERR_STORE_VERSION: "The lease database was written by a newer laggboot (its schema version is unknown to this one).",
+  LB_ERR_STORE_OFFLINE: "The shared lease database (PostgreSQL) is unreachable: pool requests are not answered until it is back.",
+  LB_ERR_LEASE_CONFLICT: "A lease write lost to another holder of the address (another server committed it first); nothing is sent.",
   LB_ERR_DHCP_SOCKET: "The native DHCP socket layer was required (LAGGBOOT_DHCP_DATAPATH=native, tests and benchmarks) and could not be loaded.",
   LB_ERR_BIND: "A listener (DHCP, ProxyDHCP, TFTP, HTTP) could not bind its address and port: in use (the sentence names the holder on Linux), no permission, or the address is not on this machine. Exit 2.",
 } as const;

@@ -1,14 +1,16 @@
 /**
- * The three servers the DHCP benchmark compares, each started inside the
- * server namespace with the same network, pool and lease time: laggboot
- * (dynamic pool, SQLite leases, durable before ACK), Kea (memfile lease
- * file) and dnsmasq (lease file). Each returns its PID (for CPU time from
+ * The servers the DHCP benchmark compares, each started inside the server
+ * namespace with the same network, pool and lease time: laggboot (dynamic
+ * pool, SQLite leases, durable before ACK), Kea (memfile lease file) and
+ * dnsmasq (lease file); and on one PostgreSQL database (BenchPg, started by
+ * run.ts): laggboot-pg (the shared store), kea-pg (Kea's PostgreSQL lease
+ * backend, schema by kea-admin) and kea-pg-mt (the same, multi-threaded). Each returns its PID (for CPU time from
  * /proc) and a stop function.
  */
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import type { Namespace } from "../../test/support/netns.js";
 import type { JsonPolicy, ServerMainConfig } from "../../test/support/dhcp-server-main.js";
 
@@ -40,7 +42,16 @@ export interface RunningPeer {
  * laggboot-baseline: the default (durable) configuration of another build of laggboot, from
  * LBDH_BASELINE=DIR (a checkout built with tsc), for before/after figures in the same run.
  */
-export type PeerName = "laggboot" | "laggboot-mem" | "laggboot-node" | "laggboot-eager" | "laggboot-baseline" | "kea" | "dnsmasq";
+export type PeerName = "laggboot" | "laggboot-mem" | "laggboot-node" | "laggboot-eager" | "laggboot-baseline" | "laggboot-pg" | "kea" | "kea-pg" | "kea-pg-mt" | "dnsmasq";
+
+/** The PostgreSQL server of a run: a fresh database per peer run. */
+export interface BenchPg {
+  /** Socket directory (libpq host) and user. */
+  readonly dir: string;
+  readonly user: string;
+  /** Creates database `name`; returns its node-postgres connection string. */
+  newDatabase(name: string): Promise<string>;
+}
 
 const serverMain = fileURLToPath(new URL("../../test/support/dhcp-server-main.js", import.meta.url));
 
@@ -49,6 +60,13 @@ function serverMainOf(name: PeerName): string {
   const dir = process.env.LBDH_BASELINE;
   if (dir === undefined || dir === "") throw new Error("laggboot-baseline needs LBDH_BASELINE=DIR (a built checkout)");
   return resolve(dir, "dist/test/support/dhcp-server-main.js");
+}
+
+function runCommand(argv: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => execFile(argv[0]!, argv.slice(1), { timeout: 60_000 }, (err, _out, stderr) => {
+    if (err) reject(new Error(`${argv.join(" ")}: ${stderr.trim() || err.message}`));
+    else resolve();
+  }));
 }
 
 function waitFor(child: ChildProcess, ms: number): Promise<void> {
@@ -98,11 +116,18 @@ export interface LaggbootKnobs {
   readonly commitWindowMs?: number | undefined;
 }
 
+let databases = 0;
+
 export async function startPeer(
-  name: PeerName, ns: Namespace, net: BenchNet, dir: string, knobs: LaggbootKnobs = {},
+  name: PeerName, ns: Namespace, net: BenchNet, dir: string, knobs: LaggbootKnobs = {}, pg?: BenchPg,
 ): Promise<RunningPeer> {
   const { recvBufferBytes, cpuProfDir, commitWindowMs } = knobs;
+  const needPg = (): BenchPg => {
+    if (pg === undefined) throw new Error(`${name} needs the run's PostgreSQL`);
+    return pg;
+  };
   switch (name) {
+    case "laggboot-pg":
     case "laggboot":
     case "laggboot-mem":
     case "laggboot-node":
@@ -110,7 +135,7 @@ export async function startPeer(
     case "laggboot-baseline": {
       const config: ServerMainConfig = {
         policy: laggbootPolicy(net), quiet: true, maxRunMs: 600_000,
-        ...(name === "laggboot-mem" ? {} : { dbPath: join(dir, "laggboot.db") }),
+        ...(name === "laggboot-mem" ? {} : name === "laggboot-pg" ? { postgres: await needPg().newDatabase(`lb${++databases}`) } : { dbPath: join(dir, "laggboot.db") }),
         ...(recvBufferBytes === undefined ? {} : { recvBufferBytes }),
         ...(commitWindowMs === undefined || name === "laggboot-baseline" ? {} : { commitWindowMs }),
       };
@@ -123,17 +148,29 @@ export async function startPeer(
       await waitFor(child, 1000);
       return { name, pid: child.pid!, stop: stopper(child) };
     }
+    case "kea-pg":
+    case "kea-pg-mt":
     case "kea": {
+      let leaseDatabase: Record<string, unknown> = { type: "memfile", persist: true, name: join(dir, "kea-leases4.csv"), "lfc-interval": 0 };
+      if (name !== "kea") {
+        const db = needPg();
+        const dbName = `kea${++databases}`;
+        await db.newDatabase(dbName);
+        await runCommand(["kea-admin", "db-init", "pgsql", "-h", db.dir, "-u", db.user, "-n", dbName]);
+        leaseDatabase = { type: "postgresql", name: dbName, host: db.dir, user: db.user };
+      }
       const conf = {
         Dhcp4: {
           "interfaces-config": { interfaces: [net.serverIf], "dhcp-socket-type": "udp" },
-          "lease-database": { type: "memfile", persist: true, name: join(dir, "kea-leases4.csv"), "lfc-interval": 0 },
+          "lease-database": leaseDatabase,
           "valid-lifetime": net.leaseSeconds,
           subnet4: [{
             id: 1, subnet: `${net.network}/${net.prefixLength}`, pools: [{ pool: `${net.poolFirst} - ${net.poolLast}` }],
             "option-data": [{ name: "routers", data: net.relayAddress }],
           }],
           loggers: [{ name: "kea-dhcp4", output_options: [{ output: "stderr" }], severity: "ERROR" }],
+          // kea-pg-mt: Kea's multi-threaded packet processing, one database connection per thread (its setting for throughput).
+          ...(name === "kea-pg-mt" ? { "multi-threading": { "enable-multi-threading": true, "thread-pool-size": 4, "packet-queue-size": 64 } } : {}),
         },
       };
       const file = join(dir, "kea-dhcp4.json");

@@ -7,7 +7,11 @@
  *     [--commit-window MS]    (laggboot's group-commit window instead of the store's default; for tuning only)
  *     [--warmup S] [--warmup-rate R]  (before each measured run, every server alike: S seconds at R/s with other MACs; default 10 s at 500/s)
  * Peers: laggboot (SQLite, durable), laggboot-mem (in-memory store), laggboot-node (Node dgram sockets), kea, dnsmasq, and
- * laggboot-baseline: another build's laggboot (LBDH_BASELINE=DIR, a built checkout) for before/after.
+ * laggboot-baseline: another build's laggboot (LBDH_BASELINE=DIR, a built checkout) for before/after;
+ * laggboot-pg and kea-pg on one PostgreSQL started for the run (Debian's postgresql, a fresh database per run; their
+ * CPU per exchange then also has a column with the database's own CPU, which serves them).
+ * The PostgreSQL comparison in one command (docs/benchmarks.md):
+ *   flock /tmp/laggboot-bench.lock node dist/bench/dhcp/run.js --peers laggboot-pg,kea-pg,laggboot --storm 0
  * In namespaces (prefix lbd, 198.18.0.0/15): perfdhcp acts as a relay (port
  * 67, giaddr) against each server in turn, same link, pool and lease time,
  * each server freshly started per offered rate. Reports completed 4-way
@@ -21,7 +25,8 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { CommandError, Lab } from "../../test/support/netns.js";
 import { exchangeDelaysMs, parsePerfdhcp, quantile } from "../../test/interop/dhcp-perfdhcp.js";
-import { startPeer, type BenchNet, type PeerName } from "./peers.js";
+import { startPeer, type BenchNet, type BenchPg, type PeerName } from "./peers.js";
+import { startPostgres, type PgServer } from "../../test/support/postgres.js";
 import { runStorm, type StormResult } from "./storm.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -85,6 +90,25 @@ function cpuByThread(pid: number): Map<string, number> {
   return out;
 }
 
+/** CPU seconds of the PostgreSQL server: the postmaster and every process it started (the backends serving the peer). */
+function pgCpuSeconds(pg: PgServer | undefined): number {
+  const root = pg?.pid();
+  if (root === undefined) return 0;
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // Field 4 (ppid) is fields[1] after "pid (comm) ".
+      if (Number(entry) === root || Number(fields[1]) === root) total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    } catch {
+      // the process ended
+    }
+  }
+  return total;
+}
+
 function threadShare(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
   const share: Record<string, number> = {};
   for (const [name, s] of after) {
@@ -104,6 +128,8 @@ interface Row {
   p99OfferMs: number | undefined;
   p99AckMs: number | undefined;
   cpuMsPerExchange: number | undefined;
+  /** For the PostgreSQL peers: the database server's CPU per exchange (its backends do part of the work). */
+  dbCpuMsPerExchange: number | undefined;
   /** 1-minute load average when the run started: other work on the machine skews every figure. */
   loadAverage: number;
   /** CPU seconds during the measured run per thread name (threads that ended meanwhile are missing). */
@@ -119,7 +145,20 @@ async function main(): Promise<void> {
   const results: Row[] = [];
   let storm: StormResult | undefined;
   const started = new Date().toISOString();
+  let pg: PgServer | undefined;
   try {
+    let benchPg: BenchPg | undefined;
+    if (peers.some((p) => p.includes("-pg"))) {
+      const server = await startPostgres();
+      pg = server;
+      benchPg = {
+        dir: server.dir, user: server.user,
+        async newDatabase(name) {
+          await server.psql(`CREATE DATABASE ${name}`);
+          return server.connection.replace(`/${server.database}?`, `/${name}?`);
+        },
+      };
+    }
     const srv = await lab.namespace("srv");
     const perf = await lab.namespace("perf");
     await lab.veth(srv, NET.serverIf, perf, "p0");
@@ -128,7 +167,7 @@ async function main(): Promise<void> {
     for (const rate of rates) {
       for (const peer of peers) {
         const dir = mkdtempSync(join(tmpdir(), `lb-bench-${peer}-`));
-        const running = await startPeer(peer, srv, NET, dir, { recvBufferBytes, cpuProfDir, commitWindowMs });
+        const running = await startPeer(peer, srv, NET, dir, { recvBufferBytes, cpuProfDir, commitWindowMs }, benchPg);
         try {
           // Warm-up (all servers alike): --warmup s at --warmup-rate/s with other MACs, so a
           // JIT-compiled server is measured warm, as it runs in production.
@@ -138,6 +177,7 @@ async function main(): Promise<void> {
           }
           const load = loadAverage();
           const cpu0 = cpuSeconds(running.pid);
+          const db0 = peer.includes("-pg") ? pgCpuSeconds(pg) : 0;
           const threads0 = cpuByThread(running.pid);
           // perfdhcp exits non-zero when it saw drops; its report is still on stdout.
           const out = await perf.exec(["perfdhcp", "-4", "-l", "p0", "-r", String(rate), "-R", String(clients), "-p", String(seconds),
@@ -147,6 +187,7 @@ async function main(): Promise<void> {
               throw e;
             });
           const cpu = cpuSeconds(running.pid) - cpu0;
+          const dbCpu = peer.includes("-pg") ? pgCpuSeconds(pg) - db0 : undefined;
           const threads = threadShare(threads0, cpuByThread(running.pid));
           const r = parsePerfdhcp(out.stdout);
           const sent = r.discoverOffer?.sent ?? 0;
@@ -157,6 +198,7 @@ async function main(): Promise<void> {
             p99OfferMs: round(quantile(exchangeDelaysMs(out.stdout, "DISCOVER-OFFER"), 0.99)),
             p99AckMs: round(quantile(exchangeDelaysMs(out.stdout, "REQUEST-ACK"), 0.99)),
             cpuMsPerExchange: acks === 0 ? undefined : Math.round((cpu * 1000 * 1000) / acks) / 1000,
+            dbCpuMsPerExchange: acks === 0 || dbCpu === undefined ? undefined : Math.round((dbCpu * 1000 * 1000) / acks) / 1000,
             loadAverage: load, cpuByThread: threads,
           };
           results.push(row);
@@ -170,6 +212,7 @@ async function main(): Promise<void> {
     if (stormClients > 0) storm = await runStorm(lab, stormClients);
   } finally {
     await lab.cleanup();
+    await pg?.destroy();
   }
   mkdirSync("bench/results", { recursive: true });
   const file = join("bench/results", `dhcp-${started.replace(/[:.]/g, "-")}.json`);
@@ -185,11 +228,11 @@ function round(v: number | undefined): number | undefined {
 
 function table(rows: readonly Row[]): string {
   const lines = [
-    "| offered/s | server | completed/s | drops % | p99 OFFER ms | p99 ACK ms | CPU ms/exchange | load |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|",
+    "| offered/s | server | completed/s | drops % | p99 OFFER ms | p99 ACK ms | CPU ms/exchange | + database CPU ms/exchange | load |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
-    lines.push(`| ${r.offeredPerSecond} | ${r.peer} | ${r.completedPerSecond} | ${r.dropPercent} | ${r.p99OfferMs ?? "-"} | ${r.p99AckMs ?? "-"} | ${r.cpuMsPerExchange ?? "-"} | ${r.loadAverage} |`);
+    lines.push(`| ${r.offeredPerSecond} | ${r.peer} | ${r.completedPerSecond} | ${r.dropPercent} | ${r.p99OfferMs ?? "-"} | ${r.p99AckMs ?? "-"} | ${r.cpuMsPerExchange ?? "-"} | ${r.dbCpuMsPerExchange ?? "-"} | ${r.loadAverage} |`);
   }
   return lines.join("\n");
 }

@@ -3,15 +3,18 @@
  * service, TFTP server, boot-file HTTP server, status tracker, logs. Reload swaps what can change
  * without new sockets and refuses the rest with a reason.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname } from "node:path";
 import type { Inventory } from "../config/types.js";
+import { LaggbootError } from "../errors.js";
 import { createDhcpService, type DhcpService, type DhcpServerEvent } from "../servers/dhcp/index.js";
 import { createTftpServer } from "../servers/tftp/index.js";
 import type { TftpServer, TransferEvent } from "../servers/tftp/types.js";
 import { createHttpBootServer, type HttpBootServer, type HttpTransferEvent } from "../servers/http-boot/index.js";
-import { openSqliteStore, type BootEvent, type Store } from "../store/index.js";
+import { openPostgresStore, openSqliteStore, type BootEvent, type Store } from "../store/index.js";
 import { bootScriptProvider, httpBaseUrl, tftpBaseUrl } from "./boot-scripts.js";
+import { clusterStatus, MismatchWatch } from "./cluster.js";
 import { dhcpPolicyFromInventory } from "./dhcp-policy.js";
 import type { Logger } from "./logger.js";
 import { StatusTracker } from "./status-tracker.js";
@@ -26,6 +29,8 @@ export interface AppOptions {
   readonly ports?: { readonly dhcp?: number; readonly proxy?: number; readonly tftp?: number; readonly httpBoot?: number };
   /** Open the store at this path instead of the inventory's (tests: ":memory:"). */
   readonly storePath?: string;
+  /** A store opened already (openSharedStore, for storage kind postgres); the App closes it. */
+  readonly store?: Store;
   readonly clock?: () => number;
 }
 
@@ -51,8 +56,39 @@ export function restartNeeded(a: Inventory, b: Inventory): string | undefined {
   // protocol and protocolByArch are DHCP policy: they reload.
   if (hb(a) !== hb(b)) reasons.push("server.httpBoot's listener changed (address, port, limits or directory pages)");
   if (sa.storage.path !== sb.storage.path) reasons.push("server.storage.path changed");
+  if (sa.storage.kind !== sb.storage.kind || JSON.stringify(sa.storage.postgres) !== JSON.stringify(sb.storage.postgres)) reasons.push("server.storage changed");
+  if (sa.instance !== sb.instance) reasons.push("this server's instance changed");
   if ((sa.runAs?.user ?? "") !== (sb.runAs?.user ?? "") || (sa.runAs?.group ?? "") !== (sb.runAs?.group ?? "")) reasons.push("server.runAs changed");
   return reasons.length > 0 ? reasons.join("; ") : undefined;
+}
+
+/** This server's name among those sharing a store: its instance, else the host name. */
+export function serverName(inventory: Inventory): string {
+  return inventory.server.instance ?? hostname();
+}
+
+/** The shared store of storage kind postgres; the database may be down (the store reconnects), a newer schema is refused. */
+export async function openSharedStore(inventory: Inventory, logger: Logger): Promise<Store> {
+  const s = inventory.server;
+  const pg = s.storage.postgres;
+  if (pg === undefined) throw new LaggbootError("LB_ERR_INTERNAL", "storage kind postgres without postgres settings");
+  const index = s.instances.findIndex((i) => i.name === s.instance);
+  return openPostgresStore({
+    source: pg.connectionFile !== undefined ? { connectionFile: pg.connectionFile } : { connection: pg.connection ?? "" },
+    serverName: serverName(inventory), inventoryHash: inventory.hash, laggbootVersion: laggbootVersion(),
+    maxQueuedEvents: pg.eventQueue,
+    ...(index >= 0 ? { allocationSlot: { index, count: s.instances.length } } : {}),
+    log: (level, message, fields) => logger.log(level, message, fields ?? {}),
+  });
+}
+
+function laggbootVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "";
+  } catch {
+    return "";
+  }
 }
 
 export class App implements StatusSource {
@@ -74,15 +110,23 @@ export class App implements StatusSource {
   private pruneTimer: ReturnType<typeof setInterval> | undefined;
   private tftpPort: number;
   private httpBootPort = 0;
+  private clusterTimer: ReturnType<typeof setInterval> | undefined;
+  /** Set on a shared store: the name this server's answers carry in the status. */
+  private readonly answeredBy: string | undefined;
 
   constructor(inventory: Inventory, private readonly opts: AppOptions) {
     this.inventory = inventory;
     this.clock = opts.clock ?? Date.now;
     this.startedAtMs = this.clock();
     this.tracker = new StatusTracker(inventory);
-    const storePath = opts.storePath ?? inventory.server.storage.path;
-    if (storePath !== ":memory:") mkdirSync(dirname(storePath), { recursive: true, mode: 0o750 });
-    this.store = this.observed(openSqliteStore({ path: storePath }));
+    this.store = this.observed(opts.store ?? openLocalStore(opts.storePath ?? inventory.server.storage.path));
+    const cluster = this.store.cluster;
+    this.answeredBy = cluster?.serverName;
+    // A shared store tells of every event, this server's and the others' (their answers and transfers go into the status too).
+    cluster?.onEvent((e) => {
+      if (e.server !== cluster.serverName) this.tracker.onStoreEvent(e);
+      for (const l of this.listeners) l(e);
+    });
     this.dhcp = createDhcpService({
       policy: dhcpPolicyFromInventory(inventory),
       store: this.store,
@@ -124,8 +168,8 @@ export class App implements StatusSource {
     const listeners = this.listeners;
     const recordEvent = (e: Parameters<Store["recordEvent"]>[0]): void => {
       inner.recordEvent(e);
-      // Reading the event back costs a parse of its details: only when someone listens.
-      if (listeners.size === 0) return;
+      // Reading the event back costs a parse of its details: only when someone listens. A shared store tells itself (onEvent).
+      if (listeners.size === 0 || inner.cluster !== undefined) return;
       const [newest] = inner.events({ limit: 1 });
       if (newest) for (const l of listeners) l(newest);
     };
@@ -147,11 +191,13 @@ export class App implements StatusSource {
   }
 
   private onDhcp(e: DhcpServerEvent): void {
-    const client = this.tracker.onDhcp(e);
+    const client = this.tracker.onDhcp(e, this.answeredBy);
     const log = this.opts.logger;
     // Per-packet lines (info, debug) build their fields only when the level keeps them.
+    // While a shared store is unreachable every pool request fails its write: the store logged the outage once.
     const level = e.type === "reply" || e.type === "handled" || e.type === "unknown-client" ? "info"
-      : e.type === "ignored" || e.type === "malformed" || e.type === "rate-limited" ? "debug" : "error";
+      : e.type === "ignored" || e.type === "malformed" || e.type === "rate-limited" ? "debug"
+      : e.type === "store-error" && this.store.cluster?.online() === false ? "debug" : "error";
     if (log.enabled?.(level) === false) {
       for (const l of this.dhcpListeners) l(e);
       return;
@@ -242,6 +288,7 @@ export class App implements StatusSource {
       }
     }
     this.startPruning();
+    this.watchCluster();
     return httpBoot ? { tftp, httpBoot } : { tftp };
   }
 
@@ -253,9 +300,23 @@ export class App implements StatusSource {
     this.pruneTimer.unref();
   }
 
+  /** On a shared store: warn (once each) about servers running another inventory. */
+  private watchCluster(): void {
+    if (this.store.cluster === undefined) return;
+    const watch = new MismatchWatch(this.opts.logger);
+    const check = (): void => {
+      const c = this.health().cluster;
+      if (c !== undefined) watch.check(c);
+    };
+    check();
+    this.clusterTimer = setInterval(check, 5000);
+    this.clusterTimer.unref();
+  }
+
   /** Stop taking new work; running transfers get `graceMs` to finish. */
   async stop(graceMs: number): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.clusterTimer) clearInterval(this.clusterTimer);
     await Promise.all([this.dhcp.stop(), this.tftp.stop(graceMs), this.httpBoot?.stop(graceMs)]);
     this.services = this.httpBoot ? { dhcp: "stopped", tftp: "stopped", httpBoot: "stopped" } : { dhcp: "stopped", tftp: "stopped" };
     await this.store.close();
@@ -267,11 +328,14 @@ export class App implements StatusSource {
     if (!this.dhcp.reload(dhcpPolicyFromInventory(next))) return { ok: false, reason: "the DHCP sockets would change: restart laggboot to apply this change" };
     this.inventory = next;
     this.tracker.setInventory(next);
+    this.store.cluster?.setInventoryHash(next.hash);
     return { ok: true };
   }
 
   get counters() {
-    return { dhcp: this.dhcp.server.counters, tftp: this.tftp.stats, httpBoot: this.httpBoot?.stats };
+    const c = this.store.cluster;
+    const store = c === undefined ? undefined : { online: c.online(), queuedEvents: c.queuedEvents, droppedEvents: c.droppedEvents };
+    return { dhcp: this.dhcp.server.counters, tftp: this.tftp.stats, httpBoot: this.httpBoot?.stats, store };
   }
 
   // StatusSource
@@ -289,11 +353,20 @@ export class App implements StatusSource {
     return () => this.listeners.delete(listener);
   }
   health(): HealthReport {
-    return { ok: Object.values(this.services).every((s) => s === "running"), startedAtMs: this.startedAtMs, inventory: this.opts.inventoryPath, services: { ...this.services } };
+    const cluster = this.store.cluster;
+    return {
+      ok: Object.values(this.services).every((s) => s === "running"), startedAtMs: this.startedAtMs, inventory: this.opts.inventoryPath, services: { ...this.services },
+      ...(cluster === undefined ? {} : { cluster: clusterStatus(cluster, this.inventory.hash) }),
+    };
   }
   metrics(): string {
     return this.metricsRenderer();
   }
+}
+
+function openLocalStore(path: string): Store {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  return openSqliteStore({ path });
 }
 
 function pick(o: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {

@@ -14,6 +14,7 @@ import { bindProblem, bindSentence, type BindProblem, type Listener } from "../s
 import { checkNfsExport, type NfsExportCheck, type NfsExportCheckInput } from "../servers/nfs-mount/check.js";
 import type { ClientAssets } from "../render/client-file-sets.js";
 import { checkClientFiles, checkSharedRoots, finding, type DoctorFinding, type RootsProbe } from "./doctor-roots.js";
+import { checkDatabase, inspectPostgres, type InspectDatabase } from "./doctor-db.js";
 import { readRefusal, type ModeOwner, type UnixIdentity } from "./unix-access.js";
 import { lookupIdentity } from "./unix-user.js";
 
@@ -28,6 +29,8 @@ export interface DoctorProbe extends RootsProbe {
   identity(user: string, group: string | undefined): UnixIdentity | string;
   /** Why `who` cannot reach and read `path` by its mode bits, or undefined when it can. */
   readRefusal(path: string, who: UnixIdentity): string | undefined;
+  /** The shared database (storage kind postgres), read-only. */
+  inspectDatabase?: InspectDatabase;
 }
 
 function checkAddresses(inv: Inventory, probe: DoctorProbe): DoctorFinding[] {
@@ -161,6 +164,7 @@ export async function runDoctor(inv: Inventory, probe: DoctorProbe, opts: Doctor
     ...checkSharedRoots(inv, probe, rootDir), ...(opts.clientAssets === undefined ? [] : checkClientFiles(inv, probe, rootDir, opts.clientAssets)),
   ];
   if (opts.nfs) out.push(...(await checkExports(inv, probe, opts.nfsTimeoutMs)));
+  if (probe.inspectDatabase !== undefined) out.push(...(await checkDatabase(inv, probe.inspectDatabase)));
   return out;
 }
 
@@ -200,6 +204,7 @@ export const realDoctorProbe: DoctorProbe = {
     }
   },
   nfsExport: checkNfsExport,
+  inspectDatabase: inspectPostgres,
   identity(user, group) {
     try {
       return lookupIdentity(user, group);

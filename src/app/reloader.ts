@@ -11,6 +11,7 @@ import { formatFinding, type Finding } from "../config/findings.js";
 import { loadInventoryText, type SiteProbe } from "../config/load.js";
 import { fsProbe, handedProbe } from "../config/probe.js";
 import type { Inventory } from "../config/types.js";
+import { LaggbootError } from "../errors.js";
 import type { ReloadResult } from "./app.js";
 import type { Logger } from "./logger.js";
 
@@ -50,6 +51,8 @@ export interface ReloaderOptions {
   /** Called with the new inventory once it serves. */
   readonly onReloaded?: (inv: Inventory) => void;
   readonly probe?: SiteProbe;
+  /** The part of a valid inventory this server serves (server.instances: this host's instance); may throw a LaggbootError. */
+  readonly select?: (inv: Inventory) => Inventory;
 }
 
 export class Reloader {
@@ -93,16 +96,18 @@ export class Reloader {
         const errors = r.findings.filter((f) => f.severity === "error").map(formatFinding);
         outcome = { outcome: "rejected", errors, ...(via === "SIGHUP" ? this.hint() : {}) };
       } else {
-        const res = this.o.app.reload(r.inventory);
+        const next = this.o.select ? this.o.select(r.inventory) : r.inventory;
+        const res = this.o.app.reload(next);
         if (!res.ok) {
           outcome = { outcome: "refused", reason: res.reason ?? "the change needs a restart" };
         } else {
           logFindings(this.o.log, r.findings);
-          this.o.onReloaded?.(r.inventory);
-          outcome = { outcome: "reloaded", clients: r.inventory.clients.length, warnings: r.findings.map(formatFinding) };
+          this.o.onReloaded?.(next);
+          outcome = { outcome: "reloaded", clients: next.clients.length, warnings: r.findings.map(formatFinding) };
         }
       }
     } catch (e) {
+      if (e instanceof LaggbootError) return this.report({ outcome: "rejected", errors: [`${e.message} [${e.code}]`] }, via);
       // A bug in loading or applying: said, and the old inventory stays.
       outcome = { outcome: "rejected", errors: [`internal error [LB_ERR_INTERNAL]: ${e instanceof Error ? e.message : String(e)}`] };
     }

@@ -4,6 +4,7 @@
  */
 import type { Inventory, Client } from "../config/types.js";
 import type { DhcpServerEvent } from "../servers/dhcp/types.js";
+import type { BootEvent } from "../store/index.js";
 import { BOOT_STAGES, type BootStage, type ClientStatus, type DhcpExchange, type FileFetch, type FileProtocol, type StageReached } from "./status-types.js";
 
 /** What the tracker reads of a finished transfer, from the TFTP or the HTTP server. */
@@ -27,6 +28,7 @@ interface State {
 }
 
 const rank = (s: BootStage): number => BOOT_STAGES.indexOf(s);
+
 
 export class StatusTracker {
   private byMac = new Map<string, Client>();
@@ -71,8 +73,32 @@ export class StatusTracker {
     s.stages.push(protocol === undefined ? { stage, atMs, detail } : { stage, atMs, detail, protocol });
   }
 
-  /** Returns the client the event was about, if it is in the inventory. */
-  onDhcp(ev: DhcpServerEvent): Client | undefined {
+  /**
+   * Another server's answers and transfers, from the shared store's events
+   * (dhcp.offer / dhcp.ack / dhcp.nak with the reply's details; tftp.sent
+   * and other tftp.* outcomes), so this server's status shows every client.
+   */
+  onStoreEvent(e: BootEvent): void {
+    const m = /^dhcp\.(offer|ack|nak)$/.exec(e.kind);
+    if (m !== null) {
+      const details = { ...e.details, ...(e.ip === undefined ? {} : { ip: e.ip }) };
+      this.onDhcp({ type: "reply", atMs: e.atMs, mac: e.mac, messageType: m[1]!.toUpperCase(), to: String(e.details["to"] ?? ""), details }, e.server);
+      return;
+    }
+    // Another server's file transfer: "tftp.sent", "http.sent", "tftp.failed", ...
+    const file = e.details["file"];
+    const t = /^(tftp|http)\.(.+)$/.exec(e.kind);
+    if (t !== null && e.ip !== undefined && typeof file === "string") {
+      const protocol: FileProtocol = t[1] === "http" ? "http" : "tftp";
+      this.onTransferAt({
+        clientAddress: e.ip, path: file, outcome: t[2] === "sent" ? "ok" : t[2]!,
+        bytes: Number(e.details["bytes"] ?? 0), durationMs: Number(e.details["durationMs"] ?? 0),
+      }, e.atMs, protocol);
+    }
+  }
+
+  /** Returns the client the event was about, if it is in the inventory. `server`: who answered, on a shared store. */
+  onDhcp(ev: DhcpServerEvent, server?: string): Client | undefined {
     if (ev.type !== "reply") return undefined;
     const c = this.byMac.get(ev.mac);
     if (!c) return undefined;
@@ -91,6 +117,7 @@ export class StatusTracker {
       atMs: ev.atMs, messageType: ev.messageType, mac: ev.mac, ip: ip ?? c.ip, bootFile,
       clientKind: loader ? "freebsd-loader" : ipxe ? "ipxe" : d["httpBoot"] === true ? "http-boot-firmware"
         : typeof d["vendorClass"] === "string" && d["vendorClass"].startsWith("PXEClient:") ? "pxe-firmware" : "other",
+      ...(server === undefined ? {} : { server }),
     };
     if (loader) {
       if (isAck) this.reach(s, "loader-dhcp-acked", ev.atMs, c.ip);

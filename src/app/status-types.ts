@@ -37,6 +37,8 @@ export interface DhcpExchange {
   /** "pxe-firmware" | "http-boot-firmware" | "ipxe" | "freebsd-loader" | "other" */
   readonly clientKind: string;
   readonly bootFile: string | undefined;
+  /** The server that answered, when several share the store. */
+  readonly server?: string | undefined;
 }
 
 export interface FileFetch {
@@ -70,6 +72,32 @@ export interface HealthReport {
   readonly startedAtMs: number;
   readonly inventory: string;
   readonly services: Readonly<Record<string, "running" | "stopped" | "failed">>;
+  /** Only when the store is shared (PostgreSQL). */
+  readonly cluster?: ClusterStatus;
+}
+
+/** The servers sharing the store, as this one sees them (status API, `laggboot status`, dashboard, doctor). */
+export interface ClusterStatus {
+  /** This server's name. */
+  readonly server: string;
+  readonly store: "postgres";
+  /** Is the database reachable now? While not, pool requests are not answered. */
+  readonly online: boolean;
+  readonly schemaVersion: number | undefined;
+  readonly inventoryHash: string;
+  readonly queuedEvents: number;
+  readonly droppedEvents: number;
+  readonly leaseConflicts: number;
+  readonly servers: readonly {
+    readonly name: string;
+    readonly inventoryHash: string;
+    readonly sameInventory: boolean;
+    readonly laggbootVersion: string;
+    /** How long ago (database clock) its last heartbeat was. */
+    readonly lastSeenAgoMs: number | undefined;
+  }[];
+  /** Servers seen recently whose inventory differs from this one's. */
+  readonly inventoryMismatch: readonly string[];
 }
 
 export interface StatusSource {

@@ -6,24 +6,28 @@ import { readFlipScript, readLinuxClientAssets } from "../assets.js";
 import { fsProbe, recordingProbe } from "../config/probe.js";
 import { LaggbootError } from "../errors.js";
 import { EXIT, act, configPath, loadValid, writeJson } from "./common.js";
+import { forInstance, pickInstance } from "../config/instance.js";
 
 const MARK = { ok: "ok  ", warn: "WARN", fail: "FAIL" } as const;
 
 export function registerDoctor(program: Command): void {
   program
     .command("doctor")
-    .description("check a site: server addresses, free ports, boot files, client roots and files, and every client's NFS export (MOUNT v3)")
+    .description("check a site: server addresses, free ports, boot files, client roots and files, every client's NFS export (MOUNT v3), and a shared database")
     .option("--no-nfs", "skip the NFS export checks")
     .option("--nfs-timeout <seconds>", "how long to wait for the portmapper and MOUNT", "3")
     .option("--root <dir>", "directory the client root paths are under, as for 'laggboot apply --root'", "/")
     .option("--json", "print the findings as JSON")
-    .action(act(async (opts: { nfs: boolean; nfsTimeout: string; root: string; json?: boolean }, cmd: Command) => {
+    .option("--instance <name>", "which of server.instances this host is (default: the one with an address on this host)")
+    .action(act(async (opts: { nfs: boolean; nfsTimeout: string; root: string; json?: boolean; instance?: string }, cmd: Command) => {
       const t = Number(opts.nfsTimeout);
       if (!Number.isFinite(t) || t <= 0) throw new LaggbootError("LB_ERR_USAGE", "--nfs-timeout must be a positive number of seconds");
       if (!isDirectory(opts.root)) throw new LaggbootError("LB_ERR_USAGE", `--root ${opts.root} is not a directory`);
       const path = configPath(cmd.optsWithGlobals<{ config?: string }>().config);
       const { probe, secrets } = recordingProbe(fsProbe);
-      const inv = loadValid(path, { quietWarnings: true, probe });
+      const loaded = loadValid(path, { quietWarnings: true, probe });
+      const instance = pickInstance(loaded, opts.instance, realDoctorProbe.localAddresses());
+      const inv = instance === undefined ? loaded : forInstance(loaded, instance);
       const findings = await runDoctor(inv, realDoctorProbe, {
         nfs: opts.nfs, nfsTimeoutMs: t * 1000, rootDir: opts.root, inventoryPath: path, secretFiles: Object.keys(secrets), clientAssets: { freebsdFlipScript: readFlipScript(), linux: readLinuxClientAssets() },
       });

@@ -11,6 +11,7 @@
  * transfers finish within --grace, remove the pid file and exit 0.
  */
 import { chownSync, readdirSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import type { App as AppType } from "../app/app.js";
@@ -23,6 +24,7 @@ import type { Inventory } from "../config/types.js";
 import { LaggbootError } from "../errors.js";
 import type { WebHandle } from "../app/web.js";
 import { EXIT, ProblemsFound, act, configPath, loadFile, readText } from "./common.js";
+import { forInstance, pickInstance } from "../config/instance.js";
 import { lookupIdentity } from "../app/unix-user.js";
 import type { UnixIdentity } from "../app/unix-access.js";
 
@@ -38,6 +40,7 @@ interface ServeOptions {
   httpPort?: string;
   httpBootPort?: string;
   store?: string;
+  instance?: string;
 }
 
 const portOpt = (v: string | undefined, name: string): number | undefined => {
@@ -82,7 +85,8 @@ export function registerServe(program: Command): void {
     .option("--pidfile <file>", "write the process id here (as root, before dropping privileges), and the control socket laggboot reload uses beside it (.pid -> .sock)")
     .option("--control <socket>", "the control socket (default: beside --pidfile; none without one)")
     .option("--grace <seconds>", "on SIGTERM, how long running transfers may take to finish", "10")
-    .option("--store <file>", "lease database (default: server.storage.path; \":memory:\" keeps nothing)")
+    .option("--store <file>", "SQLite lease database instead of server.storage (\":memory:\" keeps nothing)")
+    .option("--instance <name>", "which of server.instances this server is (default: the one with an address on this host)")
     .addOption(hidden("--dhcp-port <port>"))
     .addOption(hidden("--proxy-port <port>"))
     .addOption(hidden("--tftp-port <port>"))
@@ -109,24 +113,31 @@ async function serve(opts: ServeOptions, path: string, signals: SignalGate): Pro
     httpBoot: portOpt(opts.httpBootPort, "--http-boot-port") };
   const httpPort = portOpt(opts.httpPort, "--http-port");
   const log = createLogger({ level, format, write: (l) => process.stderr.write(l) });
-  const inventory = loadForServe(path, log);
-  const storePath = opts.store ?? inventory.server.storage.path;
+  const loaded = loadForServe(path, log);
+  const instance = pickInstance(loaded, opts.instance, localAddresses());
+  const inventory = instance === undefined ? loaded : forInstance(loaded, instance);
+  const shared = opts.store === undefined && inventory.server.storage.kind === "postgres";
+  const storePath = shared ? ":memory:" : opts.store ?? inventory.server.storage.path;
   // Resolve server.runAs before binding anything, so a typo fails fast.
   const runAs = inventory.server.runAs;
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const ids = runAs && isRoot ? lookupIdentity(runAs.user, runAs.group) : undefined;
   if (runAs && !isRoot) log.log("warn", "not running as root: server.runAs ignored", { user: runAs.user });
   // Loaded here so that check, render and apply do not pay for the servers.
-  const { App } = await import("../app/app.js");
+  const { App, openSharedStore } = await import("../app/app.js");
   const { startWeb } = await import("../app/web.js");
-  const app: AppType = new App(inventory, { inventoryPath: path, logger: log, storePath, ports });
+  const store = shared ? await openSharedStore(inventory, log) : undefined;
+  const app: AppType = new App(inventory, { inventoryPath: path, logger: log, storePath, ports, ...(store === undefined ? {} : { store }) });
   const bound = await app.start();
   let web: WebHandle | undefined;
   let pid: PidFile | undefined;
   let control: ControlServer | undefined;
   let dropped = false;
   const releasePid = (): void => pid?.release();
-  const reloader = new Reloader({ app, log, path, readFile: () => readText(path), droppedTo: () => (dropped ? runAs?.user : undefined) });
+  const reloader = new Reloader({
+    app, log, path, readFile: () => readText(path), droppedTo: () => (dropped ? runAs?.user : undefined),
+    ...(instance === undefined ? {} : { select: (next: Inventory) => forInstance(next, instance) }),
+  });
   try {
     web = await startWeb(app, { address: inventory.server.http.address, port: httpPort ?? inventory.server.http.port, allowedHosts: inventory.server.http.allowedHosts });
     // Still root: /run and /var/run take files from root only.
@@ -148,7 +159,8 @@ async function serve(opts: ServeOptions, path: string, signals: SignalGate): Pro
   }
   const s = inventory.server;
   log.log("info", "laggboot serving", {
-    inventory: path, clients: inventory.clients.length, mode: s.dhcp.mode,
+    inventory: path, clients: inventory.clients.length, mode: s.dhcp.mode, ...(instance === undefined ? {} : { instance }),
+    store: shared ? "postgres" : "sqlite",
     dhcp: [...new Set(s.networks.map((n) => n.serverAddress))].join(","), tftp: `${bound.tftp.address}:${bound.tftp.port}`,
     httpBoot: bound.httpBoot ? `http://${bound.httpBoot.address}:${bound.httpBoot.port}/` : "off",
     http: `http://${web.address}:${web.port}/`, pid: process.pid, control: control?.path,
@@ -167,6 +179,11 @@ async function serve(opts: ServeOptions, path: string, signals: SignalGate): Pro
     },
   });
   return EXIT.ok;
+}
+
+/** Every IPv4 address configured on this host (to find this host's instance). */
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => a.family === "IPv4").map((a) => a.address));
 }
 
 function hidden(flags: string): Option {

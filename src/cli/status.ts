@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { request as httpGet, type IncomingMessage } from "node:http";
 import { request as httpsGet } from "node:https";
 import type { Command } from "commander";
-import type { ClientStatus } from "../app/status-types.js";
+import type { ClientStatus, ClusterStatus } from "../app/status-types.js";
 import { EXIT, act, loadFile } from "./common.js";
 
 export const DEFAULT_STATUS_URL = "http://127.0.0.1:8067";
@@ -72,10 +72,15 @@ export function statusUrl(opts: StatusOptions): URL {
 
 /** `base` + `/api/v1/clients`, keeping a path prefix (a reverse proxy at /laggboot/). */
 export function clientsUrl(base: URL, client: string | undefined): URL {
-  const u = new URL(base.href);
-  u.pathname = `${u.pathname.replace(/\/+$/, "")}/api/v1/clients`;
-  u.search = "";
+  const u = apiUrl(base, "/api/v1/clients");
   if (client !== undefined) u.searchParams.set("name", client);
+  return u;
+}
+
+function apiUrl(base: URL, path: string): URL {
+  const u = new URL(base.href);
+  u.pathname = `${u.pathname.replace(/\/+$/, "")}${path}`;
+  u.search = "";
   u.hash = "";
   return u;
 }
@@ -145,8 +150,21 @@ export async function runStatus(opts: StatusOptions, io: StatusIo): Promise<numb
     io.err.write(`laggboot: the server at ${shown} knows no client named ${JSON.stringify(opts.client)}\n`);
     return EXIT.problems;
   }
-  if (opts.json) io.out.write(JSON.stringify(clients, null, 2) + "\n");
-  else io.out.write(formatTable(clients, answer.dateMs ?? io.now()));
+  if (opts.json) {
+    io.out.write(JSON.stringify(clients, null, 2) + "\n");
+    return EXIT.ok;
+  }
+  io.out.write(formatTable(clients, answer.dateMs ?? io.now()));
+  // Several servers on one store: which ones, and whether they agree (an older server has no cluster: nothing more).
+  const health = await fetchText(apiUrl(base, "/healthz")).catch(() => undefined);
+  let report: unknown;
+  try {
+    report = health === undefined ? undefined : JSON.parse(health.body);
+  } catch {
+    report = undefined;
+  }
+  const cluster = isRecord(report) && isRecord(report["cluster"]) ? (report["cluster"] as unknown as ClusterStatus) : undefined;
+  if (cluster !== undefined && Array.isArray(cluster.servers)) io.out.write(formatCluster(cluster));
   return EXIT.ok;
 }
 
@@ -184,9 +202,25 @@ export function formatTable(clients: readonly ClientStatus[], nowMs: number): st
     const last = c.files.length > 0 ? c.files[c.files.length - 1]! : undefined;
     // Older servers send no protocol: TFTP was the only one.
     const lastFile = last === undefined ? "-" : `${last.path} (${typeof last.protocol === "string" ? last.protocol : "tftp"})`;
-    return [c.name, c.ip, c.stage ?? "-", d === undefined ? "-" : `${d.messageType} ${d.ip ?? ""}`.trim(), lastFile, ago(nowMs, c.lastSeenMs)].map(safe);
+    return [c.name, c.ip, c.stage ?? "-", d === undefined ? "-" : `${d.messageType} ${d.ip ?? ""}`.trim() + (d.server === undefined ? "" : ` by ${d.server}`), lastFile, ago(nowMs, c.lastSeenMs)].map(safe);
   });
   const widths = HEADINGS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ") + "\n";
   return line(HEADINGS) + rows.map(line).join("");
+}
+
+/** The servers sharing the store, after the client table. */
+export function formatCluster(c: ClusterStatus): string {
+  const lines = [
+    "",
+    `servers sharing the PostgreSQL store (this is ${c.server}; database ${c.online ? "reachable" : "UNREACHABLE: pool requests are not answered"}):`,
+  ];
+  for (const s of c.servers) {
+    const seen = s.lastSeenAgoMs === undefined ? "never" : `${Math.round(s.lastSeenAgoMs / 1000)} s ago`;
+    const inv = s.sameInventory ? "same inventory" : `DIFFERENT inventory (${s.inventoryHash.slice(0, 12)}, ours ${c.inventoryHash.slice(0, 12)})`;
+    lines.push(`  ${s.name}  seen ${seen}  ${inv}`);
+  }
+  if (c.inventoryMismatch.length > 0) lines.push(`warning: ${c.inventoryMismatch.join(", ")} run(s) a different inventory: reserved clients may get different answers`);
+  lines.push(`events queued for the database: ${c.queuedEvents}, dropped: ${c.droppedEvents}; lease writes lost to another server: ${c.leaseConflicts}`);
+  return lines.map(safe).join("\n") + "\n";
 }

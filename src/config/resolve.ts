@@ -3,7 +3,9 @@
  * runs every check that needs more than one value: networks, addresses,
  * duplicates, secrets, values unsafe for a target format, files on disk.
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { resolveInstances, resolveStorage } from "./instance.js";
 import { broadcast, inPrefix, ipv4ToInt, netmask, parseIpv4, parseMac, parsePrefix, prefixesOverlap, type Ipv4, type Mac } from "./addr.js";
 import type { KeyPath } from "./findings.js";
 import type { Reporter, SiteProbe } from "./load.js";
@@ -99,7 +101,7 @@ function resolveHttpBoot(s: ServerParsed, rep: Reporter): HttpBootConfig | undef
   };
 }
 
-function resolveServer(s: ServerParsed, rep: Reporter): ServerConfig {
+function resolveServer(s: ServerParsed, rep: Reporter, probe: SiteProbe): ServerConfig {
   const networks = resolveNetworks(s, rep);
   const bootFiles = resolveBootFiles(s.tftp.bootFiles);
   const tftpPath: KeyPath = ["server", "tftp"];
@@ -128,7 +130,9 @@ function resolveServer(s: ServerParsed, rep: Reporter): ServerConfig {
     nfs: { server: s.nfs.server ? ip(s.nfs.server) : ip(s.address), rootsDir: normalizeDir(s.nfs.rootsDir) },
     http: { address: ip(s.http.address), port: s.http.port, allowedHosts: s.http.allowedHosts },
     httpBoot: resolveHttpBoot(s, rep),
-    storage: s.storage,
+    storage: resolveStorage(s, rep, probe),
+    instances: resolveInstances(s, networks, rep),
+    instance: undefined,
     runAs: s.runAs ? { user: s.runAs.user, group: s.runAs.group } : undefined,
   };
 }
@@ -136,6 +140,7 @@ function resolveServer(s: ServerParsed, rep: Reporter): ServerConfig {
 /** Addresses no client may take: every server address, gateway, network and broadcast address. */
 function reservedAddresses(server: ServerConfig): Map<string, string> {
   const m = new Map<string, string>([[server.address, "server.address"], [server.nfs.server, "the NFS server"]]);
+  for (const i of server.instances) for (const a of i.addresses) m.set(a, `an address of instance ${i.name}`);
   for (const n of server.networks) {
     m.set(n.serverAddress, `the server address of network ${n.name}`);
     if (n.gateway) m.set(n.gateway, `the gateway of network ${n.name}`);
@@ -331,7 +336,7 @@ function checkSharedRoots(clients: readonly { c: Client; index: number }[], rep:
 }
 
 export function resolveInventory(s: ServerParsed, parsed: readonly { parsed: ClientParsed; index: number }[], rep: Reporter, probe: SiteProbe): Inventory {
-  const server = resolveServer(s, rep);
+  const server = resolveServer(s, rep, probe);
   const resolved: { c: Client; index: number }[] = [];
   const reserved = reservedAddresses(server);
   for (const { parsed: c, index } of parsed) {
@@ -342,5 +347,7 @@ export function resolveInventory(s: ServerParsed, parsed: readonly { parsed: Cli
   checkUnique(resolved, rep);
   checkNestedRoots(resolved, rep);
   checkSharedRoots(resolved, rep, probe);
-  return { server, clients: resolved.map((e) => e.c) };
+  // The validated values as written (defaults applied): the same on every instance that reads this inventory.
+  const hash = createHash("sha256").update(JSON.stringify({ server: s, clients: parsed.map((p) => p.parsed) })).digest("hex");
+  return { server, clients: resolved.map((e) => e.c), hash };
 }

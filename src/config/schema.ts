@@ -160,9 +160,32 @@ export const serverSchema = z.strictObject({
     .meta({ description: "Boot files over HTTP, from the TFTP root, on the clients' network (separate from server.http). Absent: no HTTP boot." }),
   storage: z
     .strictObject({
-      path: absPath.default("/var/db/laggboot/laggboot.sqlite").meta({ description: "SQLite database of leases and events." }),
+      kind: z.enum(["sqlite", "postgres"]).default("sqlite").meta({
+        description: "sqlite: one server, its leases and events in a local file (path). postgres: several servers share them in one PostgreSQL database (postgres).",
+      }),
+      path: absPath.default("/var/db/laggboot/laggboot.sqlite").meta({ description: "SQLite database of leases and events (kind sqlite)." }),
+      postgres: z
+        .strictObject({
+          connection: z.string().min(1).max(1000).optional()
+            .meta({ description: "libpq-style connection string without a password, e.g. postgresql://laggboot@db1/laggboot." }),
+          connectionFile: absPath.optional()
+            .meta({ description: "File whose first line is the connection string (keeps a password out of the inventory)." }),
+          eventQueue: z.number().int().min(100).max(1_000_000).default(10_000)
+            .meta({ description: "Boot events kept in memory while the database is unreachable; beyond this the oldest are dropped (and counted)." }),
+        })
+        .optional()
+        .meta({ description: "The shared database (kind postgres): give connection or connectionFile." }),
     })
     .prefault({}),
+  instances: z
+    .array(z.strictObject({
+      name: z.string().regex(hostLabel, "an instance name is one DNS label").meta({ description: "The server's name in status, events and the database." }),
+      addresses: z.array(ipv4).min(1).max(32)
+        .meta({ description: "This server's addresses: one on each directly attached network; the first is its primary address (next-server, relays)." }),
+    }))
+    .max(16)
+    .optional()
+    .meta({ description: "Servers that run this same inventory and share storage.kind postgres. Each `laggboot serve` picks its own (--instance, or the one whose address is on the host)." }),
   runAs: z
     .strictObject({ user: z.string().min(1), group: z.string().min(1).optional() })
     .optional()

@@ -42,6 +42,11 @@ export interface HttpBootConfig {
   readonly protocolByArch: ReadonlyMap<number, BootProtocol>;
 }
 
+export interface Instance {
+  readonly name: string;
+  readonly addresses: readonly Ipv4[];
+}
+
 export interface ServerConfig {
   readonly address: Ipv4;
   readonly networks: readonly Network[];
@@ -66,7 +71,15 @@ export interface ServerConfig {
   readonly http: { readonly address: Ipv4; readonly port: number; readonly allowedHosts: readonly string[] };
   /** Undefined: no HTTP boot listener, everything over TFTP. */
   readonly httpBoot: HttpBootConfig | undefined;
-  readonly storage: { readonly path: string };
+  readonly storage: {
+    readonly kind: "sqlite" | "postgres";
+    readonly path: string;
+    readonly postgres: { readonly connection: string | undefined; readonly connectionFile: string | undefined; readonly eventQueue: number } | undefined;
+  };
+  /** Servers sharing this inventory (and a postgres store); empty for one server. */
+  readonly instances: readonly Instance[];
+  /** The instance this inventory was resolved for (src/config/instance.ts), if any. */
+  readonly instance: string | undefined;
   readonly runAs: { readonly user: string; readonly group: string | undefined } | undefined;
 }
 
@@ -161,6 +174,8 @@ export function linuxIpxeScriptPath(name: string): string {
 export interface Inventory {
   readonly server: ServerConfig;
   readonly clients: readonly Client[];
+  /** sha256 (hex) of the validated inventory, the same for every instance: servers compare it to find a mismatch. */
+  readonly hash: string;
 }
 
 /** Option 93 client architecture numbers this inventory names (RFC 4578 section 2.1, IANA registry). */

@@ -59,6 +59,15 @@ export class LeaseIndex {
     return [...this.byIp.values()].sort(compareIp);
   }
 
+  /** Start a range's first search at `fraction` (0..1) of it instead of its start; no effect once searched. */
+  seedCursor(first: string, last: string, fraction: number): void {
+    const key = `${first}-${last}`;
+    if (this.cursors.has(key)) return;
+    const lo = ipNumber(first), hi = ipNumber(last);
+    if (!(lo <= hi)) return;
+    this.cursors.set(key, lo + Math.floor((hi - lo + 1) * Math.min(Math.max(fraction, 0), 0.999999)));
+  }
+
   freeAddress(first: string, last: string, usable: (ip: string) => boolean): string | undefined {
     const lo = ipNumber(first);
     const hi = ipNumber(last);

@@ -26,10 +26,13 @@ export class MemoryStore extends IndexedReads implements Store {
   }
 
   commitLease(lease: Lease): Promise<void> {
+    const refused = this.conflictWith(lease);
+    if (refused !== undefined && !this.closed) return Promise.reject(refused);
     return this.write(() => this.index.put(lease));
   }
 
-  removeLease(ip: string): Promise<void> {
+  removeLease(ip: string, mac?: string): Promise<void> {
+    if (!this.removes(ip, mac) && !this.closed) return Promise.resolve();
     return this.write(() => void this.index.remove(ip));
   }
 

@@ -213,11 +213,14 @@ export class SqliteStore extends IndexedReads implements Store {
   }
 
   commitLease(lease: Lease): Promise<void> {
+    const refused = this.closed ? undefined : this.conflictWith(lease);
+    if (refused !== undefined) return Promise.reject(refused);
     // Leases are immutable values (readonly fields): the op may hold the caller's, read when its batch is packed.
     return this.write({ t: "lease", lease }, () => this.index.put(lease));
   }
 
-  removeLease(ip: string): Promise<void> {
+  removeLease(ip: string, mac?: string): Promise<void> {
+    if (!this.closed && !this.removes(ip, mac)) return Promise.resolve();
     return this.write({ t: "remove", ip }, () => void this.index.remove(ip));
   }
 

@@ -52,6 +52,8 @@ export interface BootEvent extends BootEventInput {
   /** Increasing id: a reader can ask for everything after the last id it saw. */
   readonly id: number;
   readonly details: Readonly<Record<string, unknown>>;
+  /** The server that recorded it, in a store shared by several servers (PostgreSQL). */
+  readonly server?: string | undefined;
 }
 
 export interface EventQuery {
@@ -71,9 +73,27 @@ export interface EventQuery {
  * the binding before it answers).
  */
 export interface Store {
+  /**
+   * Other servers write to this store too (PostgreSQL): the reads are a
+   * mirror that may lag the database by a moment, so a pool OFFER must wait
+   * for its hold to commit (a conflict is found there, not in the mirror).
+   */
+  readonly shared?: boolean;
+  /** The servers sharing this store, and the link to it; only on a shared store. */
+  readonly cluster?: ClusterView;
+  /**
+   * Record a lease. Refused with LB_ERR_LEASE_CONFLICT (nothing written)
+   * while the address is held by another MAC whose lease is live at
+   * `lease.startMs`, or when an "offered" hold would replace the same MAC's
+   * live bound lease (see leaseConflict): the one rule that keeps an address
+   * with one holder, enforced where the write commits.
+   */
   commitLease(lease: Lease): Promise<void>;
-  /** Forget a lease (RELEASE, expiry). Resolves when durable. */
-  removeLease(ip: string): Promise<void>;
+  /**
+   * Forget a lease (RELEASE, expiry). With `mac`, only while that MAC holds
+   * it (a shared store: the very row this server saw). Resolves when durable.
+   */
+  removeLease(ip: string, mac?: string): Promise<void>;
   markBadAddress(bad: BadAddress): Promise<void>;
 
   leaseByIp(ip: string): Lease | undefined;
@@ -105,4 +125,42 @@ export interface Store {
 
   /** Write everything pending, then release the resources. Idempotent. */
   close(): Promise<void>;
+}
+
+/** A server's row in a shared store: who serves, with which inventory, seen when. */
+export interface ServerRecord {
+  readonly name: string;
+  /** sha256 of the validated inventory (src/config/inventory-hash.ts). */
+  readonly inventoryHash: string;
+  readonly laggbootVersion: string;
+  readonly startedMs: number;
+  /** The database's clock at the server's last heartbeat. */
+  readonly lastSeenMs: number;
+}
+
+/** What a shared store tells about the cluster (status, doctor, metrics). */
+export interface ClusterView {
+  /** This server's name (the inventory instance, or the host name). */
+  readonly serverName: string;
+  /** Is the database reachable right now? */
+  online(): boolean;
+  /** Every server that ever registered, as of the last heartbeat (newest first). */
+  servers(): readonly ServerRecord[];
+  /** The database's clock at the last heartbeat (ms), to judge lastSeenMs against. */
+  readonly dbNowMs: number | undefined;
+  /** Events waiting for the database, and events dropped because the queue was full. */
+  readonly queuedEvents: number;
+  readonly droppedEvents: number;
+  /** Lease writes lost to another server (LB_ERR_LEASE_CONFLICT). */
+  readonly conflicts: number;
+  /** The schema version the database holds. */
+  readonly schemaVersion: number | undefined;
+  /** After a reload: the hash the next heartbeat stores. */
+  setInventoryHash(hash: string): void;
+  /**
+   * Every event as it enters this server's view: its own as they are
+   * recorded, the other servers' as the tail finds them. Returns the
+   * unsubscribe function.
+   */
+  onEvent(listener: (event: BootEvent) => void): () => void;
 }

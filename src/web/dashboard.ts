@@ -6,7 +6,7 @@
  * exactly this script and this style by hash, nothing else.
  */
 import { createHash } from "node:crypto";
-import type { ClientStatus } from "../app/status-types.js";
+import type { ClientStatus, ClusterStatus } from "../app/status-types.js";
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -37,7 +37,7 @@ function row(c) {
   const f = c.files && c.files.length ? c.files[c.files.length - 1] : null;
   const last = f ? f.path + " (" + (f.protocol || "tftp") + ")" : "";
   const cells = [c.name, c.ip, c.stage || "-", (c.stages || []).map((s) => s.stage).join(" > "),
-    c.lastDhcp ? c.lastDhcp.messageType : "", last, ago(c.lastSeenMs)];
+    c.lastDhcp ? c.lastDhcp.messageType + (c.lastDhcp.server ? " by " + c.lastDhcp.server : "") : "", last, ago(c.lastSeenMs)];
   cells.forEach((text, i) => {
     const td = document.createElement("td");
     td.textContent = String(text);
@@ -60,7 +60,7 @@ es.onerror = () => { state.textContent = "reconnecting..."; };
 es.onmessage = (m) => {
   const ev = JSON.parse(m.data);
   const li = document.createElement("li");
-  li.textContent = new Date(ev.atMs).toISOString() + " " + ev.kind + " " + ev.mac + (ev.ip ? " " + ev.ip : "");
+  li.textContent = new Date(ev.atMs).toISOString() + " " + ev.kind + " " + ev.mac + (ev.ip ? " " + ev.ip : "") + (ev.server ? " (" + ev.server + ")" : "");
   log.prepend(li);
   while (log.childElementCount > 50) log.lastElementChild.remove();
   soon();
@@ -91,11 +91,33 @@ function ago(nowMs: number, ms: number | undefined): string {
 function clientRow(c: ClientStatus, nowMs: number): string {
   const f = c.files.length > 0 ? c.files[c.files.length - 1]! : undefined;
   const last = f === undefined ? "" : `${f.path} (${f.protocol})`;
-  const cells = [c.name, c.ip, c.stage ?? "-", c.stages.map((s) => s.stage).join(" > "), c.lastDhcp?.messageType ?? "", last, ago(nowMs, c.lastSeenMs)];
+  const d = c.lastDhcp;
+  const dhcp = d === undefined ? "" : d.messageType + (d.server === undefined ? "" : ` by ${d.server}`);
+  const cells = [c.name, c.ip, c.stage ?? "-", c.stages.map((s) => s.stage).join(" > "), dhcp, last, ago(nowMs, c.lastSeenMs)];
   return `<tr>${cells.map((t, i) => `<td${i === 3 ? ' class="stages"' : ""}>${escapeHtml(t)}</td>`).join("")}</tr>`;
 }
 
-export function dashboardHtml(clients: readonly ClientStatus[], inventory: string, nowMs: number): string {
+/** The servers sharing the store (shared PostgreSQL store only). */
+function clusterSection(c: ClusterStatus | undefined): string {
+  if (c === undefined) return "";
+  const rows = c.servers.map((s) => {
+    const seen = s.lastSeenAgoMs === undefined ? "never" : `${Math.round(s.lastSeenAgoMs / 1000)} s ago`;
+    const cells = [s.name + (s.name === c.server ? " (this server)" : ""), seen, s.sameInventory ? "same" : `DIFFERENT (${s.inventoryHash.slice(0, 12)})`];
+    return `<tr>${cells.map((t) => `<td>${escapeHtml(t)}</td>`).join("")}</tr>`;
+  });
+  const db = c.online ? "reachable" : "UNREACHABLE: pool requests are not answered";
+  return `<h2>Servers</h2>
+<p>Shared PostgreSQL store: ${escapeHtml(db)}; events queued ${c.queuedEvents}, dropped ${c.droppedEvents}.</p>
+<table>
+<thead><tr><th>Server</th><th>Last heartbeat</th><th>Inventory</th></tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody>
+</table>
+`;
+}
+
+export function dashboardHtml(clients: readonly ClientStatus[], inventory: string, nowMs: number, cluster?: ClusterStatus): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -113,7 +135,7 @@ export function dashboardHtml(clients: readonly ClientStatus[], inventory: strin
 ${clients.map((c) => clientRow(c, nowMs)).join("\n")}
 </tbody>
 </table>
-<h2>Events</h2>
+${clusterSection(cluster)}<h2>Events</h2>
 <ol id="events" reversed></ol>
 <script>${SCRIPT}</script>
 </body>

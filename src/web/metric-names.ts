@@ -38,6 +38,9 @@ export const METRIC = {
   httpRequests: "laggboot_http_requests_total",
   httpEventStreams: "laggboot_http_event_streams",
   startTime: "laggboot_start_time_seconds",
+  storeOnline: "laggboot_store_online",
+  storeEventsQueued: "laggboot_store_events_queued",
+  storeEventsDropped: "laggboot_store_events_dropped_total",
 } as const;
 
 /**
@@ -55,6 +58,8 @@ export interface CounterSources {
   readonly dhcp?: DhcpCounters | undefined;
   readonly tftp?: TftpStats | undefined;
   readonly httpBoot?: HttpBootStats | undefined;
+  /** A shared store (PostgreSQL): reachable now, events waiting for it, events dropped. */
+  readonly store?: { readonly online: boolean; readonly queuedEvents: number; readonly droppedEvents: number } | undefined;
 }
 
 /** DHCP message type as a label: "OFFER" / "DHCPOFFER" -> "offer". */
@@ -89,6 +94,9 @@ export class LaggbootMetrics {
   readonly httpRequests: Counter;
   readonly httpEventStreams: Gauge;
   readonly startTime: Gauge;
+  readonly storeOnline: Gauge;
+  readonly storeEventsQueued: Gauge;
+  readonly storeEventsDropped: Counter;
 
   constructor(startedAtMs: number) {
     const r = this.registry;
@@ -123,6 +131,9 @@ export class LaggbootMetrics {
     this.httpEventStreams = r.gauge(METRIC.httpEventStreams, "Server-sent event streams open now.");
     this.startTime = r.gauge(METRIC.startTime, "When this laggboot process started, seconds since the Unix epoch.");
     this.startTime.set(undefined, startedAtMs / 1000);
+    this.storeOnline = r.gauge(METRIC.storeOnline, "1 while the shared store (PostgreSQL) is reachable, 0 while not (pool requests are not answered then).");
+    this.storeEventsQueued = r.gauge(METRIC.storeEventsQueued, "Boot events waiting for the shared store.");
+    this.storeEventsDropped = r.counter(METRIC.storeEventsDropped, "Boot events dropped because the queue for the shared store was full.");
   }
 
   /**
@@ -182,6 +193,13 @@ export function updateFromCounters(m: LaggbootMetrics, sources: CounterSources):
     m.errors.set({ server: "dhcp", kind: "send" }, dhcp.sendErrors);
     m.errors.set({ server: "dhcp", kind: "store" }, dhcp.storeErrors);
     m.errors.set({ server: "dhcp", kind: "engine" }, dhcp.engineErrors);
+    // Lease writes lost to another server on a shared store (decided again, not an error the client sees).
+    m.errors.set({ server: "dhcp", kind: "lease-conflict" }, dhcp.leaseConflicts);
+  }
+  if (sources.store !== undefined) {
+    m.storeOnline.set(undefined, sources.store.online ? 1 : 0);
+    m.storeEventsQueued.set(undefined, sources.store.queuedEvents);
+    m.storeEventsDropped.set(undefined, sources.store.droppedEvents);
   }
   if (tftp !== undefined) {
     m.packetsMalformed.set({ server: "tftp" }, tftp.malformedPackets);

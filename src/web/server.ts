@@ -122,7 +122,8 @@ export function createHttpServer(listen: HttpListen, source: StatusSource, optio
         return;
       case "/": {
         res.setHeader("Content-Security-Policy", DASHBOARD_CSP);
-        sendBody(res, 200, "text/html; charset=utf-8", dashboardHtml(source.clients(), source.health().inventory, now()));
+        const health = source.health();
+        sendBody(res, 200, "text/html; charset=utf-8", dashboardHtml(source.clients(), health.inventory, now(), health.cluster));
         return;
       }
     }

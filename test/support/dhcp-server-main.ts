@@ -3,6 +3,7 @@
  * namespace: `node dist/test/support/dhcp-server-main.js CONFIG.json`.
  * CONFIG: { policy: DhcpPolicy in JSON form (Maps as [key, value] arrays),
  *           dbPath?: string (SQLite; in-memory store when absent),
+ *           postgres?: string (a PostgreSQL connection string: the shared store instead),
  *           maxRunMs?: number (exits by itself; default 120 s),
  *           quiet?: boolean (no per-packet event lines),
  *           commitWindowMs?: number (SQLite group-commit window),
@@ -16,7 +17,7 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { createDhcpService, type DhcpCounters, type DhcpDataPath } from "../../src/servers/dhcp/index.js";
 import type { DhcpPolicy, DhcpReservation } from "../../src/protocol/dhcp/index.js";
-import { MemoryStore, openSqliteStore, type Store } from "../../src/store/index.js";
+import { MemoryStore, openPostgresStore, openSqliteStore, type Store } from "../../src/store/index.js";
 
 type Entries = readonly (readonly [number, string])[];
 type JsonReservation = Omit<DhcpReservation, "bootFiles"> & { bootFiles?: Entries };
@@ -28,6 +29,7 @@ export type JsonPolicy = Omit<DhcpPolicy, "bootFiles" | "reservations"> & {
 export interface ServerMainConfig {
   policy: JsonPolicy;
   dbPath?: string;
+  postgres?: string;
   maxRunMs?: number;
   quiet?: boolean;
   /** Group-commit window for the SQLite store (ms). */
@@ -53,7 +55,9 @@ function countersJson(c: DhcpCounters, store: Store, dataPath: DhcpDataPath | un
 
 async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as ServerMainConfig;
-  const store: Store = config.dbPath === undefined ? new MemoryStore() : openSqliteStore({ path: config.dbPath, commitWindowMs: config.commitWindowMs });
+  const store: Store = config.postgres !== undefined
+    ? await openPostgresStore({ source: { connection: config.postgres }, serverName: "bench", inventoryHash: "bench", commitWindowMs: config.commitWindowMs })
+    : config.dbPath === undefined ? new MemoryStore() : openSqliteStore({ path: config.dbPath, commitWindowMs: config.commitWindowMs });
   const service = createDhcpService({
     policy: policyFromJson(config.policy),
     store,

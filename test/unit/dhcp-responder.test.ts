@@ -166,6 +166,22 @@ test("pool: a returning client gets its old address; a requested free address is
   assert.equal(asReply(run(poolPolicy(), plainRequest({ mac: "02:00:00:00:99:97", type: MessageType.Discover, requestedIp: "198.18.10.103" }), leases)).p.yiaddr, "198.18.10.103");
 });
 
+test("pool: a client holding two offers (two servers sharing a store) is ACKed for the one it requests, and its other hold goes", () => {
+  const leases = new MemoryLeases();
+  const mac = SITE.unknownMac;
+  const hold = (ip: string) => ({ kind: "commitLease" as const, lease: { ip, mac, network: "lan", state: "offered" as const, startMs: NOW, expiresMs: NOW + 60_000 } });
+  leases.apply([hold("198.18.10.100"), hold("198.18.10.102")]);
+  for (const req of [
+    plainRequest({ mac, type: MessageType.Request, serverId: SITE.serverLan, requestedIp: "198.18.10.102" }), // SELECTING
+    plainRequest({ mac, type: MessageType.Request, requestedIp: "198.18.10.102" }), // INIT-REBOOT
+  ]) {
+    const ack = asReply(run(poolPolicy(), req, leases, NOW + 10));
+    assert.equal(type(ack.p), MessageType.Ack);
+    assert.equal(ack.p.yiaddr, "198.18.10.102");
+    assert.deepEqual(ack.leaseWrites.map((w) => (w.kind === "removeLease" ? `-${w.ip}` : w.kind === "commitLease" ? `+${w.lease.ip}` : w.kind)), ["-198.18.10.100", "+198.18.10.102"]);
+  }
+});
+
 test("pool: the store's freeAddress fast path is used and checked", () => {
   const leases = new MemoryLeases();
   const fast = Object.assign(leases, { freeAddress: (_f: string, _l: string, _n: number, usable: (ip: string) => boolean) => (usable("198.18.10.103") ? "198.18.10.103" : undefined) });

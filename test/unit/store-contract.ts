@@ -46,14 +46,36 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await p;
   }));
 
-  test(`${name}: re-committing an address moves it to the new holder`, () => withStore(factory, async (s) => {
-    await s.commitLease(lease(30, { state: "offered" }));
-    const moved = lease(30, { mac: "02:00:00:00:02:02", state: "bound", expiresMs: T0 + 7_200_000 });
+  test(`${name}: re-committing an expired address moves it to the new holder`, () => withStore(factory, async (s) => {
+    await s.commitLease(lease(30, { state: "offered", expiresMs: T0 + 60_000 }));
+    const moved = lease(30, { mac: "02:00:00:00:02:02", state: "bound", startMs: T0 + 60_000, expiresMs: T0 + 7_200_000 });
     await s.commitLease(moved);
     assert.deepEqual(s.leaseByIp("198.18.1.30"), moved);
     assert.deepEqual(s.leasesByMac(lease(30).mac), []);
     assert.deepEqual(s.leasesByMac("02:00:00:00:02:02"), [moved]);
     assert.equal(s.listLeases().length, 1);
+  }));
+
+  test(`${name}: an address held live by another MAC is refused with LB_ERR_LEASE_CONFLICT`, () => withStore(factory, async (s) => {
+    const held = lease(31, { state: "offered", expiresMs: T0 + 60_000 });
+    await s.commitLease(held);
+    const other = lease(31, { mac: "02:00:00:00:02:03", startMs: T0 + 59_999 });
+    await assert.rejects(s.commitLease(other), (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_LEASE_CONFLICT");
+    assert.deepEqual(s.leaseByIp(held.ip), held);
+    // The same MAC renews and binds; an OFFER hold never replaces its live bound lease.
+    const bound = lease(31, { startMs: T0 + 1000, expiresMs: T0 + 3_601_000 });
+    await s.commitLease(bound);
+    await assert.rejects(s.commitLease(lease(31, { state: "offered", startMs: T0 + 2000, expiresMs: T0 + 62_000 })),
+      (e: unknown) => e instanceof LaggbootError && e.code === "LB_ERR_LEASE_CONFLICT");
+    assert.deepEqual(s.leaseByIp(held.ip), bound);
+  }));
+
+  test(`${name}: removeLease with a MAC removes only that MAC's lease`, () => withStore(factory, async (s) => {
+    await s.commitLease(lease(32));
+    await s.removeLease("198.18.1.32", "02:00:00:00:09:09");
+    assert.equal(s.leaseByIp("198.18.1.32")?.mac, lease(32).mac);
+    await s.removeLease("198.18.1.32", lease(32).mac);
+    assert.equal(s.leaseByIp("198.18.1.32"), undefined);
   }));
 
   test(`${name}: removeLease forgets the lease`, () => withStore(factory, async (s) => {
@@ -90,7 +112,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
     const all = s.events();
     assert.deepEqual(all.map((e) => e.kind), ["tftp.sent", "dhcp.ack", "dhcp.offer"]);
     assert.ok(all[0]!.id > all[1]!.id && all[1]!.id > all[2]!.id);
-    assert.deepEqual(all[0], { id: all[0]!.id, atMs: T0 + 2, kind: "tftp.sent", mac: "02:00:00:00:00:02", details: {} });
+    // A shared store also says which server recorded it.
+    const { server: _server, ...first } = all[0]!;
+    assert.deepEqual(first, { id: all[0]!.id, atMs: T0 + 2, kind: "tftp.sent", mac: "02:00:00:00:00:02", details: {} });
     assert.deepEqual(all[1]!.details, { xid: 1, nested: { a: [1, 2] } });
     assert.deepEqual(s.events({ mac: "02:00:00:00:00:01" }).map((e) => e.kind), ["dhcp.ack", "dhcp.offer"]);
     assert.deepEqual(s.events({ afterId: all[1]!.id }).map((e) => e.kind), ["tftp.sent"]);

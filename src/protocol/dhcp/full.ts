@@ -115,10 +115,10 @@ function discover(x: Exchange): DhcpDecision {
   return grant(x, cl, MessageType.Offer, ip, writes);
 }
 
-/** The address this client may have on its network right now, if any. */
-function entitled(x: Exchange, cl: Client): string | undefined {
+/** The address this client may have on its network right now, if any (`asked`, when it holds that one). */
+function entitled(x: Exchange, cl: Client, asked: string | undefined): string | undefined {
   if (cl.r !== undefined) return cl.r.ip;
-  const l = leaseOf(x.ctx.leases, x.f.mac, cl.net);
+  const l = leaseOf(x.ctx.leases, x.f.mac, cl.net, asked);
   if (l === undefined || !inPool(cl.net, l.ip)) return undefined;
   // An expired lease may be renewed as long as nobody else took the address.
   const holder = x.ctx.leases.leaseByIp(l.ip);
@@ -143,7 +143,7 @@ function request(x: Exchange): DhcpDecision {
     const cl = locate(x);
     if (isDecision(cl)) return cl;
     const want = requestedIp ?? (x.req.ciaddr !== ZERO_ADDRESS ? x.req.ciaddr : undefined);
-    const ip = entitled(x, cl);
+    const ip = entitled(x, cl, want);
     if (want === undefined) return nak(x, cl.net, "no requested address");
     if (ip !== want) return nak(x, cl.net, `requested ${want} is not this client's address`);
     return ack(x, cl, ip);
@@ -152,7 +152,7 @@ function request(x: Exchange): DhcpDecision {
     // INIT-REBOOT: NAK a wrong address or wrong network; stay silent for clients we know nothing about.
     const cl = locate(x);
     if (isDecision(cl)) return cl;
-    const ip = entitled(x, cl);
+    const ip = entitled(x, cl, requestedIp);
     if (networkContaining(x.c, requestedIp) !== cl.net) return nak(x, cl.net, `${requestedIp} is not on network ${cl.net.policy.name}`);
     if (ip === undefined) return ignore(x, IgnoreReason.NotOurLease, `no lease for ${requestedIp} on record (RFC 2131 4.3.2: remain silent)`);
     if (ip !== requestedIp) return nak(x, cl.net, `requested ${requestedIp} is not this client's address`);
@@ -162,7 +162,7 @@ function request(x: Exchange): DhcpDecision {
     // RENEWING (unicast to us) or REBINDING (broadcast): the lease must be the one we know.
     const cl = locate(x);
     if (isDecision(cl)) return cl;
-    const ip = entitled(x, cl);
+    const ip = entitled(x, cl, x.req.ciaddr);
     if (ip === undefined) return ignore(x, IgnoreReason.NotOurLease, `no lease for ${x.req.ciaddr} on record`);
     if (ip !== x.req.ciaddr) return nak(x, cl.net, `${x.req.ciaddr} is not this client's address`);
     return ack(x, cl, ip);

@@ -13,9 +13,20 @@ export function isLive(l: DhcpLease | undefined, nowMs: number): l is DhcpLease 
   return l !== undefined && l.expiresMs > nowMs;
 }
 
-/** The client's lease on this network, live or not (a returning client gets its old address back). */
-export function leaseOf(leases: LeaseView, mac: string, net: CompiledNetwork): DhcpLease | undefined {
-  return leases.leasesByMac(mac).find((l) => l.network === net.policy.name);
+/**
+ * The client's lease on this network, live or not (a returning client gets
+ * its old address back); `prefer`, when the client holds it, over any other.
+ * A client may briefly hold two: servers sharing a store each held an
+ * address for its DISCOVER, and it REQUESTs one of them.
+ */
+export function leaseOf(leases: LeaseView, mac: string, net: CompiledNetwork, prefer?: string): DhcpLease | undefined {
+  let first: DhcpLease | undefined;
+  for (const l of leases.leasesByMac(mac)) {
+    if (l.network !== net.policy.name) continue;
+    if (l.ip === prefer) return l;
+    first ??= l;
+  }
+  return first;
 }
 
 export function inPool(net: CompiledNetwork, ip: string): boolean {

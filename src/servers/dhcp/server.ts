@@ -71,6 +71,9 @@ export function receiveCoalesceMs(option: number | undefined, env: NodeJS.Proces
   return Number.isInteger(v) && v >= 0 ? Math.min(v, MAX_RECEIVE_COALESCE_MS) : DEFAULT_RECEIVE_COALESCE_MS;
 }
 
+/** Decisions of one packet after lost lease conflicts (shared store), beyond the first. */
+const MAX_CONFLICT_RETRIES = 2;
+
 /** Holds a burst of roughly a thousand requests where the kernel allows it (net.core.rmem_max). */
 export const DEFAULT_RECV_BUFFER_BYTES = 1 << 20;
 
@@ -171,6 +174,17 @@ export class DhcpServer<Packet, Policy> {
     const arrival: Arrival = {
       localPort: on.port, localAddress: on.address, sourceAddress, sourcePort,
     };
+    this.dispatch(packet, mac, arrival, nowMs, 0);
+  }
+
+  /**
+   * Decide and act. `attempt` counts decisions of this packet: a lease write
+   * that lost to another server (LB_ERR_LEASE_CONFLICT, a shared store)
+   * decides again once the store's view holds the winner, at most
+   * MAX_CONFLICT_RETRIES times, so the client gets the next free address
+   * (or a NAK) instead of silence.
+   */
+  private dispatch(packet: Packet, mac: string, arrival: Arrival, nowMs: number, attempt: number): void {
     let verdict;
     try {
       verdict = this.options.engine.decide(packet, { arrival, policy: this.policy, store: this.options.store, nowMs });
@@ -187,7 +201,8 @@ export class DhcpServer<Packet, Policy> {
       this.track(this.handled(verdict, nowMs));
       return;
     }
-    this.reply(verdict, nowMs);
+    const retry = attempt < MAX_CONFLICT_RETRIES ? () => this.dispatch(packet, mac, arrival, nowMs, attempt + 1) : undefined;
+    this.reply(verdict, nowMs, retry);
   }
 
   private ignored(verdict: IgnoreVerdict, nowMs: number): void {
@@ -220,26 +235,52 @@ export class DhcpServer<Packet, Policy> {
    * the lease's transaction (or an earlier one) and is as durable as the
    * lease. A SIGKILL right after the ACK keeps both.
    */
-  private reply(verdict: ReplyVerdict, nowMs: number): void {
-    if (!needsWait(verdict.writes)) {
+  private reply(verdict: ReplyVerdict, nowMs: number, retry?: () => void): void {
+    if (!this.shared && !needsWait(verdict.writes)) {
       this.applyUnwaited(verdict.writes, verdict.mac);
       this.send(verdict, nowMs, false);
       return;
     }
-    this.recordReply(verdict, nowMs);
+    if (verdict.writes.length === 0) {
+      this.send(verdict, nowMs, false);
+      return;
+    }
+    // A store of this server alone: the reply's event goes into the same
+    // transaction as its lease, so an ACK event is as durable as the lease.
+    // A shared store may refuse the write (a lost conflict decides again):
+    // there the event is recorded when the reply really goes out.
+    const recorded = !this.shared;
+    if (recorded) this.recordReply(verdict, nowMs);
     // RFC 2131 4.3.1/4.3.2: the binding is recorded before the client hears of it.
     if (verdict.writes.length === 1) {
       // The usual case, an ACK's bound lease: one promise and two callbacks, no async function around it.
       this.inFlight.add();
       this.write(verdict.writes[0]!, verdict.mac)!.then(
-        () => this.settle(() => this.send(verdict, nowMs, true)),
-        (e: unknown) => this.settle(() => this.storeFailed(verdict.mac, e, nowMs)),
+        () => this.settle(() => this.send(verdict, nowMs, recorded)),
+        (e: unknown) => this.settle(() => this.writeFailed(verdict.mac, e, nowMs, retry)),
       );
       return;
     }
-    this.track(this.persist(verdict.writes, verdict.mac, nowMs).then((ok) => {
-      if (ok) this.send(verdict, nowMs, true);
+    this.track(this.persist(verdict.writes, verdict.mac, nowMs, retry).then((ok) => {
+      if (ok) this.send(verdict, nowMs, recorded);
     }));
+  }
+
+  /** A shared store: every write is waited for, OFFER holds included (see Store.shared). */
+  private get shared(): boolean {
+    return this.options.store.shared === true;
+  }
+
+  /** A lost conflict decides again (see dispatch); anything else is a store failure. */
+  private writeFailed(mac: string | undefined, e: unknown, nowMs: number, retry: (() => void) | undefined): void {
+    if (e instanceof LaggbootError && e.code === "LB_ERR_LEASE_CONFLICT") {
+      this.counters.leaseConflicts++;
+      if (retry !== undefined) {
+        retry();
+        return;
+      }
+    }
+    this.storeFailed(mac, e, nowMs);
   }
 
   private recordReply(verdict: ReplyVerdict, nowMs: number): void {
@@ -296,7 +337,7 @@ export class DhcpServer<Packet, Policy> {
    * store's view at once, and after a crash the client simply DISCOVERs
    * again. Bound leases, removals and bad marks are waited for.
    */
-  private async persist(writes: readonly LeaseWrite[], mac: string | undefined, nowMs: number): Promise<boolean> {
+  private async persist(writes: readonly LeaseWrite[], mac: string | undefined, nowMs: number, retry?: () => void): Promise<boolean> {
     if (writes.length === 0) return true;
     try {
       // Nearly always one write (the ACK's bound lease): no array of promises for it.
@@ -304,7 +345,7 @@ export class DhcpServer<Packet, Policy> {
       else await Promise.all(writes.map((w) => this.write(w, mac)));
       return true;
     } catch (e) {
-      this.storeFailed(mac, e, nowMs);
+      this.writeFailed(mac, e, nowMs, retry);
       return false;
     }
   }
@@ -314,12 +355,14 @@ export class DhcpServer<Packet, Policy> {
     const store = this.options.store;
     switch (w.kind) {
       case "commit":
-        if (w.lease.state === "offered") {
+        if (w.lease.state === "offered" && !this.shared) {
           store.commitLease(w.lease).catch((e: unknown) => this.storeFailed(mac, e));
           return undefined;
         }
         return store.commitLease(w.lease);
-      case "remove": return store.removeLease(w.ip);
+      // Every removal the responder asks for is of the asking client's own lease: say so, so a shared store
+      // never removes a lease another server has just given to someone else.
+      case "remove": return store.removeLease(w.ip, mac);
       case "bad": return store.markBadAddress(w.bad);
     }
   }

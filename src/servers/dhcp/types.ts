@@ -114,6 +114,8 @@ export interface DhcpCounters {
   handled: Map<string, number>;
   sendErrors: number;
   storeErrors: number;
+  /** Lease writes that lost to another server's (shared store); the packet was decided again. */
+  leaseConflicts: number;
   engineErrors: number;
   unknownClientsLogged: number;
 }
@@ -121,7 +123,7 @@ export interface DhcpCounters {
 export function newCounters(): DhcpCounters {
   return {
     received: 0, malformed: 0, rateLimited: 0, ignored: new Map(), sent: new Map(), handled: new Map(),
-    sendErrors: 0, storeErrors: 0, engineErrors: 0, unknownClientsLogged: 0,
+    sendErrors: 0, storeErrors: 0, leaseConflicts: 0, engineErrors: 0, unknownClientsLogged: 0,
   };
 }
 
