@@ -26,7 +26,7 @@ function inExample(fn: (dir: string, inv: string) => void): void {
     const inv = join(dir, "laggboot.yaml");
     writeFileSync(inv, readFileSync(inv, "utf8").replace("root: /srv/tftp", `root: ${dir}/tftp`));
     mkdirSync(join(dir, "tftp"));
-    for (const f of ["pxeboot", "loader.efi", "boot.ipxe"]) writeFileSync(join(dir, "tftp", f), "x");
+    for (const f of ["pxeboot", "loader.efi", "boot.ipxe", "kiosk.ipxe"]) writeFileSync(join(dir, "tftp", f), "x");
     fn(dir, inv);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -43,12 +43,13 @@ test("apply writes sysctl.conf.local and the loader's module lines, records them
     assert.equal(refused.code, 1, refused.out + refused.err);
     assert.match(refused.err, /LB_ERR_FOREIGN_FILE.*sysctl\.conf\.local/);
     assert.equal(readFileSync(sysctl, "utf8"), "kern.ipc.somaxconn=1024\n");
+    // Only the root holding the foreign file is refused; the shared root is written.
+    assert.match(refused.out, /create .*srv\/diskless\/shared\/conf\/198\.18\.0\.21\/etc\/sysctl\.conf\.local/);
     rmSync(sysctl);
 
     const first = lb(["--config", inv, "apply", "--root", root], dir);
     assert.equal(first.code, 0, first.err);
     assert.match(first.out, /create .*srv\/diskless\/client\/etc\/sysctl\.conf\.local/);
-    assert.match(first.out, /create .*srv\/diskless\/shared\/conf\/198\.18\.0\.21\/etc\/sysctl\.conf\.local/);
     assert.match(readFileSync(sysctl, "utf8"), /^net\.link\.lagg\.failover_rx_all=1$/m);
     assert.equal(statSync(sysctl).mode & 0o777, 0o644);
     const manifest = JSON.parse(readFileSync(join(root, "srv/diskless/client/.laggboot-manifest.json"), "utf8")) as { files: Record<string, string[]> };
