@@ -7,7 +7,7 @@
 #                    one: its own /init and /scripts (initramfs-tools-core),
 #                    klibc's ipconfig, nfsmount and run-init (klibc-utils),
 #                    busybox-static, and the kernel modules a bonded NFS-root
-#                    client needs (virtio, bonding, NFSv3, with modules.dep).
+#                    client needs (virtio, bonding, NFSv3 and v4, with modules.dep).
 #                    It holds no laggboot file: each run appends, as a second
 #                    archive, the initramfs-tools scripts `laggboot apply`
 #                    wrote into the client's root, as mkinitramfs would copy
@@ -28,7 +28,7 @@ cache="${1:-${LAGGBOOT_LINUX_CLIENT_CACHE:-/var/cache/laggboot-linux-client}}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 lab_root_files="$here/linux-client"
 # Bump when the layout changes; the hash below covers the lab's own files.
-layout_version=1
+layout_version=2
 
 busybox_bin=/bin/busybox
 die() { echo "linux-client-assets: $*" >&2; exit 1; }
@@ -64,11 +64,11 @@ kvers=("$x"/lib/modules/*)
 kver="${kvers[0]##*/}"
 [ -d "$x/lib/modules/$kver/kernel" ] || die "no modules in $kpkg"
 
-# --- kernel modules: what a bonded NFSv3-root virtio client loads -------------
+# --- kernel modules: what a bonded NFSv3- or v4-root virtio client loads ------
 "$busybox_bin" depmod -b "$x" "$kver"
 mods="$work/mods"
 mkdir -p "$mods/lib/modules/$kver"
-want_mods="virtio_pci virtio_net bonding nfs nfsv3"
+want_mods="virtio_pci virtio_net bonding nfs nfsv3 nfsv4"
 closure=""
 for m in $want_mods; do
   line="$(grep -E "/$m\.ko(\.[a-z]+)?:" "$x/lib/modules/$kver/modules.dep")" \

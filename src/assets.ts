@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { LaggbootError } from "./errors.js";
+import type { LinuxClientAssets } from "./render/linux-client-files.js";
 
 /** dist/src/assets.js -> package root. */
 const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -20,8 +21,8 @@ export function readFlipScript(): string {
   }
 }
 
-/** The Linux client scripts (assets/linux/): initramfs-tools nfs-top script and hook, and the run-time flip. */
-export function readLinuxClientAssets(): { nfsTopScript: string; initramfsHook: string; flipScript: string } {
+/** The Linux client scripts (assets/linux/): initramfs-tools scripts and hooks, and the run-time flip. */
+export function readLinuxClientAssets(): LinuxClientAssets {
   const read = (rel: string): string => {
     const path = assetPath(rel);
     try {
@@ -34,5 +35,7 @@ export function readLinuxClientAssets(): { nfsTopScript: string; initramfsHook: 
     nfsTopScript: read("linux/initramfs-tools/scripts/nfs-top/laggboot-bond"),
     initramfsHook: read("linux/initramfs-tools/hooks/laggboot-bond"),
     flipScript: read("linux/laggboot-flip"),
+    nfsBootScript: read("linux/initramfs-tools/scripts/laggboot-nfs"),
+    nfsHook: read("linux/initramfs-tools/hooks/laggboot-nfs"),
   };
 }

@@ -168,6 +168,7 @@ export class StatusTracker {
       const furthest = stages.reduce<BootStage | undefined>((acc, x) => (acc === undefined || rank(x.stage) > rank(acc) ? x.stage : acc), undefined);
       return {
         name: c.name, kind: c.kind, fqdn: c.fqdn, ip: c.ip, macs: c.macs,
+        root: c.kind === "pxe" ? undefined : { server: c.nfsServer, path: c.root.path, nfsVersion: c.kind === "linux-lagg" ? c.root.nfsVersion : 3 },
         stage: furthest, stages: [...stages], lastDhcp: s?.lastDhcp, files: [...(s?.files ?? [])], lastSeenMs: s?.lastSeenMs,
       };
     });

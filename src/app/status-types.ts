@@ -57,6 +57,8 @@ export interface ClientStatus {
   readonly fqdn: string;
   readonly ip: string;
   readonly macs: readonly string[];
+  /** A lagg client's NFS root as the inventory gives it (FreeBSD's diskless boot mounts NFSv3). */
+  readonly root?: { readonly server: string; readonly path: string; readonly nfsVersion: 3 | 4 } | undefined;
   /** The furthest stage of the current boot (undefined: not seen since start). */
   readonly stage: BootStage | undefined;
   /** Stages of the current boot in the order they happened. */

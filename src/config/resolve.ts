@@ -278,7 +278,7 @@ function resolveLinuxClient(c: LinuxLaggParsed, path: KeyPath, common: Common | 
   if (!common) return undefined;
   return {
     kind: "linux-lagg", ...common, backupMac,
-    root: { path: rootPath, readOnly: c.root.readOnly },
+    root: { path: rootPath, readOnly: c.root.readOnly, nfsVersion: c.root.nfsVersion },
     nfsServer: server.nfs.server,
     rootPath: undefined,
     boot: { kernel: boot.kernel, initrd: boot.initrd, kernelArgs: boot.kernelArgs, bootFile: boot.bootFile, ipxeScript: linuxIpxeScriptPath(c.name) },

@@ -259,8 +259,11 @@ export const laggFreebsdSchema = z.strictObject({
 });
 
 const linuxRootSchema = z.strictObject({
-  path: absPath.optional().meta({ description: "Root directory on the NFS server (default: nfs.rootsDir/NAME). Mounted over NFSv3/TCP by the initramfs." }),
+  path: absPath.optional().meta({ description: "Root directory on the NFS server (default: nfs.rootsDir/NAME). Mounted over NFS/TCP by the initramfs." }),
   readOnly: z.boolean().default(false).meta({ description: "Export and mount the root read-only." }),
+  nfsVersion: z.union([z.literal(3), z.literal(4)]).default(3).meta({
+    description: "3: initramfs-tools mounts the root with klibc's nfsmount (NFSv3). 4: laggboot's boot script laggboot-nfs mounts it with the kernel's NFSv4 client (boot=laggboot-nfs; the initrd is rebuilt with its hook). The exports then need NFSv4 on the server (FreeBSD: a V4: line).",
+  }),
 });
 
 /** Kernel paths and arguments go into an iPXE script line: no white space, quotes, `$` (iPXE settings) or `#`. */

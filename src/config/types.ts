@@ -132,7 +132,8 @@ export interface FreebsdLaggClient extends ClientCommon {
 export interface LinuxLaggClient extends ClientCommon {
   readonly kind: "linux-lagg";
   readonly backupMac: Mac | undefined;
-  readonly root: { readonly path: string; readonly readOnly: boolean };
+  /** nfsVersion 4: the initramfs mounts the root with laggboot's boot script (boot=laggboot-nfs). */
+  readonly root: { readonly path: string; readonly readOnly: boolean; readonly nfsVersion: 3 | 4 };
   readonly nfsServer: Ipv4;
   /** Linux clients get the root from the kernel command line, not option 17. */
   readonly rootPath: undefined;

@@ -55,7 +55,8 @@ export async function unpackRoot(assets: LinuxClientAssets, dir: string): Promis
 /**
  * The client's initrd: the cached base, then a cpio archive of every script
  * under ROOT/etc/initramfs-tools/scripts/<stage>/ (as /scripts/<stage>/) with
- * the ORDER file initramfs-tools runs them from, in name order.
+ * the ORDER file initramfs-tools runs them from, in name order, and every
+ * boot script ROOT/etc/initramfs-tools/scripts/NAME (as /scripts/NAME).
  */
 export async function buildInitrd(assets: LinuxClientAssets, rootDir: string, out: string, workDir: string): Promise<string[]> {
   const overlay = join(workDir, "initrd-overlay");
@@ -65,6 +66,13 @@ export async function buildInitrd(assets: LinuxClientAssets, rootDir: string, ou
   const added: string[] = [];
   if (existsSync(src)) {
     for (const stage of readdirSync(src).sort()) {
+      if (statSync(join(src, stage)).isFile()) {
+        // A boot script (/scripts/NAME, chosen by boot=NAME), as mkinitramfs copies it.
+        mkdirSync(join(overlay, "scripts"), { recursive: true });
+        writeFileSync(join(overlay, "scripts", stage), readFileSync(join(src, stage)), { mode: 0o755 });
+        added.push(`/scripts/${stage}`);
+        continue;
+      }
       if (!statSync(join(src, stage)).isDirectory()) continue;
       const files = readdirSync(join(src, stage)).sort().filter((f) => statSync(join(src, stage, f)).isFile());
       if (files.length === 0) continue;

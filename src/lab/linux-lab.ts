@@ -39,6 +39,8 @@ export interface LinuxClientSetup {
   readonly bondAt: "initramfs" | "runtime";
   /** Appended to the kernel command line (the lab's marker and controls). */
   readonly kernelArgs: string;
+  /** root.nfsVersion (default 3). */
+  readonly nfsVersion?: 3 | 4;
 }
 
 export interface LinuxLabOptions {
@@ -117,6 +119,7 @@ export function linuxLabInventory(ctx: LabServerContext, client: LinuxLab["clien
     `    backup: { mac: ${client.backupMac} }`,
     `    boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img${args} }`,
     `    bond: { at: ${setup.bondAt} }`,
+    ...(setup.nfsVersion === undefined ? [] : [`    root: { nfsVersion: ${setup.nfsVersion} }`]),
     "",
   ].join("\n");
 }

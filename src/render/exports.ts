@@ -9,11 +9,21 @@
  * SERVER:ROOT/etc to seed the RAM /etc (design notes, section 1 item 7).
  * Long host lists are wrapped with a trailing backslash, which both mountd(8)
  * and exportfs(8) read as a continued line.
+ *
+ * NFSv4 roots (Linux clients with root.nfsVersion 4) mount the same server
+ * path as NFSv3 ones: FreeBSD gets one `V4: /` line (the root of its NFSv4
+ * tree; mountd reads one V4: line only), Linux needs nothing (rpc.mountd
+ * builds the NFSv4 pseudo-root from the exports when none is marked fsid=0).
  */
-import type { Inventory } from "../config/types.js";
+import type { Inventory, LinuxLaggClient } from "../config/types.js";
 import { generatedHeader } from "./header.js";
 import { exportsPath } from "./quote-exports.js";
 import { rootExports, SHARED_ROOT_REMOUNTED, sortByIp, type RootExport } from "./site-common.js";
+
+/** Clients that mount their root over NFSv4, in address order. */
+function nfs4Clients(inv: Inventory): readonly LinuxLaggClient[] {
+  return sortByIp(inv.clients.filter((c): c is LinuxLaggClient => c.kind === "linux-lagg" && c.root.nfsVersion === 4));
+}
 
 /** Physical line width before host lists wrap. */
 const WRAP_COLUMNS = 100;
@@ -56,6 +66,15 @@ function comment(e: RootExport): string {
  */
 export function renderExportsFreebsd(inv: Inventory): string {
   const out = [generatedHeader("FreeBSD exports(5) for the diskless roots (laggboot render exports)"), ""];
+  const v4 = nfs4Clients(inv);
+  if (v4.length > 0) {
+    out.push(
+      "# NFSv4 (Linux clients with root.nfsVersion 4): the tree is rooted at / so that",
+      "# NFSv4 clients mount the same paths as NFSv3 ones. mountd takes one V4: line",
+      "# only: if another exports file has one, keep a single line rooted at /.",
+      wrap("V4: / -sec=sys", v4.map((c) => c.ip)),
+    );
+  }
   for (const e of rootExports(inv)) {
     const opts = [...(e.readOnly ? ["-ro"] : []), "-maproot=root"];
     out.push(comment(e), wrap([...dirsOf("exports", e), ...opts].join(" "), e.clients.map((c) => c.ip)));
@@ -70,6 +89,13 @@ export function renderExportsFreebsd(inv: Inventory): string {
  */
 export function renderExportsLinux(inv: Inventory): string {
   const out = [generatedHeader("Linux exports(5) for the diskless roots (laggboot render exports-linux)"), ""];
+  if (nfs4Clients(inv).length > 0) {
+    out.push(
+      "# NFSv4 (Linux clients with root.nfsVersion 4): no fsid=0 (fsid=root) export. rpc.mountd",
+      "# then builds the NFSv4 pseudo-root from these exports, and NFSv4 clients mount the same",
+      "# paths as NFSv3 ones; an fsid=0 export would make every NFSv4 path relative to it.",
+    );
+  }
   const byPath = new Map<string, RootExport[]>();
   for (const e of rootExports(inv)) byPath.set(e.path, [...(byPath.get(e.path) ?? []), e]);
   for (const group of byPath.values()) {

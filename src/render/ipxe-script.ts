@@ -26,17 +26,23 @@ export function bondSpec(c: LinuxLaggClient): string {
 
 const basename = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
 
+/** initramfs-tools' boot script for NFSv4 roots (assets/linux/initramfs-tools/scripts/laggboot-nfs). */
+export const NFS4_BOOT_SCRIPT = "laggboot-nfs";
+
 /**
  * The kernel command line, in the order initramfs-tools reads it:
  * initrd= (the EFI stub loads the initrd by this name under iPXE EFI),
- * root=/dev/nfs (BOOT=nfs), nfsroot=SERVER:PATH, ip=dhcp with BOOTIF=01-MAC
- * (so the plain path, without a bond, boots on the wired NIC), rw/ro, the
- * bond, then the inventory's own kernelArgs.
+ * root=/dev/nfs (BOOT=nfs: Debian's NFSv3 mount), for an NFSv4 root
+ * boot=laggboot-nfs (laggboot's boot script mounts it instead),
+ * nfsroot=SERVER:PATH, ip=dhcp with BOOTIF=01-MAC (so the plain path,
+ * without a bond, boots on the wired NIC), rw/ro, the bond, then the
+ * inventory's own kernelArgs.
  */
 export function linuxKernelArgs(c: LinuxLaggClient): string[] {
   const args = [
     `initrd=${basename(c.boot.initrd)}`,
     "root=/dev/nfs",
+    ...(c.root.nfsVersion === 4 ? [`boot=${NFS4_BOOT_SCRIPT}`] : []),
     `nfsroot=${c.nfsServer}:${c.root.path}`,
     "ip=dhcp",
     `BOOTIF=01-${c.macs[0]!.replace(/:/g, "-")}`,
@@ -56,7 +62,7 @@ export function renderLinuxIpxeScript(c: LinuxLaggClient, baseUrl: string): stri
   const where = c.bond.at === "initramfs" ? "built by the initramfs before the root is mounted" : "taken over from the wired NIC after boot (laggboot-flip)";
   return [
     "#!ipxe",
-    `# laggboot: Linux client ${c.name} (${c.ip}), NFS root ${c.nfsServer}:${c.root.path}`,
+    `# laggboot: Linux client ${c.name} (${c.ip}), NFS root ${c.nfsServer}:${c.root.path}${c.root.nfsVersion === 4 ? " over NFSv4" : ""}`,
     `# ${c.bond.name}: active-backup of ${ports}, ${where}`,
     `kernel ${baseUrl}${c.boot.kernel} ${linuxKernelArgs(c).join(" ")}`,
     `initrd ${baseUrl}${c.boot.initrd}`,

@@ -6,6 +6,8 @@
  *   mounted), installed where mkinitramfs picks them up; the site rebuilds
  *   the initrd with update-initramfs and serves it as boot.initrd;
  * - bond.at runtime: laggboot-flip and the systemd unit that runs it early;
+ * - root.nfsVersion 4 (either bond.at): initramfs-tools' boot script
+ *   laggboot-nfs, which mounts the root over NFSv4, and its hook;
  * - both: a NetworkManager snippet that keeps NetworkManager off the bond and
  *   its ports (reconfiguring them would cut the root).
  * The bond's MACs and options travel on the kernel command line (the
@@ -20,11 +22,16 @@ export interface LinuxClientAssets {
   readonly nfsTopScript: string;
   readonly initramfsHook: string;
   readonly flipScript: string;
+  /** The NFSv4 root's boot script and the hook that adds nfsv4 to the initrd. */
+  readonly nfsBootScript: string;
+  readonly nfsHook: string;
 }
 
 export const LINUX_PATHS = {
   nfsTopScript: "etc/initramfs-tools/scripts/nfs-top/laggboot-bond",
   initramfsHook: "etc/initramfs-tools/hooks/laggboot-bond",
+  nfsBootScript: "etc/initramfs-tools/scripts/laggboot-nfs",
+  nfsHook: "etc/initramfs-tools/hooks/laggboot-nfs",
   flipScript: "usr/sbin/laggboot-flip",
   flipUnit: "etc/systemd/system/laggboot-flip.service",
   flipWanted: "etc/systemd/system/sysinit.target.d/laggboot-flip.conf",
@@ -67,6 +74,12 @@ export function renderLinuxClientFiles(c: LinuxLaggClient, assets: LinuxClientAs
     files.push({ path: LINUX_PATHS.flipScript, content: assets.flipScript, mode: 0o755 });
     files.push({ path: LINUX_PATHS.flipUnit, content: FLIP_UNIT, mode: 0o644 });
     files.push({ path: LINUX_PATHS.flipWanted, content: "[Unit]\nWants=laggboot-flip.service\n", mode: 0o644 });
+  }
+  if (c.root.nfsVersion === 4) {
+    // Either bond.at: the initramfs mounts the root, so it needs the NFSv4 boot script.
+    // A boot script is sourced by /init, not run (as /scripts/nfs, 0644).
+    files.push({ path: LINUX_PATHS.nfsBootScript, content: assets.nfsBootScript, mode: 0o644 });
+    files.push({ path: LINUX_PATHS.nfsHook, content: assets.nfsHook, mode: 0o755 });
   }
   files.push({ path: LINUX_PATHS.networkManager, content: networkManagerConf(c), mode: 0o644 });
   return { baseDir: c.root.path, files };
