@@ -11,6 +11,7 @@ export function dhcpPolicyFromInventory(inv: Inventory): DhcpPolicy {
     macs: c.macs,
     rootPath: c.rootPath,
     bootFile: c.kind === "pxe" ? c.bootFile : c.kind === "linux-lagg" ? c.boot.bootFile : undefined,
+    bootFiles: c.kind === "linux-lagg" && c.boot.bootFiles.size > 0 ? c.boot.bootFiles : undefined,
     ipxeScript: c.kind === "pxe" ? c.ipxeScript : c.kind === "linux-lagg" ? c.boot.ipxeScript : undefined,
     bootProtocol: c.bootProtocol,
     uefiPxe: c.uefiPxe,

@@ -119,6 +119,9 @@ function checkBootFiles(inv: Inventory, probe: DoctorProbe, runAs: RunAs | undef
     files.set(c.boot.kernel, `client ${c.name}'s kernel`);
     files.set(c.boot.initrd, `client ${c.name}'s initrd`);
     if (c.boot.bootFile) files.set(c.boot.bootFile, `client ${c.name}'s boot file`);
+    const archs = new Map<string, number[]>();
+    for (const [arch, f] of c.boot.bootFiles) archs.set(f, [...(archs.get(f) ?? []), arch]);
+    for (const [f, a] of archs) files.set(f, `client ${c.name}'s boot file for option 93 = ${a.join(", ")}`);
   }
   return [...files].map(([f, why]) => {
     const path = join(t.root, f);

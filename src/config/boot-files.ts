@@ -2,7 +2,7 @@
  * The files clients fetch over TFTP, checked in the TFTP root as `doctor`
  * checks them: the boot program per architecture, the iPXE script, and each
  * PXE client's own boot file and iPXE script, each Linux client's kernel,
- * initrd and boot program. A missing file is one warning,
+ * initrd and boot programs. A missing file is one warning,
  * however many keys name it (a loader.efi named for two architectures, a
  * client's script inherited by fifty clients from defaults:).
  */
@@ -12,6 +12,49 @@ import type { Reporter, SiteProbe } from "./load.js";
 import { ARCH, type Client, type ServerConfig } from "./types.js";
 
 const TFTP: KeyPath = ["server", "tftp"];
+
+/** Boot programs by name, as server.tftp.bootFiles and a Linux client's boot.bootFiles write them. */
+export interface NamedArchFiles {
+  readonly bios?: string | undefined;
+  readonly ia32Uefi?: string | undefined;
+  readonly x64Uefi?: string | undefined;
+  readonly arm64Uefi?: string | undefined;
+  readonly byArch?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The same by option 93 number: byArch, then the named ones over it (x64Uefi for 7 and 9). */
+export function foldArchFiles(b: NamedArchFiles): Map<number, string> {
+  const byArch = new Map<number, string>();
+  for (const [k, v] of Object.entries(b.byArch ?? {})) byArch.set(Number(k), v);
+  if (b.bios !== undefined) byArch.set(ARCH.bios, b.bios);
+  if (b.x64Uefi !== undefined) {
+    byArch.set(ARCH.x64Uefi, b.x64Uefi);
+    byArch.set(ARCH.ebcX64Uefi, b.x64Uefi);
+  }
+  if (b.ia32Uefi !== undefined) byArch.set(ARCH.ia32Uefi, b.ia32Uefi);
+  if (b.arm64Uefi !== undefined) byArch.set(ARCH.arm64Uefi, b.arm64Uefi);
+  return byArch;
+}
+
+/** Where a folded table's architecture is written (bios, x64Uefi for 7 and 9, ..., else byArch.N). */
+function archKey(arch: number): KeyPath {
+  switch (arch) {
+    case ARCH.bios: return ["bios"];
+    case ARCH.ia32Uefi: return ["ia32Uefi"];
+    case ARCH.x64Uefi: case ARCH.ebcX64Uefi: return ["x64Uefi"];
+    case ARCH.arm64Uefi: return ["arm64Uefi"];
+    default: return ["byArch", String(arch)];
+  }
+}
+
+/** Key paths of the files a table holds, as written (bios, x64Uefi, ..., byArch.N). */
+export function archFileKeys(base: KeyPath, b: NamedArchFiles): [KeyPath, string][] {
+  const named: [KeyPath, string | undefined][] = [
+    [[...base, "bios"], b.bios], [[...base, "x64Uefi"], b.x64Uefi], [[...base, "ia32Uefi"], b.ia32Uefi], [[...base, "arm64Uefi"], b.arm64Uefi],
+    ...Object.entries(b.byArch ?? {}).map(([k, v]): [KeyPath, string] => [[...base, "byArch", k], v]),
+  ];
+  return named.filter((e): e is [KeyPath, string] => e[1] !== undefined);
+}
 
 /** Every key that names a file in the TFTP root, with the file. */
 function namedFiles(server: ServerConfig, clients: readonly { c: Client; index: number }[]): [KeyPath, string][] {
@@ -30,6 +73,7 @@ function namedFiles(server: ServerConfig, clients: readonly { c: Client; index: 
     if (c.kind === "pxe") named.push([["clients", index, "bootFile"], c.bootFile], [["clients", index, "ipxeScript"], c.ipxeScript]);
     if (c.kind === "linux-lagg") {
       for (const key of ["kernel", "initrd", "bootFile"] as const) named.push([["clients", index, "boot", key], c.boot[key]]);
+      for (const [arch, f] of c.boot.bootFiles) named.push([["clients", index, "boot", "bootFiles", ...archKey(arch)], f]);
     }
   }
   return named.filter((e): e is [KeyPath, string] => e[1] !== undefined);

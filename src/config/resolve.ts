@@ -9,14 +9,16 @@ import { resolveInstances, resolveStorage } from "./instance.js";
 import { broadcast, inPrefix, ipv4ToInt, netmask, parseIpv4, parseMac, parsePrefix, prefixesOverlap, type Ipv4, type Mac } from "./addr.js";
 import type { KeyPath } from "./findings.js";
 import type { Reporter, SiteProbe } from "./load.js";
-import type { ClientParsed, LinuxLaggParsed, NetworkParsed } from "./schema.js";
+import type { ClientParsed, NetworkParsed } from "./schema.js";
 import { serverSchema } from "./schema.js";
 import type { z } from "zod";
-import { ARCH, linuxIpxeScriptPath, type BootFiles, type BootProtocol, type Client, type HttpBootConfig, type Inventory, type LinuxLaggClient, type Network, type ServerConfig, type WifiConfig } from "./types.js";
-import { checkPassphrase, unsafeForConfigs } from "./values.js";
+import type { BootFiles, BootProtocol, Client, HttpBootConfig, Inventory, Network, ServerConfig, WifiConfig } from "./types.js";
+import { unsafeForConfigs } from "./values.js";
+import { resolveWpaPassphrase } from "./wpa-network.js";
+import { resolveLinuxClient } from "./resolve-linux.js";
 import { wifiDriver, wifiDriverName } from "./wifi-drivers.js";
 import { checkNestedRoots, isFilesystemRoot, normalizeDir } from "./roots.js";
-import { checkBootFiles } from "./boot-files.js";
+import { checkBootFiles, foldArchFiles } from "./boot-files.js";
 
 type ServerParsed = z.output<typeof serverSchema>;
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
@@ -75,14 +77,7 @@ const inPool = (a: Ipv4, pool: { first: Ipv4; last: Ipv4 }): boolean =>
   ipv4ToInt(a) >= ipv4ToInt(pool.first) && ipv4ToInt(a) <= ipv4ToInt(pool.last);
 
 function resolveBootFiles(b: ServerParsed["tftp"]["bootFiles"]): BootFiles {
-  const byArch = new Map<number, string>();
-  for (const [k, v] of Object.entries(b.byArch)) byArch.set(Number(k), v);
-  byArch.set(ARCH.bios, b.bios);
-  byArch.set(ARCH.x64Uefi, b.x64Uefi);
-  byArch.set(ARCH.ebcX64Uefi, b.x64Uefi);
-  if (b.ia32Uefi) byArch.set(ARCH.ia32Uefi, b.ia32Uefi);
-  if (b.arm64Uefi) byArch.set(ARCH.arm64Uefi, b.arm64Uefi);
-  return { bios: b.bios, ia32Uefi: b.ia32Uefi, x64Uefi: b.x64Uefi, arm64Uefi: b.arm64Uefi, byArch };
+  return { bios: b.bios, ia32Uefi: b.ia32Uefi, x64Uefi: b.x64Uefi, arm64Uefi: b.arm64Uefi, byArch: foldArchFiles(b) };
 }
 
 function resolveHttpBoot(s: ServerParsed, rep: Reporter): HttpBootConfig | undefined {
@@ -187,7 +182,7 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
     }
     return common && { kind: "pxe", ...common, bootFile: c.bootFile, ipxeScript: c.ipxeScript, rootPath: c.rootPath };
   }
-  if (c.kind === "lagg" && c.os === "linux") return resolveLinuxClient(c, path, common, server, rep);
+  if (c.kind === "lagg" && c.os === "linux") return resolveLinuxClient(c, path, common, server, rep, probe);
   // freebsd-lagg, or lagg with os freebsd
   const layout = c.root.layout;
   let rootPath = c.root.path === undefined ? undefined : normalizeDir(c.root.path);
@@ -206,26 +201,7 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
   if (c.wifi) {
     const w = c.wifi;
     const wpath: KeyPath = [...path, "wifi"];
-    let passphrase = "";
-    if (w.passphrase !== undefined && w.passphraseFile !== undefined) {
-      rep.add("LB_ERR_SCHEMA", [...wpath, "passphraseFile"], "give passphrase or passphraseFile, not both");
-    } else if (w.passphrase !== undefined) {
-      passphrase = w.passphrase;
-      const bad = checkPassphrase(passphrase);
-      if (bad) rep.add("LB_ERR_WPA_PASSPHRASE", [...wpath, "passphrase"], bad);
-    } else if (w.passphraseFile !== undefined) {
-      const r = probe.readSecret(w.passphraseFile);
-      if (!r.ok) rep.add("LB_ERR_REFERENCE", [...wpath, "passphraseFile"], `cannot read ${w.passphraseFile}: ${r.error}`);
-      else {
-        passphrase = r.value;
-        const bad = checkPassphrase(passphrase);
-        if (bad) rep.add("LB_ERR_WPA_PASSPHRASE", [...wpath, "passphraseFile"], `${w.passphraseFile}: ${bad}`);
-      }
-    } else {
-      rep.add("LB_ERR_SCHEMA", wpath, "wifi needs passphrase or passphraseFile (WPA-PSK)");
-    }
-    if (/[\0\n\r]/.test(w.ssid)) rep.add("LB_ERR_UNSAFE_VALUE", [...wpath, "ssid"], "an SSID with NUL or line breaks cannot be configured safely");
-    if (Buffer.byteLength(w.ssid, "utf8") > 32) rep.add("LB_ERR_SCHEMA", [...wpath, "ssid"], "an SSID is at most 32 bytes");
+    const passphrase = resolveWpaPassphrase(w, wpath, rep, probe);
     if (!/^wlan\d+$/.test(w.wlan)) rep.add("LB_ERR_SCHEMA", [...wpath, "wlan"], `"${w.wlan}" must be a wlan interface name like wlan0`);
     if (/^(wlan|lagg)\d+$/.test(w.parent)) rep.add("LB_ERR_SCHEMA", [...wpath, "parent"], `"${w.parent}" is not a Wi-Fi device driver name (ath0, iwn0, iwm0...)`);
     if (w.parent === c.wired) rep.add("LB_ERR_SCHEMA", [...wpath, "parent"], `the Wi-Fi device "${w.parent}" is also the wired NIC: wired and wifi.parent are two devices`, { also: [[...path, "wired"]] });
@@ -250,39 +226,6 @@ function resolveClient(c: ClientParsed, index: number, server: ServerConfig, res
     kind: "freebsd-lagg", ...common, wired: c.wired, wifi,
     root: { layout, path: rootPath, readOnly: c.root.readOnly ?? layout === "shared", etcMdSize: c.root.etcMdSize },
     nfsServer, rootPath: `${nfsServer}:${rootPath}`, freebsdRelease: c.freebsdRelease, lagg: c.lagg,
-  };
-}
-
-type Common = Pick<LinuxLaggClient, "name" | "fqdn" | "ip" | "macs" | "network" | "bootProtocol" | "uefiPxe">;
-
-/** Without a network (`common` undefined) the client's other values are still checked, and nothing is returned. */
-function resolveLinuxClient(c: LinuxLaggParsed, path: KeyPath, common: Common | undefined, server: ServerConfig, rep: Reporter): LinuxLaggClient | undefined {
-  const rootPath = c.root.path === undefined ? `${server.nfs.rootsDir === "/" ? "" : server.nfs.rootsDir}/${c.name}` : normalizeDir(c.root.path);
-  if (rootPath === "/") rep.add("LB_ERR_ROOT_PATH", [...path, "root", "path"], "a client root cannot be /: exported read-write with root access it hands the whole server to the client");
-  const why = unsafeForConfigs(rootPath);
-  if (why) rep.add("LB_ERR_UNSAFE_VALUE", [...path, "root", "path"], why);
-  const backupMac = c.backup ? parseMac(c.backup.mac)! : undefined;
-  if (backupMac !== undefined && backupMac === parseMac(c.macs[0]!)) {
-    rep.add("LB_ERR_DUPLICATE", [...path, "backup", "mac"], `the backup NIC's MAC ${backupMac} is the wired NIC's (macs[0]); the bond needs two NICs`);
-  }
-  for (const key of ["upDelayMs", "downDelayMs"] as const) {
-    if (c.bond[key] % c.bond.miimonMs !== 0) {
-      rep.add("LB_ERR_SCHEMA", [...path, "bond", key], `${c.bond[key]} is not a multiple of bond.miimonMs (${c.bond.miimonMs}); bonding would round it down`);
-    }
-  }
-  const boot = c.boot;
-  for (const [key, f] of [["kernel", boot.kernel], ["initrd", boot.initrd], ["bootFile", boot.bootFile]] as const) {
-    const bad = f === undefined ? undefined : unsafeForConfigs(f);
-    if (bad) rep.add("LB_ERR_UNSAFE_VALUE", [...path, "boot", key], bad);
-  }
-  if (!common) return undefined;
-  return {
-    kind: "linux-lagg", ...common, backupMac,
-    root: { path: rootPath, readOnly: c.root.readOnly, nfsVersion: c.root.nfsVersion },
-    nfsServer: server.nfs.server,
-    rootPath: undefined,
-    boot: { kernel: boot.kernel, initrd: boot.initrd, kernelArgs: boot.kernelArgs, bootFile: boot.bootFile, ipxeScript: linuxIpxeScriptPath(c.name) },
-    bond: c.bond,
   };
 }
 

@@ -279,7 +279,18 @@ const linuxBootSchema = z.strictObject({
       ...lb("LB_ERR_UNSAFE_VALUE"),
     })
     .meta({ description: "More kernel arguments, appended to the ones laggboot writes (e.g. \"console=ttyS0,115200n8 quiet\")." }),
-  bootFile: relFile.optional().meta({ description: "Boot program for firmware without iPXE (e.g. undionly.kpxe or ipxe.efi; default: by architecture). Clients running iPXE get their script, laggboot/NAME.ipxe." }),
+  bootFile: relFile.optional().meta({ description: "Boot program for firmware without iPXE, for every architecture bootFiles does not name (e.g. undionly.kpxe or ipxe.efi; default: the site's, by architecture). Clients running iPXE get their script, laggboot/NAME.ipxe." }),
+  bootFiles: z
+    .strictObject({
+      bios: relFile.optional().meta({ description: "Option 93 = 0 (x86 BIOS), and firmware that sends no option 93 (e.g. undionly.kpxe)." }),
+      ia32Uefi: relFile.optional().meta({ description: "Option 93 = 6 (IA32 UEFI)." }),
+      x64Uefi: relFile.optional().meta({ description: "Option 93 = 7 and 9 (x64 UEFI; e.g. snponly.efi or ipxe.efi)." }),
+      arm64Uefi: relFile.optional().meta({ description: "Option 93 = 11 (arm64 UEFI)." }),
+      byArch: z.record(archNumber, relFile).optional()
+        .meta({ description: "Boot programs for other architecture numbers (RFC 4578 / IANA), keyed by number." }),
+    })
+    .optional()
+    .meta({ description: "Boot programs for firmware without iPXE, by client architecture (option 93), as server.tftp.bootFiles names them; an architecture not named here gets bootFile, else the site's. UEFI HTTP Boot firmware gets the one for its PXE architecture as a URL." }),
 });
 
 const bondSchema = z.strictObject({
@@ -298,7 +309,19 @@ export const laggLinuxSchema = z.strictObject({
   os: z.literal("linux").meta({ description: osDescription }),
   ...commonClient,
   backup: z
-    .strictObject({ mac: mac.meta({ description: "MAC of the backup NIC (a second cable, a USB NIC): how the initramfs finds it." }) })
+    .strictObject({
+      mac: mac.meta({ description: "MAC of the backup NIC (a second cable, a USB NIC, a Wi-Fi NIC): how the client finds it." }),
+      wifi: z
+        .strictObject({
+          ssid: z.string().min(1).max(32).meta({ description: "Network name (1-32 bytes)." }),
+          passphrase: z.string().optional().meta({ description: "WPA passphrase, 8-63 printable characters, or 64 hex digits." }),
+          passphraseFile: absPath.optional().meta({ description: "File whose first line is the WPA passphrase (keeps secrets out of the inventory)." }),
+          country: z.string().regex(/^[A-Z]{2}$/, "an ISO 3166 country code like DE").optional()
+            .meta({ description: "Regulatory domain (wpa_supplicant country=)." }),
+        })
+        .optional()
+        .meta({ description: "The backup NIC is Wi-Fi (WPA-PSK): after boot laggboot-wifi runs wpa_supplicant on it and adds it to the bond once it has associated; the initramfs builds the bond with the cable only." }),
+    })
     .optional()
     .meta({ description: "The bond's second port. Absent: the bond has the cable only." }),
   root: linuxRootSchema.prefault({}),

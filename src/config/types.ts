@@ -129,9 +129,19 @@ export interface FreebsdLaggClient extends ClientCommon {
  * network path is an active-backup bond of the wired NIC (macs[0], the
  * bond's MAC and primary) and an optional backup NIC.
  */
+/** A Wi-Fi network joined with WPA-PSK (a Linux client's Wi-Fi backup port). */
+export interface WpaNetwork {
+  readonly ssid: string;
+  /** The passphrase text (read from passphraseFile when given). */
+  readonly passphrase: string;
+  readonly country: string | undefined;
+}
+
 export interface LinuxLaggClient extends ClientCommon {
   readonly kind: "linux-lagg";
   readonly backupMac: Mac | undefined;
+  /** The backup NIC is Wi-Fi: enslaved after boot by laggboot-wifi, not by the initramfs or the flip. */
+  readonly backupWifi: WpaNetwork | undefined;
   /** nfsVersion 4: the initramfs mounts the root with laggboot's boot script (boot=laggboot-nfs). */
   readonly root: { readonly path: string; readonly readOnly: boolean; readonly nfsVersion: 3 | 4 };
   readonly nfsServer: Ipv4;
@@ -142,6 +152,8 @@ export interface LinuxLaggClient extends ClientCommon {
     readonly initrd: string;
     readonly kernelArgs: string;
     readonly bootFile: string | undefined;
+    /** Boot programs by option 93 architecture (over bootFile); empty: none. */
+    readonly bootFiles: ReadonlyMap<number, string>;
     /** The per-client iPXE script laggboot serves (a virtual file), relative to the TFTP root. */
     readonly ipxeScript: string;
   };

@@ -10,7 +10,7 @@
 import type { Client, Inventory, Network } from "../config/types.js";
 import { generatedHeader } from "./header.js";
 import { dnsmasqString, dnsmasqTag } from "./quote-dnsmasq.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, httpBootPlan, ownBootFiles, pxeFileGroups, tftpServerFor } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, hasOwnBootProgram, httpBootPlan, ownArchs, ownBootFiles, ownHttpFile, pxeFileGroups, tftpServerFor } from "./site-common.js";
 
 /** Option 175: only iPXE sends it (iPXE's encapsulated options). */
 const OPT_IPXE_ENCAP = 175;
@@ -66,7 +66,7 @@ function bootLines(inv: Inventory): string[] {
   const plan = httpBootPlan(inv, "dnsmasq");
   const groups = pxeFileGroups(inv);
   const ownIpxe = groups.some((g) => g.ipxeScript !== undefined);
-  const ownBoot = groups.some((g) => g.bootFile !== undefined);
+  const ownBoot = groups.some(hasOwnBootProgram);
   // dhcp-boot=FILE,SERVERNAME,SERVERADDRESS; the address goes into siaddr (next-server). When
   // the networks' clients use different TFTP (or HTTP) addresses, each boot line is repeated per network.
   const servers: Scope[] = clientsByNetwork(inv).map(({ net }) => ({ tag: TAG.net(net.name), addr: tftpServerFor(inv, net), net }));
@@ -79,7 +79,10 @@ function bootLines(inv: Inventory): string[] {
     line(scopes.length === 1 ? scopes[0]! : scopes.find((x) => x.tag === TAG.net(c.network.name))!, tags, file, what);
   const over = (protocol: "http" | "tftp" | undefined, file: string): BootName => (protocol === "http" && plan ? (net) => plan.url(net, file) : file);
   const archs = archBootFiles(inv);
-  const matched = [...new Set([...archs.map((a) => a.arch), ...(plan?.ipxeByArch ?? []).map((a) => a.arch), ...(plan?.httpArchs ?? []).map((a) => a.arch), ...(plan?.httpProtocolArchs ?? [])])].sort((a, b) => a - b);
+  const matched = [...new Set([
+    ...archs.map((a) => a.arch), ...groups.flatMap((g) => [...g.byArch.keys()]),
+    ...(plan?.ipxeByArch ?? []).map((a) => a.arch), ...(plan?.httpArchs ?? []).map((a) => a.arch), ...(plan?.httpProtocolArchs ?? []),
+  ])].sort((a, b) => a - b);
   const out = [
     "# Clients already running iPXE (user class \"iPXE\" or option 175) get the",
     "# iPXE script, or they would load iPXE again and loop.",
@@ -112,12 +115,30 @@ function bootLines(inv: Inventory): string[] {
     for (const c of g.clients) {
       const host = TAG.client(c.name);
       if (g.ipxeScript !== undefined) out.push(bootFor(c, [host, TAG.ipxe], over(plan?.ipxe, g.ipxeScript), `client ${c.name} ipxeScript`));
+      if (!hasOwnBootProgram(g)) continue;
+      // The client's tag keeps it off the site's boot lines (lb-own-boot): its own lines cover every architecture.
+      const pxe = [host, `!${TAG.ipxe}`, `!${TAG.http}`];
+      const own = ownArchs(g);
+      const what = (arch: number | undefined): string => `client ${c.name} boot file${arch === undefined ? "" : ` for architecture ${arch}`}`;
+      const table = g.bootFile !== undefined ? own : [...new Set([...archs.map((a) => a.arch), ...g.byArch.keys()])].sort((a, b) => a - b)
+        .flatMap((arch) => {
+          const file = g.byArch.get(arch) ?? archs.find((a) => a.arch === arch)?.file;
+          return file === undefined ? [] : [{ arch, file }];
+        });
+      for (const { arch, file } of table) {
+        out.push(bootFor(c, [...pxe, TAG.arch(arch)], file, what(arch)));
+        if (arch === BIOS_ARCH) out.push(bootFor(c, [...pxe, `!${TAG.hasArch}`], file, what(arch)));
+      }
       if (g.bootFile !== undefined) {
-        out.push(bootFor(c, [host, `!${TAG.ipxe}`, `!${TAG.http}`], g.bootFile, `client ${c.name} bootFile`));
-        for (const arch of plan?.httpProtocolArchs ?? []) {
-          out.push(bootFor(c, [host, TAG.http, TAG.arch(arch)], over("http", g.bootFile), `client ${c.name} bootFile`));
-          out.push(`dhcp-option-force=tag:${host},tag:${TAG.http},tag:${TAG.arch(arch)},60,HTTPClient`);
-        }
+        // Every other architecture: none of the tags above.
+        const others = [...own.map((a) => `!${TAG.arch(a.arch)}`), ...(g.byArch.has(BIOS_ARCH) ? [TAG.hasArch] : [])];
+        out.push(bootFor(c, [...pxe, ...others], g.bootFile, what(undefined)));
+      }
+      for (const arch of plan?.httpProtocolArchs ?? []) {
+        const file = ownHttpFile(g, arch) ?? plan?.httpArchs.find((a) => a.arch === arch)?.file;
+        if (file === undefined) continue;
+        out.push(bootFor(c, [host, TAG.http, TAG.arch(arch)], over("http", file), what(arch)));
+        out.push(`dhcp-option-force=tag:${host},tag:${TAG.http},tag:${TAG.arch(arch)},60,HTTPClient`);
       }
     }
   }
@@ -130,7 +151,7 @@ function hostLines(inv: Inventory, c: Client, proxy: boolean): string[] {
   const sets = [`set:${tag}`];
   const own = ownBootFiles(c);
   if (!proxy && own?.ipxeScript !== undefined) sets.push(`set:${TAG.ownIpxe}`);
-  if (!proxy && own?.bootFile !== undefined) sets.push(`set:${TAG.ownBoot}`);
+  if (!proxy && hasOwnBootProgram(own)) sets.push(`set:${TAG.ownBoot}`);
   // dnsmasq wants the short name here; the FQDN goes out as option 12 below.
   const out = [`dhcp-host=${c.macs.join(",")},${sets.join(",")},${c.ip},${dnsmasqString(`client ${c.name} name`, c.name)},${inv.server.dhcp.reservationLeaseSeconds}`];
   // FreeBSD loaders may not ask for 17 and 12 but need them: force. Other PXE clients ask for what they use.

@@ -8,7 +8,7 @@
 import type { Client, Inventory, Network } from "../config/types.js";
 import { generatedHeader } from "./header.js";
 import { dhcpdHex16, dhcpdName, dhcpdString } from "./quote-dhcpd.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, oneHostHttpBootPlan, macEntries, ownBootFiles, pxeFileGroups, tftpServerFor } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, oneHostHttpBootPlan, macEntries, ownArchs, ownBootFiles, ownHttpFile, pxeFileGroups, tftpServerFor } from "./site-common.js";
 
 /** Option names this file defines; dhcpd knows neither code by default. */
 const OPT_ARCH = "arch"; // option 93, client system architecture (RFC 4578 section 2.1)
@@ -113,9 +113,12 @@ function bootChain(inv: Inventory, h: Plan): string[] {
   return out;
 }
 
-/** Host-scope statements that override the global boot file for PXE clients with their own files. */
 type Plan = ReturnType<typeof oneHostHttpBootPlan>;
 
+/**
+ * Host-scope statements that override the global boot file for clients with
+ * their own files; where none matches, the global choice stands.
+ */
 function ownBootFile(c: Client, h: Plan): string[] {
   const own = ownBootFiles(c);
   if (own === undefined) return [];
@@ -129,17 +132,30 @@ function ownBootFile(c: Client, h: Plan): string[] {
     branch(IPXE_TEST);
     out.push(`    filename ${dhcpdString(`client ${c.name} ipxeScript`, h?.plan.ipxe === "http" ? h.url(own.ipxeScript) : own.ipxeScript)};`);
   }
+  // UEFI HTTP Boot firmware: the client's own program as a URL, architectures with the same program together.
+  for (const { file, archs } of byFile((h?.plan.httpProtocolArchs ?? []).map((arch) => ({ arch, file: ownHttpFile(own, arch) })))) {
+    branch(`(${HTTP_TEST} and ${archTest(archs)})`);
+    out.push(...httpAnswer(h!.url(file), `client ${c.name} boot file`, "    "));
+  }
+  // PXE firmware: its program for this architecture, else its program for all; neither: the site's (above).
+  const notIpxeOrHttp = `not (${IPXE_TEST} or ${HTTP_TEST})`;
+  for (const { arch, file } of ownArchs(own)) {
+    branch(`((${notIpxeOrHttp}) and ${arch === BIOS_ARCH ? `((not exists ${OPT_ARCH}) or option ${OPT_ARCH} = ${dhcpdHex16(arch)})` : `option ${OPT_ARCH} = ${dhcpdHex16(arch)}`})`);
+    out.push(`    # ${archLabel(arch)}`, `    filename ${dhcpdString(`client ${c.name} boot file for architecture ${arch}`, file)};`);
+  }
   if (own.bootFile !== undefined) {
-    const archs = h?.plan.httpProtocolArchs ?? [];
-    if (archs.length > 0) {
-      branch(`(${HTTP_TEST} and ${archTest(archs)})`);
-      out.push(...httpAnswer(h!.url(own.bootFile), `client ${c.name} bootFile`, "    "));
-    }
-    branch(`not (${IPXE_TEST} or ${HTTP_TEST})`);
+    branch(notIpxeOrHttp);
     out.push(`    filename ${dhcpdString(`client ${c.name} bootFile`, own.bootFile)};`);
   }
-  out.push("  }");
+  if (!first) out.push("  }");
   return out;
+}
+
+/** Architectures grouped by the file they get (undefined files left out), in first-seen order. */
+function byFile(entries: readonly { arch: number; file: string | undefined }[]): { file: string; archs: number[] }[] {
+  const m = new Map<string, number[]>();
+  for (const { arch, file } of entries) if (file !== undefined) m.set(file, [...(m.get(file) ?? []), arch]);
+  return [...m].map(([file, archs]) => ({ file, archs }));
 }
 
 function hostBlocks(c: Client, proxy: boolean, h: Plan): string[] {

@@ -10,7 +10,7 @@
  * other, so no class order rule decides anything.
  */
 import type { Client, Inventory, Network } from "../config/types.js";
-import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, oneHostHttpBootPlan, macEntries, pxeFileGroups, tftpServerFor, type PxeFileGroup } from "./site-common.js";
+import { archBootFiles, archLabel, BIOS_ARCH, clientsByNetwork, oneHostHttpBootPlan, macEntries, ownArchs, ownHttpFile, pxeFileGroups, tftpServerFor, type PxeFileGroup } from "./site-common.js";
 import { keaClassName, keaExprString, keaMacLiteral, keaText } from "./quote-kea.js";
 
 /** Option codes used in class tests, by their RFC names. */
@@ -46,6 +46,8 @@ function bootClasses(inv: Inventory): Json[] {
   const h = oneHostHttpBootPlan(inv, "kea");
   const groups = pxeFileGroups(inv);
   const archIs = (arch: number): string => `option[${OPT.clientArch}].hex == ${hex16(arch)}`;
+  // BIOS also stands for clients that send no option 93.
+  const archOrBios = (arch: number): string => (arch === BIOS_ARCH ? `(${archIs(arch)} or not option[${OPT.clientArch}].exists)` : archIs(arch));
   const overHttp = (protocol: "http" | "tftp" | undefined, file: string): string => (protocol === "http" && h ? h.url(file) : file);
   const classes: Json[] = [{
     name: CLASS_IPXE,
@@ -66,19 +68,34 @@ function bootClasses(inv: Inventory): Json[] {
       ownIpxe.push(name);
       classes.push({ name, test: `member('${CLASS_IPXE}') and (${macs})`, "boot-file-name": keaText("a client's ipxeScript", overHttp(h?.plan.ipxe, g.ipxeScript)) });
     }
+    // PXE firmware: the group's program for its architecture, else its program for all; neither: the site's classes.
+    const pxeBase = `not member('${CLASS_IPXE}') and not member('${CLASS_HTTP}')`;
+    const archs = ownArchs(g);
+    for (const { arch, file } of archs) {
+      const name = keaClassName(`laggboot-pxe${g.index}-arch-${arch}`);
+      ownBoot.push(name);
+      classes.push({ name, comment: archLabel(arch), test: `${pxeBase} and ${archOrBios(arch)} and (${macs})`, "boot-file-name": keaText(`a client's boot file for architecture ${arch}`, file) });
+    }
     if (g.bootFile !== undefined) {
       const name = keaClassName(`laggboot-pxe${g.index}-boot`);
       ownBoot.push(name);
-      classes.push({ name, test: `not member('${CLASS_IPXE}') and not member('${CLASS_HTTP}') and (${macs})`, "boot-file-name": keaText("a client's bootFile", g.bootFile) });
-      if (httpArchs.length > 0) {
-        const httpName = keaClassName(`laggboot-pxe${g.index}-http`);
-        ownBoot.push(httpName);
-        classes.push({
-          name: httpName, test: `member('${CLASS_HTTP}') and (${httpArchs.map(archIs).join(" or ")}) and (${macs})`,
-          "boot-file-name": keaText("a client's bootFile", h!.url(g.bootFile)), "option-data": HTTP_CLIENT_OPTION,
-        });
-      }
+      const others = archs.length > 0 ? ` and not (${archs.map((a) => archOrBios(a.arch)).join(" or ")})` : "";
+      classes.push({ name, test: `${pxeBase}${others} and (${macs})`, "boot-file-name": keaText("a client's bootFile", g.bootFile) });
     }
+    // UEFI HTTP Boot firmware: the group's program as a URL, architectures with the same program in one class.
+    const httpFiles = new Map<string, number[]>();
+    for (const arch of httpArchs) {
+      const file = ownHttpFile(g, arch);
+      if (file !== undefined) httpFiles.set(file, [...(httpFiles.get(file) ?? []), arch]);
+    }
+    [...httpFiles].forEach(([file, fileArchs], i) => {
+      const httpName = keaClassName(`laggboot-pxe${g.index}-http${i === 0 ? "" : `-${i + 1}`}`);
+      ownBoot.push(httpName);
+      classes.push({
+        name: httpName, test: `member('${CLASS_HTTP}') and (${fileArchs.map(archIs).join(" or ")}) and (${macs})`,
+        "boot-file-name": keaText("a client's boot file", h!.url(file)), "option-data": HTTP_CLIENT_OPTION,
+      });
+    });
   }
   // Marker classes, only when some PXE client has its own file: Kea has no "false" literal.
   const anyOf = (names: string[]): string => names.map((n) => `member('${n}')`).join(" or ");
@@ -106,7 +123,7 @@ function bootClasses(inv: Inventory): Json[] {
     classes.push({
       name: keaClassName(`laggboot-arch-${arch}`),
       comment: arch === BIOS_ARCH ? `${archLabel(arch)}, and clients that send no option 93` : archLabel(arch),
-      test: arch === BIOS_ARCH ? `${base} and (${archIs(arch)} or not option[${OPT.clientArch}].exists)` : `${base} and ${archIs(arch)}`,
+      test: `${base} and ${archOrBios(arch)}`,
       "boot-file-name": keaText(`the boot file for architecture ${arch}`, file),
     });
   }

@@ -87,37 +87,67 @@ export function oneHostHttpBootPlan(inv: Inventory, target: string): { plan: Htt
 /** Option 93 = 0 is x86 BIOS; clients that send no option 93 at all are treated as BIOS too. */
 export const BIOS_ARCH = ARCH.bios;
 
-/**
- * The boot program and iPXE script a client names for itself, overriding the
- * site's: a pxe client's own, a Linux client's (its per-client script, which
- * laggboot's TFTP server renders). FreeBSD clients use the site's.
- */
-export function ownBootFiles(c: Client): { readonly bootFile: string | undefined; readonly ipxeScript: string | undefined } | undefined {
-  const own = c.kind === "pxe" ? { bootFile: c.bootFile, ipxeScript: c.ipxeScript }
-    : c.kind === "linux-lagg" ? { bootFile: c.boot.bootFile, ipxeScript: c.boot.ipxeScript } : undefined;
-  return own && (own.bootFile !== undefined || own.ipxeScript !== undefined) ? own : undefined;
+/** The boot programs and iPXE script a client names for itself. */
+export interface OwnBootFiles {
+  /** For PXE firmware of every architecture `byArch` does not name. */
+  readonly bootFile: string | undefined;
+  /** For PXE firmware by option 93 architecture (a Linux client's boot.bootFiles; 0 also covers no option 93). */
+  readonly byArch: ReadonlyMap<number, string>;
+  readonly ipxeScript: string | undefined;
 }
 
-/** PXE clients that name their own boot file or iPXE script, grouped by that pair. */
-export interface PxeFileGroup {
+const NO_ARCH_FILES: ReadonlyMap<number, string> = new Map();
+
+/**
+ * The boot programs and iPXE script a client names for itself, overriding the
+ * site's: a pxe client's own, a Linux client's (its programs by architecture,
+ * and its per-client script, which laggboot's TFTP server renders). FreeBSD
+ * clients use the site's.
+ */
+export function ownBootFiles(c: Client): OwnBootFiles | undefined {
+  const own: OwnBootFiles | undefined = c.kind === "pxe" ? { bootFile: c.bootFile, byArch: NO_ARCH_FILES, ipxeScript: c.ipxeScript }
+    : c.kind === "linux-lagg" ? { bootFile: c.boot.bootFile, byArch: c.boot.bootFiles, ipxeScript: c.boot.ipxeScript } : undefined;
+  return own && (own.bootFile !== undefined || own.byArch.size > 0 || own.ipxeScript !== undefined) ? own : undefined;
+}
+
+/** The client's own program for PXE firmware of `arch` (as laggboot's DHCP chooses it), else undefined: the site's. */
+export function ownPxeFile(own: OwnBootFiles, arch: number): string | undefined {
+  return own.byArch.get(arch) ?? own.bootFile;
+}
+
+/** The client's own program for UEFI HTTP Boot firmware of `arch`: for it, for its PXE architecture, for all. */
+export function ownHttpFile(own: OwnBootFiles, arch: number): string | undefined {
+  return own.byArch.get(arch) ?? own.byArch.get(pxeArchOf(arch)) ?? own.bootFile;
+}
+
+/** True when the client names a boot program for some PXE firmware (not only an iPXE script). */
+export function hasOwnBootProgram(own: OwnBootFiles | undefined): boolean {
+  return own !== undefined && (own.bootFile !== undefined || own.byArch.size > 0);
+}
+
+/** Architectures `byArch` names, in numeric order. */
+export function ownArchs(own: OwnBootFiles): readonly { arch: number; file: string }[] {
+  return [...own.byArch].sort((a, b) => a[0] - b[0]).map(([arch, file]) => ({ arch, file }));
+}
+
+/** PXE clients that name their own boot files or iPXE script, grouped by them. */
+export interface PxeFileGroup extends OwnBootFiles {
   /** 1-based, in order of first appearance: stable for a given inventory. */
   readonly index: number;
-  readonly bootFile: string | undefined;
-  readonly ipxeScript: string | undefined;
   readonly clients: readonly Client[];
 }
 
 export function pxeFileGroups(inv: Inventory): readonly PxeFileGroup[] {
-  const groups = new Map<string, { bootFile: string | undefined; ipxeScript: string | undefined; clients: Client[] }>();
+  const groups = new Map<string, { own: OwnBootFiles; clients: Client[] }>();
   for (const c of inv.clients) {
     const own = ownBootFiles(c);
     if (own === undefined) continue;
-    const key = JSON.stringify([own.bootFile ?? null, own.ipxeScript ?? null]);
+    const key = JSON.stringify([own.bootFile ?? null, own.ipxeScript ?? null, ownArchs(own)]);
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { ...own, clients: [] }));
+    if (!g) groups.set(key, (g = { own, clients: [] }));
     g.clients.push(c);
   }
-  return [...groups.values()].map((g, i) => ({ index: i + 1, ...g }));
+  return [...groups.values()].map((g, i) => ({ index: i + 1, ...g.own, clients: g.clients }));
 }
 
 /** Option 17 for a client, if it has one. */

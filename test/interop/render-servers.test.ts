@@ -12,7 +12,9 @@
  * - proxy mode: the site's server still sends root-path and host-name to
  *   the loader, and no boot file;
  * - the shared-root site: PXE clients' own boot programs and iPXE scripts,
- *   IA32/arm64/byArch boot files, next-server when TFTP listens everywhere;
+ *   Linux clients' own boot programs by architecture (the site's where they
+ *   name none), IA32/arm64/byArch boot files, next-server when TFTP listens
+ *   everywhere;
  * - the HTTP boot site: iPXE's script as a URL (but over TFTP where the
  *   architecture says so), UEFI HTTP Boot firmware answered with option 60
  *   HTTPClient and a URL by architecture (a relayed PXE client's own boot
@@ -252,6 +254,13 @@ for (const server of SERVERS) {
       { what: "IA32 UEFI (option 93 = 6)", p: () => pxeRequest({ mac: "00:1e:68:10:00:11", arch: 6 }), ip: "198.18.10.11", file: "boot/loader-ia32.efi" },
       { what: "an extra architecture from byArch (16)", p: () => pxeRequest({ mac: "00:1e:68:10:00:11", arch: 16 }), ip: "198.18.10.11", file: "boot/ipxe-http.efi" },
       { what: "the site iPXE script for a client without its own", p: () => pxeRequest({ mac: "00:1e:68:10:00:11", arch: 0, ipxe: true }), ip: "198.18.10.11", file: "boot/menu.ipxe" },
+      { what: "a Linux client's BIOS program (boot.bootFiles.bios)", p: () => pxeRequest({ mac: "52:54:00:10:00:53", arch: 0 }), ip: "198.18.10.53", file: "undionly.kpxe" },
+      { what: "a Linux client's BIOS program for firmware that sends no option 93", p: () => loaderDiscover({ mac: "52:54:00:10:00:53", form: "2011" }), ip: "198.18.10.53", file: "undionly.kpxe" },
+      { what: "a Linux client's x64 UEFI program (boot.bootFiles.x64Uefi)", p: () => pxeRequest({ mac: "52:54:00:10:00:53", arch: 7 }), ip: "198.18.10.53", file: "snponly.efi" },
+      { what: "a Linux client's architecture without a program of its own: the site's", p: () => pxeRequest({ mac: "52:54:00:10:00:53", arch: 11 }), ip: "198.18.10.53", file: "boot/loader-arm64.efi" },
+      { what: "a Linux client running iPXE: its own script", p: () => pxeRequest({ mac: "52:54:00:10:00:53", arch: 7, ipxe: true }), ip: "198.18.10.53", file: "laggboot/tux3.ipxe" },
+      { what: "a Linux client's program for one architecture over its program for all", p: () => pxeRequest({ mac: "52:54:00:10:00:54", arch: 0 }), ip: "198.18.10.54", file: "undionly.kpxe" },
+      { what: "a Linux client's program for all other architectures (boot.bootFile)", p: () => pxeRequest({ mac: "52:54:00:10:00:54", arch: 11 }), ip: "198.18.10.54", file: "ipxe.efi" },
     ];
     for (const c of cases) {
       test(`${c.what}: ${c.file}`, async () => {
@@ -323,6 +332,16 @@ for (const server of SERVERS) {
         assert.equal(getOption(offer.options, DhcpOption.VendorClassIdentifier) === "HTTPClient", c.http);
       });
     }
+
+    test("a Linux client's own programs by architecture: its arm64 one as a URL to its HTTP Boot firmware, its BIOS one to PXE, the site's for the rest", async () => {
+      const mac = "52:54:00:00:00:41";
+      const http = await offerFor(httpBootRequest({ mac, arch: 19 }));
+      assert.equal(http.yiaddr, "198.18.0.41");
+      assert.equal(fileOf(http), `${URL}/ipxe-arm64.efi`);
+      assert.equal(getOption(http.options, DhcpOption.VendorClassIdentifier), "HTTPClient");
+      assert.equal(fileOf(await offerFor(pxeRequest({ mac, arch: 0 }))), "undionly.kpxe");
+      assert.equal(fileOf(await offerFor(pxeRequest({ mac, arch: 7 }))), "loader.efi", "no x64 program of its own: the site's");
+    });
 
     test("a relayed PXE client's own boot program: TFTP name to its PXE firmware, URL to its HTTP Boot firmware", async () => {
       const http = await offerFor(httpBootRequest({ mac: KIOSK.mac, arch: 19 }), true);

@@ -3,7 +3,8 @@
  * with: the example (mode full), the example in proxy mode, and a
  * shared-root site that exercises the rest (pools, several shared roots one
  * of them read-write, PXE clients with their own files, Linux lagg clients
- * with their per-client iPXE scripts, more architectures, a TFTP server
+ * with their per-client iPXE scripts and boot programs by architecture, an
+ * NFSv4 root and a Wi-Fi backup, more architectures, a TFTP server
  * listening on every address).
  */
 import assert from "node:assert/strict";
@@ -95,18 +96,40 @@ clients:
     boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img, bootFile: undionly.kpxe }
     bond: { at: runtime, upDelayMs: 2000 }
     root: { path: /export/linux/tux2, readOnly: true }
+  - name: tux3
+    kind: lagg
+    os: linux
+    ip: 198.18.10.53
+    macs: [52:54:00:10:00:53]
+    boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img, bootFiles: { bios: undionly.kpxe, x64Uefi: snponly.efi } }
+  - name: tux4
+    kind: lagg
+    os: linux
+    ip: 198.18.10.54
+    macs: [52:54:00:10:00:54]
+    backup: { mac: 52:54:00:10:01:54, wifi: { ssid: "Office", passphrase: "office passphrase", country: DE } }
+    boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img, bootFile: ipxe.efi, bootFiles: { bios: undionly.kpxe } }
+    root: { nfsVersion: 4 }
 `;
 
 /**
  * The example with boot files over HTTP: iPXE gets its script as a URL except
  * on x64 UEFI (protocolByArch 7: tftp... so UEFI HTTP Boot of x64 is not
  * answered), arm64 UEFI HTTP Boot gets its boot file as a URL, and a PXE
- * client's own boot program goes to HTTP Boot firmware as a URL too.
+ * client's own boot program goes to HTTP Boot firmware as a URL too, as a
+ * Linux client's own arm64 program does.
  */
 export const HTTP_BOOT_SITE = EXAMPLE_INVENTORY
   .replace("    x64Uefi: loader.efi # option 93 = 7 and 9\n", "    x64Uefi: loader.efi # option 93 = 7 and 9\n      arm64Uefi: loader-arm64.efi\n")
   .replace("  http:\n", "  httpBoot:\n    address: 198.18.0.1\n    port: 8080\n    protocolByArch: { \"7\": tftp }\n  http:\n")
-  .replace("    ipxeScript: kiosk.ipxe\n", "    bootFile: kiosk.efi\n");
+  .replace("    ipxeScript: kiosk.ipxe\n", "    bootFile: kiosk.efi\n")
+  .concat(`  - name: tuxh
+    kind: lagg
+    os: linux
+    ip: 198.18.0.41
+    macs: [52:54:00:00:00:41]
+    boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img, bootFiles: { bios: undionly.kpxe, arm64Uefi: ipxe-arm64.efi } }
+`);
 
 /** Loads inventory text that must have no errors (warnings are fine). */
 export function loadOk(text: string, probe = exampleProbe): Inventory {

@@ -47,7 +47,7 @@ test("kind lagg with os linux resolves to a linux-lagg client with the defaults"
   const c = r.inventory!.clients[0] as LinuxLaggClient;
   assert.equal(c.kind, "linux-lagg");
   assert.equal(c.backupMac, "52:54:00:00:01:30");
-  assert.deepEqual(c.root, { path: "/srv/diskless/tux", readOnly: false });
+  assert.deepEqual(c.root, { path: "/srv/diskless/tux", readOnly: false, nfsVersion: 3 });
   assert.equal(c.rootPath, undefined, "Linux clients take the root from the kernel command line, not option 17");
   assert.deepEqual(c.bond, { name: "bond0", at: "initramfs", miimonMs: 100, upDelayMs: 0, downDelayMs: 0, gratuitousArps: 3 });
   assert.equal(c.boot.ipxeScript, "laggboot/tux.ipxe");

@@ -5,8 +5,8 @@
  * and the names inside it resolve against that URL, so the kernel and initrd
  * come over HTTP too. UEFI HTTP Boot firmware (vendor class HTTPClient) gets
  * a URL or nothing. Everyone else gets the program for its option 93
- * architecture over TFTP: the reservation's own choice first, then the site
- * table; except UEFI PXE firmware of a client with uefiPxe false, which gets
+ * architecture over TFTP: the reservation's own choice first (its program
+ * for that architecture, then its program for all), then the site table; except UEFI PXE firmware of a client with uefiPxe false, which gets
  * nothing, so that the firmware goes on to its HTTP Boot.
  */
 import { ClientArch } from "../../wire/dhcp4/codes.js";
@@ -56,7 +56,8 @@ export function chooseBoot(policy: DhcpPolicy, r: DhcpReservation | undefined, c
     const h = policy.httpBoot;
     if (h === undefined || protocolFor(policy, r, arch) !== "http") return undefined;
     const pxeArch = pxeArchOf(arch);
-    const file = r?.bootFiles?.get(arch) ?? r?.bootFile ?? policy.bootFiles.byArch.get(arch) ?? r?.bootFiles?.get(pxeArch) ?? policy.bootFiles.byArch.get(pxeArch);
+    // The client's own programs first (for this architecture, its PXE one, then for all), then the site's.
+    const file = r?.bootFiles?.get(arch) ?? r?.bootFiles?.get(pxeArch) ?? r?.bootFile ?? policy.bootFiles.byArch.get(arch) ?? policy.bootFiles.byArch.get(pxeArch);
     return file === undefined ? undefined : { file: bootUrl(h, networkServerAddress, file), why: `http-arch-${arch}`, protocol: "http" };
   }
   if (c.ipxe) {

@@ -59,9 +59,9 @@ export interface DhcpReservation {
   readonly macs: readonly string[];
   /** Option 17 ("server:/path" for the FreeBSD loader), when the client has one. */
   readonly rootPath?: string | undefined;
-  /** Per-client boot program overrides by architecture; falls back to the site table. */
+  /** Per-client boot programs by architecture, over `bootFile`; falls back to the site table. */
   readonly bootFiles?: ReadonlyMap<number, string> | undefined;
-  /** Per-client boot program for every architecture (e.g. a Linux kernel via pxelinux). */
+  /** Per-client boot program for every architecture `bootFiles` does not name (e.g. a Linux kernel via pxelinux). */
   readonly bootFile?: string | undefined;
   /** Per-client iPXE script; falls back to the site's. */
   readonly ipxeScript?: string | undefined;
