@@ -13,8 +13,8 @@
 #                    wrote into the client's root, as mkinitramfs would copy
 #                    them from its /etc/initramfs-tools.
 #   root.tar         the client's NFS root: busybox-static, the same modules,
-#                    and the lab's /sbin/init and heartbeat
-#                    (scripts/linux-client/).
+#                    and the lab's /sbin/init, heartbeat and stand-in for
+#                    wpa_supplicant (scripts/linux-client/).
 # into a cache OUTSIDE the repository, apart from the FreeBSD-shaped lab's
 # cache (scripts/lab-assets.sh), so both can be used at the same time.
 #
@@ -33,7 +33,7 @@ layout_version=2
 busybox_bin=/bin/busybox
 die() { echo "linux-client-assets: $*" >&2; exit 1; }
 [ -x "$busybox_bin" ] || die "$busybox_bin missing: apt-get install busybox-static"
-for f in init heartbeat naive-flip; do
+for f in init heartbeat naive-flip wpa_supplicant; do
   [ -r "$lab_root_files/$f" ] || die "$lab_root_files/$f missing"
 done
 
@@ -138,6 +138,9 @@ mkdir -p "$root/lib" && cp -a "$mods/lib/modules" "$root/lib/"
 install -m 0755 "$lab_root_files/init" "$root/sbin/init"
 install -m 0755 "$lab_root_files/heartbeat" "$root/usr/lib/laggboot-lab/heartbeat"
 install -m 0755 "$lab_root_files/naive-flip" "$root/usr/lib/laggboot-lab/naive-flip"
+# The stand-in for wpa_supplicant (the lab has no Wi-Fi): laggboot-wifi runs it.
+mkdir -p "$root/usr/sbin"
+install -m 0755 "$lab_root_files/wpa_supplicant" "$root/usr/sbin/wpa_supplicant"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
 printf 'root:x:0:\n' > "$root/etc/group"
 chmod 1777 "$root/tmp"

@@ -37,5 +37,6 @@ export function readLinuxClientAssets(): LinuxClientAssets {
     flipScript: read("linux/laggboot-flip"),
     nfsBootScript: read("linux/initramfs-tools/scripts/laggboot-nfs"),
     nfsHook: read("linux/initramfs-tools/hooks/laggboot-nfs"),
+    wifiScript: read("linux/laggboot-wifi"),
   };
 }

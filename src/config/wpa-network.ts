@@ -31,7 +31,7 @@ export function resolveWpaPassphrase(w: WpaNetworkInput, wpath: KeyPath, rep: Re
       if (bad) rep.add("LB_ERR_WPA_PASSPHRASE", [...wpath, "passphraseFile"], `${w.passphraseFile}: ${bad}`);
     }
   } else {
-    rep.add("LB_ERR_SCHEMA", wpath, `${wpath.at(-1) === "wifi" ? "wifi" : "a Wi-Fi network"} needs passphrase or passphraseFile (WPA-PSK)`);
+    rep.add("LB_ERR_SCHEMA", wpath, "wifi needs passphrase or passphraseFile (WPA-PSK)");
   }
   if (/[\0\n\r]/.test(w.ssid)) rep.add("LB_ERR_UNSAFE_VALUE", [...wpath, "ssid"], "an SSID with NUL or line breaks cannot be configured safely");
   if (Buffer.byteLength(w.ssid, "utf8") > 32) rep.add("LB_ERR_SCHEMA", [...wpath, "ssid"], "an SSID is at most 32 bytes");

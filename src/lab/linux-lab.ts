@@ -10,7 +10,9 @@
  *                                \-- tap1 -- QEMU NIC "backup" (no ROM)
  *
  * Both taps sit on one bridge: one L2 segment, like a switch port and an
- * access point of one LAN. The client's root is unpacked per run, then
+ * access point of one LAN. With `backupWifi` the backup NIC stands in for a
+ * Wi-Fi NIC (the cloud kernel has no wireless stack): laggboot-wifi adds it
+ * to the bond after boot, running the lab's stand-in for wpa_supplicant. The client's root is unpacked per run, then
  * `laggboot apply` writes the client files into it; the initrd is Debian's
  * initramfs-tools layout plus the scripts apply wrote (linux-assets.ts).
  * The root's /sbin/init starts a heartbeat (scripts/linux-client/). Every
@@ -41,6 +43,8 @@ export interface LinuxClientSetup {
   readonly kernelArgs: string;
   /** root.nfsVersion (default 3). */
   readonly nfsVersion?: 3 | 4;
+  /** The backup NIC as a Wi-Fi port (backup.wifi): joined after boot by laggboot-wifi, with the lab's stand-in for wpa_supplicant. */
+  readonly backupWifi?: boolean;
 }
 
 export interface LinuxLabOptions {
@@ -116,7 +120,9 @@ export function linuxLabInventory(ctx: LabServerContext, client: LinuxLab["clien
     "    os: linux",
     `    ip: ${client.ip}`,
     `    macs: [${client.wiredMac}]`,
-    `    backup: { mac: ${client.backupMac} }`,
+    setup.backupWifi === true
+      ? `    backup: { mac: ${client.backupMac}, wifi: { ssid: "laggboot lab", passphrase: "lab passphrase" } }`
+      : `    backup: { mac: ${client.backupMac} }`,
     `    boot: { kernel: linux/vmlinuz, initrd: linux/initrd.img${args} }`,
     `    bond: { at: ${setup.bondAt} }`,
     ...(setup.nfsVersion === undefined ? [] : [`    root: { nfsVersion: ${setup.nfsVersion} }`]),

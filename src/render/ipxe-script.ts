@@ -12,14 +12,16 @@ import type { LinuxLaggClient } from "../config/types.js";
 /**
  * `laggboot.bond=` (initramfs) or `laggboot.flip=` (run time): the bond's
  * name, its ports by MAC (the wired NIC first: the bond takes its MAC and
- * makes it the primary) and the bonding options, as the nfs-top script
+ * makes it the primary; a Wi-Fi backup as wifi=, for laggboot-wifi) and the
+ * bonding options, as the nfs-top script
  * assets/linux/initramfs-tools/scripts/nfs-top/laggboot-bond and the
  * run-time assets/linux/laggboot-flip read them.
  */
 export function bondSpec(c: LinuxLaggClient): string {
   const b = c.bond;
   const parts = [b.name, `wired=${c.macs[0]!}`];
-  if (c.backupMac !== undefined) parts.push(`backup=${c.backupMac}`);
+  // A Wi-Fi port joins after boot (laggboot-wifi reads wifi=); the initramfs and the flip leave it alone.
+  if (c.backupMac !== undefined) parts.push(`${c.backupWifi === undefined ? "backup" : "wifi"}=${c.backupMac}`);
   parts.push(`miimon=${b.miimonMs}`, `updelay=${b.upDelayMs}`, `downdelay=${b.downDelayMs}`, `num_grat_arp=${b.gratuitousArps}`);
   return parts.join(",");
 }
@@ -58,7 +60,8 @@ export function renderLinuxIpxeScript(c: LinuxLaggClient, baseUrl: string): stri
   if (!/^(tftp|http|https):\/\/[A-Za-z0-9.:[\]-]+(\/[A-Za-z0-9._~%/-]*)?\/$/.test(baseUrl)) {
     throw new LaggbootError("LB_ERR_RENDER", `iPXE script for ${c.name}: base URL ${JSON.stringify(baseUrl)} is not a tftp:// or http:// URL ending in "/"`);
   }
-  const ports = c.backupMac === undefined ? `${c.macs[0]!} (wired, primary)` : `${c.macs[0]!} (wired, primary) + ${c.backupMac} (backup)`;
+  const backup = c.backupWifi === undefined ? "backup" : "Wi-Fi backup, added after boot by laggboot-wifi";
+  const ports = c.backupMac === undefined ? `${c.macs[0]!} (wired, primary)` : `${c.macs[0]!} (wired, primary) + ${c.backupMac} (${backup})`;
   const where = c.bond.at === "initramfs" ? "built by the initramfs before the root is mounted" : "taken over from the wired NIC after boot (laggboot-flip)";
   return [
     "#!ipxe",

@@ -8,6 +8,8 @@
  * - bond.at runtime: laggboot-flip and the systemd unit that runs it early;
  * - root.nfsVersion 4 (either bond.at): initramfs-tools' boot script
  *   laggboot-nfs, which mounts the root over NFSv4, and its hook;
+ * - backup.wifi (either bond.at): laggboot-wifi, its unit, and the
+ *   wpa_supplicant.conf it runs wpa_supplicant with (0600: it holds the key);
  * - both: a NetworkManager snippet that keeps NetworkManager off the bond and
  *   its ports (reconfiguring them would cut the root).
  * The bond's MACs and options travel on the kernel command line (the
@@ -16,6 +18,7 @@
 import type { LinuxLaggClient } from "../config/types.js";
 import type { FileSet, GeneratedFile } from "./fileset.js";
 import { generatedHeader } from "./header.js";
+import { renderLinuxWpaConf } from "./wpa-supplicant.js";
 
 /** The shipped scripts (assets/linux/), read by the caller. */
 export interface LinuxClientAssets {
@@ -25,6 +28,8 @@ export interface LinuxClientAssets {
   /** The NFSv4 root's boot script and the hook that adds nfsv4 to the initrd. */
   readonly nfsBootScript: string;
   readonly nfsHook: string;
+  /** Runs wpa_supplicant on a Wi-Fi backup NIC and adds it to the bond. */
+  readonly wifiScript: string;
 }
 
 export const LINUX_PATHS = {
@@ -36,6 +41,10 @@ export const LINUX_PATHS = {
   flipUnit: "etc/systemd/system/laggboot-flip.service",
   flipWanted: "etc/systemd/system/sysinit.target.d/laggboot-flip.conf",
   networkManager: "etc/NetworkManager/conf.d/laggboot-bond.conf",
+  wifiScript: "usr/sbin/laggboot-wifi",
+  wifiUnit: "etc/systemd/system/laggboot-wifi.service",
+  wifiWanted: "etc/systemd/system/multi-user.target.d/laggboot-wifi.conf",
+  wpaConf: "etc/laggboot/wpa_supplicant.conf",
 } as const;
 
 const FLIP_UNIT = `[Unit]
@@ -51,6 +60,22 @@ Type=oneshot
 RemainAfterExit=yes
 ExecStart=/usr/sbin/laggboot-flip
 # No ExecStop: moving the address back would cut the NFS root.
+`;
+
+const WIFI_UNIT = `[Unit]
+Description=laggboot: the Wi-Fi backup port of the bond (wpa_supplicant, then laggboot-wifi adds it)
+ConditionKernelCommandLine=|laggboot.bond
+ConditionKernelCommandLine=|laggboot.flip
+After=laggboot-flip.service
+
+[Service]
+Type=simple
+ExecStart=/usr/sbin/laggboot-wifi
+# wpa_supplicant runs as this service's main child; if it dies, associate again.
+Restart=on-failure
+RestartSec=10
+# 3: nothing changes by trying again (no bond, a driver that refuses the bond's MAC).
+RestartPreventExitStatus=3
 `;
 
 function networkManagerConf(c: LinuxLaggClient): string {
@@ -80,6 +105,14 @@ export function renderLinuxClientFiles(c: LinuxLaggClient, assets: LinuxClientAs
     // A boot script is sourced by /init, not run (as /scripts/nfs, 0644).
     files.push({ path: LINUX_PATHS.nfsBootScript, content: assets.nfsBootScript, mode: 0o644 });
     files.push({ path: LINUX_PATHS.nfsHook, content: assets.nfsHook, mode: 0o755 });
+  }
+  const wpa = renderLinuxWpaConf(c);
+  if (wpa !== undefined) {
+    // Either bond.at: the Wi-Fi port joins the bond after boot.
+    files.push({ path: LINUX_PATHS.wifiScript, content: assets.wifiScript, mode: 0o755 });
+    files.push({ path: LINUX_PATHS.wifiUnit, content: WIFI_UNIT, mode: 0o644 });
+    files.push({ path: LINUX_PATHS.wifiWanted, content: "[Unit]\nWants=laggboot-wifi.service\n", mode: 0o644 });
+    files.push({ path: LINUX_PATHS.wpaConf, content: wpa, mode: 0o600 });
   }
   files.push({ path: LINUX_PATHS.networkManager, content: networkManagerConf(c), mode: 0o644 });
   return { baseDir: c.root.path, files };

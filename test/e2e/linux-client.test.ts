@@ -11,6 +11,10 @@
  *    recovers without a reboot);
  *  - the client is reset and the same happens again on the same
  *    reservation and root;
+ *  - an NFSv4 root (root.nfsVersion 4: laggboot's initramfs-tools boot
+ *    script) with a Wi-Fi backup port, whose NIC a second virtio NIC stands
+ *    in for: laggboot-wifi adds it to the bond after boot, once it is
+ *    "associated" (its cable plugged in), and the traffic fails over to it;
  *  - `bond.at: runtime`: laggboot-flip moves the address onto the bond after
  *    boot, from its memory copy, and the cable can be pulled;
  *  - failures: a bond the initramfs cannot build (a bonding option the
@@ -132,9 +136,40 @@ test("a diskless Linux client keeps its NFS root through every cable pull; the n
     report(diag, "boot 2 (after reset)", b2.puller);
     assert.deepEqual(b2.puller.lostWrites(), []);
 
-    // --- boot 3: bond.at runtime: laggboot-flip moves the address after boot ---
+    // --- boot 3: an NFSv4 root (laggboot's boot script) and a Wi-Fi backup
+    // port: the backup NIC stands in for the Wi-Fi NIC, laggboot-wifi adds it
+    // to the bond after boot, once "associated" (its cable plugged in only
+    // after the stand-in for wpa_supplicant started) ---
+    await lab.reconfigure({ bondAt: "initramfs", nfsVersion: 4, backupWifi: true, kernelArgs: `console=ttyS0 lbmarker=${marker}-v4` });
+    assert.deepEqual(lab.initrdScripts(), ["/scripts/laggboot-nfs", "/scripts/nfs-top/laggboot-bond"], "the boot script apply wrote is in the initrd");
+    await vm.setLink("backup", false);
+    await vm.reset();
+    const bw = await booted(lab, vm, diag);
+    const consoleW = consoleSince(vm, bw.from);
+    assert.match(consoleW, new RegExp(`laggboot-bond: bond0: active-backup of (\\S+) \\(primary \\1, MAC ${lab.client.wiredMac}\\)`), "the initramfs bond has the cable only");
+    assert.match(consoleW, new RegExp(`Kernel command line: .* boot=laggboot-nfs .* laggboot\\.bond=bond0,wired=${lab.client.wiredMac},wifi=${lab.client.backupMac},`), "the Wi-Fi NIC is named wifi=, which the initramfs leaves alone");
+    assert.match(consoleW, /laggboot-nfs: mounting \S+ on \/root \(nfs4 rw,vers=4\.2,/);
+    assert.match(consoleW, /^LAGGBOOT-LINUX root-fs nfs4 \S+ rw,\S*vers=4\.2,\S*hard,proto=tcp,/m, "the root is NFSv4.2 over TCP");
+    assert.equal((await clientStatus(lab)).root?.nfsVersion, 4, "status shows the NFSv4 root");
+    const standin = await lineAfter(vm, bw.from, /^LAGGBOOT-LINUX wpa-standin iface=(\S+) conf=\/etc\/laggboot\/wpa_supplicant\.conf drivers=nl80211,wext ssid="laggboot lab"$/, 60_000);
+    const wifiIf = /iface=(\S+)/.exec(standin)![1]!;
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.doesNotMatch(consoleSince(vm, bw.from), /laggboot-wifi: \S+ has associated/, "not associated while the stand-in's link is down");
+    const plugged = vm.serial.lines.length;
+    await vm.setLink("backup", true);
+    await lineAfter(vm, plugged, new RegExp(`laggboot-wifi: ${wifiIf} has associated \\(MAC ${lab.client.wiredMac}\\)`), 60_000);
+    const joined = await lineAfter(vm, plugged, /laggboot-wifi: bond0: \S+ \(Wi-Fi, MAC \S+\) is a backup port; ports \S+ \S+, active \S+$/, 30_000);
+    assert.match(joined, new RegExp(`bond0: ${wifiIf} \\(Wi-Fi, MAC ${lab.client.wiredMac}\\) is a backup port; ports (\\S+) ${wifiIf}, active \\1$`), "the Wi-Fi port carries the bond's MAC; the cable stays active");
+    const wifiSwitches = vm.serial.lines.length;
+    for (let i = 1; i <= 2; i++) await bw.puller.pullWired(i);
+    assert.equal(activeSwitches(vm, wifiSwitches), 4, "each pull moved the traffic to the Wi-Fi port and back");
+    assert.ok(vm.serial.lines.slice(wifiSwitches).some((l) => l.text.includes(`(slave ${wifiIf}): making interface the new active one`)));
+    report(diag, "boot 3 (NFSv4 root, Wi-Fi port added after boot)", bw.puller);
+    assert.deepEqual(bw.puller.lostWrites(), []);
+
+    // --- boot 4: bond.at runtime: laggboot-flip moves the address after boot ---
     await lab.reconfigure({ bondAt: "runtime", kernelArgs: `console=ttyS0 lbmarker=${marker}-flip` });
-    assert.deepEqual(lab.initrdScripts(), ["/scripts/nfs-top/laggboot-bond"], "the old nfs-top script stays in the root (apply never deletes); without laggboot.bond= it does nothing");
+    assert.deepEqual(lab.initrdScripts(), ["/scripts/laggboot-nfs", "/scripts/nfs-top/laggboot-bond"], "the old scripts stay in the root (apply never deletes); without laggboot.bond= and boot= they do nothing");
     await vm.reset();
     const b3 = await booted(lab, vm, diag);
     const flipDone = await lineAfter(vm, b3.from, /^LAGGBOOT-LINUX flip-done rc=(\d+)$/, 60_000);
@@ -146,10 +181,10 @@ test("a diskless Linux client keeps its NFS root through every cable pull; the n
     const window = figures(allGaps(b3.puller.beats())).max;
     diag(`run-time flip: largest heartbeat gap across the flip ${window.toFixed(2)} s`);
     for (let i = 1; i <= 2; i++) await b3.puller.pullWired(i);
-    report(diag, "boot 3 (run-time flip)", b3.puller);
+    report(diag, "boot 4 (run-time flip)", b3.puller);
     assert.deepEqual(b3.puller.lostWrites(), []);
 
-    // --- boot 4: failures: a bond the initramfs cannot build (a bonding
+    // --- boot 5: failures: a bond the initramfs cannot build (a bonding
     // option the kernel refuses) and a run-time flip that fails inside its
     // window (a default route it cannot move): the client runs on its wired
     // NIC, and both say why ---
@@ -169,7 +204,7 @@ test("a diskless Linux client keeps its NFS root through every cable pull; the n
     assert.deepEqual(bf.puller.lostWrites(), []);
     diag(`failures: the client runs on its wired NIC; largest heartbeat gap across the rolled-back flip ${figures(allGaps(bf.puller.beats())).max.toFixed(2)} s`);
 
-    // --- boot 5: the negative control: the naive flip must hang the root ---
+    // --- boot 6: the negative control: the naive flip must hang the root ---
     await lab.reconfigure({ bondAt: "runtime", kernelArgs: `console=ttyS0 lbmarker=${marker}-naive lbtest.flip=naive` });
     await vm.reset();
     const b4 = await booted(lab, vm, diag);

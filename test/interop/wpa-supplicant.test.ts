@@ -1,6 +1,7 @@
 /**
- * The generated wpa_supplicant.conf means exactly what the inventory says,
- * asked of wpa_supplicant itself (Debian's wpasupplicant 2.10, the hostap
+ * The generated wpa_supplicant.conf, a FreeBSD client's and a Linux client's
+ * Wi-Fi backup port's, means exactly what the inventory says, asked of
+ * wpa_supplicant itself (Debian's wpasupplicant 2.10, the hostap
  * release FreeBSD 14 ships): it reads the file, prints what it parsed with
  * -dd -K (the SSID's bytes and the PMK it will use), then fails to start its
  * driver on an interface that does not exist, inside a namespace of the
@@ -14,8 +15,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadInventoryText } from "../../src/config/load.js";
-import type { FreebsdLaggClient } from "../../src/config/types.js";
-import { renderWpaSupplicantConf } from "../../src/render/wpa-supplicant.js";
+import type { FreebsdLaggClient, LinuxLaggClient } from "../../src/config/types.js";
+import { renderLinuxWpaConf, renderWpaSupplicantConf } from "../../src/render/wpa-supplicant.js";
 import { CommandError, Lab, type Namespace } from "../support/netns.js";
 import { siteProbe } from "../support/probe.js";
 
@@ -44,6 +45,19 @@ function clientFor(ssid: string, passphrase: string): FreebsdLaggClient {
   const r = loadInventoryText(yaml, "t.yaml", siteProbe);
   assert.ok(r.inventory, JSON.stringify(r.findings));
   return r.inventory.clients[0] as FreebsdLaggClient;
+}
+
+/** The same network as a Linux client's Wi-Fi backup port (backup.wifi), with a country. */
+function linuxClientFor(ssid: string, passphrase: string): LinuxLaggClient {
+  const yaml = [
+    "server: { address: 198.18.0.1, networks: [{ prefix: 198.18.0.0/24 }] }",
+    "clients:",
+    "  - { name: tux, kind: lagg, os: linux, ip: 198.18.0.30, macs: ['52:54:00:00:00:30'], boot: { kernel: k, initrd: i },",
+    `      backup: { mac: '52:54:00:00:01:30', wifi: { ssid: ${JSON.stringify(ssid)}, passphrase: ${JSON.stringify(passphrase)}, country: DE } } }`,
+  ].join("\n");
+  const r = loadInventoryText(yaml, "t.yaml", siteProbe);
+  assert.ok(r.inventory, JSON.stringify(r.findings));
+  return r.inventory.clients[0] as LinuxLaggClient;
 }
 
 /** The PMK hostap derives for a passphrase (wpa_passphrase), or the raw key. */
@@ -103,6 +117,18 @@ describe("wpa_supplicant reads the generated wpa_supplicant.conf as the inventor
       writeFileSync(file, renderWpaSupplicantConf(clientFor(ssid, passphrase))!);
       const debug = await parse(file);
       assert.doesNotMatch(debug, /Failed to read or parse configuration/, debug);
+      const read = whatItRead(debug);
+      assert.equal(read.ssid.toString("hex"), Buffer.from(ssid, "utf8").toString("hex"), `SSID as read: ${JSON.stringify(read.ssid.toString("utf8"))}`);
+      assert.equal(read.pmk, expectedPmk(ssid, passphrase));
+    });
+
+    test(`Linux Wi-Fi backup: SSID ${JSON.stringify(ssid)} with passphrase ${JSON.stringify(passphrase)}`, async () => {
+      const file = join(dir, `linux${i}.conf`);
+      writeFileSync(file, renderLinuxWpaConf(linuxClientFor(ssid, passphrase))!);
+      const debug = await parse(file);
+      assert.doesNotMatch(debug, /Failed to read or parse configuration/, debug);
+      assert.match(debug, /^ctrl_interface='\/run\/wpa_supplicant'$/m);
+      assert.match(debug, /^country='DE'$/m);
       const read = whatItRead(debug);
       assert.equal(read.ssid.toString("hex"), Buffer.from(ssid, "utf8").toString("hex"), `SSID as read: ${JSON.stringify(read.ssid.toString("utf8"))}`);
       assert.equal(read.pmk, expectedPmk(ssid, passphrase));

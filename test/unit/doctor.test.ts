@@ -38,7 +38,7 @@ const byCheck = (fs: Awaited<ReturnType<typeof runDoctor>>, name: string) => {
   return f;
 };
 
-const ASSETS = { freebsdFlipScript: "#!/bin/sh\n", linux: { nfsTopScript: "#!/bin/sh\n", initramfsHook: "#!/bin/sh\n", flipScript: "#!/bin/sh\n", nfsBootScript: "#!/bin/sh\n", nfsHook: "#!/bin/sh\n" } };
+const ASSETS = { freebsdFlipScript: "#!/bin/sh\n", linux: { nfsTopScript: "#!/bin/sh\n", initramfsHook: "#!/bin/sh\n", flipScript: "#!/bin/sh\n", nfsBootScript: "#!/bin/sh\n", nfsHook: "#!/bin/sh\n", wifiScript: "#!/bin/sh\n" } };
 
 test("a healthy site passes every check, and each says what it proves", async () => {
   const fs = await runDoctor(inv, machine(), { nfs: true, nfsTimeoutMs: 1000 });

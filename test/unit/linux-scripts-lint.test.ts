@@ -17,10 +17,11 @@ const SHIPPED = [
   "assets/linux/initramfs-tools/scripts/nfs-top/laggboot-bond",
   "assets/linux/initramfs-tools/hooks/laggboot-bond",
   "assets/linux/laggboot-flip",
+  "assets/linux/laggboot-wifi",
 ];
 /** Boot scripts initramfs-tools' /init sources (mode 0644, as its own /scripts/nfs). */
 const SOURCED = ["assets/linux/initramfs-tools/scripts/laggboot-nfs"];
-const LAB = ["scripts/linux-client/init", "scripts/linux-client/heartbeat", "scripts/linux-client/naive-flip"];
+const LAB = ["scripts/linux-client/init", "scripts/linux-client/heartbeat", "scripts/linux-client/naive-flip", "scripts/linux-client/wpa_supplicant"];
 
 function check(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
