@@ -127,6 +127,12 @@ test("the Wi-Fi NIC gets the bond's MAC while down, wpa_supplicant associates it
   assert.equal(r.status, 0, "the script lasts as long as wpa_supplicant, and ends with its status");
 });
 
+test("in run-time mode the spec is laggboot.flip=, and the bond is the flip's", () => {
+  const r = runScript({ cmdline: `laggboot.flip=bond0,wired=${WIRED},wifi=${WIFI},miimon=100` });
+  assert.equal(r.slaves, "+eth1");
+  assert.equal(r.status, 0);
+});
+
 test("not associated within 30 s: the port joins the bond anyway, to carry traffic once it associates", () => {
   const r = runScript({ noAssoc: true });
   assert.match(r.log, /eth1 has not associated within 30 s \(down\); adding it to bond0 anyway/);
